@@ -1,0 +1,306 @@
+"""The abstract syntax tree: small, immutable, hash-consed nodes.
+
+Every node is interned: building a node equal to one that exists returns the existing object.
+So structural equality is identity, hashing is O(1) (cached), and equal subtrees are shared,
+which makes every pass over a tree a pass over a DAG whose repeated subexpressions are visited
+once. Constructors only build; nothing here simplifies.
+
+A node's `args` hold its payload (names, numbers, shapes) first and its child nodes after;
+`children` and `rebuild` give generic passes one way to walk and rebuild any node. Every
+generic pass here is iterative, so deep trees cannot exhaust the Python stack.
+"""
+
+import weakref
+from fractions import Fraction
+
+_interned = weakref.WeakValueDictionary()
+
+
+class Node:
+    """Base of all nodes. `n_payload` leading args are payload, the rest are child nodes."""
+
+    __slots__ = ("args", "_hash", "_shape", "__weakref__")
+    n_payload = 0
+
+    def __new__(cls, *args):
+        key = (cls, args)
+        node = _interned.get(key)
+        if node is None:
+            node = object.__new__(cls)
+            setattr_ = object.__setattr__
+            setattr_(node, "args", args)
+            setattr_(node, "_hash", hash(key))
+            setattr_(node, "_shape", None)
+            _interned[key] = node
+        return node
+
+    def __hash__(self):
+        return self._hash
+
+    # Equality is identity (the default), which interning makes structural.
+
+    def __setattr__(self, name, value):
+        if name in ("args", "_hash") and hasattr(self, name):
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
+
+    def __reduce__(self):
+        return (type(self), self.args)
+
+    @property
+    def children(self):
+        return self.args[self.n_payload:]
+
+    def rebuild(self, children):
+        """The same node with other children (self if they are the same objects)."""
+        children = tuple(children)
+        if children == self.children:
+            return self
+        return type(self)(*self.args[: self.n_payload], *children)
+
+    def __repr__(self):
+        return f"{type(self).__name__}{self.args!r}"
+
+
+class Leaf(Node):
+    __slots__ = ()
+
+    @property
+    def children(self):
+        return ()
+
+    def rebuild(self, children):
+        return self
+
+
+# ---------------------------------------------------------------- leaves
+
+class Symbol(Leaf):
+    """A named variable; `shape` is None until shape inference fills it in."""
+
+    __slots__ = ()
+
+    def __new__(cls, name, shape=None, symmetric=False):
+        return super().__new__(cls, name, shape, bool(symmetric))
+
+    name = property(lambda self: self.args[0])
+    declared_shape = property(lambda self: self.args[1])
+    symmetric = property(lambda self: self.args[2])
+
+
+class Number(Leaf):
+    """An exact rational constant."""
+
+    __slots__ = ()
+
+    def __new__(cls, value):
+        return super().__new__(cls, Fraction(value))
+
+    value = property(lambda self: self.args[0])
+
+
+class Identity(Leaf):
+    """`I`: the n x n identity; `n` is None until shape inference sizes it."""
+
+    __slots__ = ()
+
+    def __new__(cls, n=None):
+        return super().__new__(cls, n)
+
+    n = property(lambda self: self.args[0])
+
+
+# ---------------------------------------------------------------- operations
+
+class Add(Node):
+    """a + b + ...; a scalar term is added to every entry of the others."""
+    __slots__ = ()
+
+
+class Neg(Node):
+    """-a"""
+    __slots__ = ()
+    arg = property(lambda self: self.args[0])
+
+
+class Mul(Node):
+    """a * b * ...: matrix product, where a scalar factor scales."""
+    __slots__ = ()
+
+
+class Div(Node):
+    """a / s, s a scalar."""
+    __slots__ = ()
+    left = property(lambda self: self.args[0])
+    right = property(lambda self: self.args[1])
+
+
+class Hadamard(Node):
+    """a .* b (elementwise product; a scalar side scales)."""
+    __slots__ = ()
+    left = property(lambda self: self.args[0])
+    right = property(lambda self: self.args[1])
+
+
+class ElemDiv(Node):
+    """a ./ b (elementwise division)."""
+    __slots__ = ()
+    left = property(lambda self: self.args[0])
+    right = property(lambda self: self.args[1])
+
+
+class Power(Node):
+    """a ^ k: a scalar power, or a square matrix to an integer power."""
+    __slots__ = ()
+    base = property(lambda self: self.args[0])
+    exponent = property(lambda self: self.args[1])
+
+
+class ElemPower(Node):
+    """a .^ k (elementwise power)."""
+    __slots__ = ()
+    base = property(lambda self: self.args[0])
+    exponent = property(lambda self: self.args[1])
+
+
+class Transpose(Node):
+    """a'"""
+    __slots__ = ()
+    arg = property(lambda self: self.args[0])
+
+
+class Fill(Node):
+    """vector(c) / matrix(c): a constant-filled array; dims are None until inferred."""
+
+    __slots__ = ()
+    n_payload = 1
+    shape = property(lambda self: self.args[0])
+    value = property(lambda self: self.args[1])
+
+
+class Elementwise(Node):
+    """f(a) for a scalar function f applied entry by entry."""
+
+    __slots__ = ()
+    n_payload = 1
+    name = property(lambda self: self.args[0])
+    arg = property(lambda self: self.args[1])
+
+
+class _Unary(Node):
+    __slots__ = ()
+    arg = property(lambda self: self.args[0])
+
+
+class Trace(_Unary):
+    __slots__ = ()
+
+
+class Det(_Unary):
+    __slots__ = ()
+
+
+class LogDet(_Unary):
+    __slots__ = ()
+
+
+class Inverse(_Unary):
+    __slots__ = ()
+
+
+class Sum(_Unary):
+    """The sum of all entries."""
+    __slots__ = ()
+
+
+class Norm1(_Unary):
+    __slots__ = ()
+
+
+class Norm2(_Unary):
+    """Euclidean norm of a vector, Frobenius norm of a matrix."""
+    __slots__ = ()
+
+
+class Diag(_Unary):
+    """diag(v): a diagonal matrix from a vector; diag(A): the diagonal of a square matrix."""
+    __slots__ = ()
+
+
+class Derivative(Node):
+    """diff(a, w): the derivative of a by the symbol w, denominator layout."""
+
+    __slots__ = ()
+    expr = property(lambda self: self.args[0])
+    wrt = property(lambda self: self.args[1])
+
+
+class Where(Node):
+    """body where n0 = v0, n1 = v1, ...: names for shared subexpressions (outermost only)."""
+
+    __slots__ = ()
+    n_payload = 1
+    names = property(lambda self: self.args[0])
+    body = property(lambda self: self.args[1])
+    values = property(lambda self: self.args[2:])
+
+
+MATRIX_FUNCTIONS = {
+    "tr": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
+    "sum": Sum, "norm1": Norm1, "norm2": Norm2, "diag": Diag,
+}
+FUNCTION_NAMES = {cls: name for name, cls in MATRIX_FUNCTIONS.items()}
+ELEMENTWISE_FUNCTIONS = (
+    "exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "tanh", "sigmoid", "softplus", "relu",
+)
+
+
+# ---------------------------------------------------------------- iterative traversal
+
+def postorder(root):
+    """Each distinct node under `root` once, children before parents (no recursion)."""
+    seen = set()
+    order = []
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for child in reversed(node.children):
+            if child not in seen:
+                stack.append((child, False))
+    return order
+
+
+def fold(root, combine, memo=None):
+    """combine(node, results_of_children) bottom-up over the DAG; each node once."""
+    memo = {} if memo is None else memo
+    for node in postorder(root):
+        if node not in memo:
+            memo[node] = combine(node, [memo[c] for c in node.children])
+    return memo[root]
+
+
+def transform(root, rewrite, memo=None):
+    """Rebuild bottom-up: rewrite(node_with_new_children) for every node, each once."""
+    return fold(root, lambda node, kids: rewrite(node.rebuild(kids)), memo)
+
+
+def free_symbols(root):
+    """The symbols occurring in `root` (for a Where, the bound names count as used)."""
+    return {n for n in postorder(root) if isinstance(n, Symbol)}
+
+
+def tree_size(root):
+    """Number of nodes counting repeats, as printing without sharing would show them."""
+    return fold(root, lambda node, sizes: 1 + sum(sizes))
+
+
+def depth(root):
+    return fold(root, lambda node, depths: 1 + max(depths, default=0))

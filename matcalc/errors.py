@@ -1,0 +1,43 @@
+"""The errors a user can cause, and nothing else.
+
+Every failure that bad input can provoke is a `MatcalcError`; the subclasses say which stage
+refused it. A message is one line naming the place in the input; parse errors also carry the
+offending line with a caret under the column (`context`).
+"""
+
+
+class MatcalcError(Exception):
+    """Base class of every error matcalc raises for bad input."""
+
+    def __init__(self, message, *, line=None, column=None, context=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.context = context
+
+    def __str__(self):
+        return self.message if self.context is None else f"{self.message}\n{self.context}"
+
+
+class ParseError(MatcalcError):
+    """The text is not in the expression language."""
+
+
+class ShapeError(MatcalcError):
+    """The shapes of the operands do not fit the operation."""
+
+
+class UnsupportedError(MatcalcError):
+    """Well-formed input outside what matcalc handles (e.g. a tensor-valued derivative)."""
+
+
+class EvaluationError(MatcalcError):
+    """Numeric evaluation failed: missing or ill-shaped values, a singular matrix, ..."""
+
+
+def caret_context(text, line, column):
+    """The input line `line` (1-based) with a caret under `column` (1-based)."""
+    lines = text.splitlines() or [""]
+    source = lines[min(max(line, 1), len(lines)) - 1]
+    return f"  {source}\n  {' ' * (max(column, 1) - 1)}^"

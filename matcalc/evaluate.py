@@ -1,0 +1,233 @@
+"""Numeric evaluation of a typed tree with numpy.
+
+Dimensions are bound from the values given (so `I`, `vector(c)` and `matrix(c)` get their
+sizes there), checked against every symbol's declared or inferred shape, and the tree is then
+folded bottom-up; equal subtrees are one node, so each is computed once. Internally a scalar is
+a numpy float64 (division by zero gives inf, not an exception) and every array is 2-D.
+"""
+
+import numpy as np
+
+from . import ast
+from .errors import EvaluationError, UnsupportedError
+from .shapes import as_pair, describe, shape_of
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))      # stable for large |x|
+
+
+ELEMENTWISE = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "arcsin": np.arcsin, "arccos": np.arccos,
+    "arctan": np.arctan, "tanh": np.tanh, "sigmoid": _sigmoid,
+    "softplus": lambda x: np.logaddexp(0.0, x), "relu": lambda x: np.maximum(x, 0.0),
+}
+
+
+def _as_array(name, value):
+    if value is None or isinstance(value, (str, bytes)):
+        raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}") from None
+    return array
+
+
+def _fit(name, array, shape):
+    """The value reshaped to the symbol's (rows, cols), or an error naming the mismatch."""
+    rows, cols = as_pair(shape)
+    if array.ndim == 0 or array.size == 1 and shape == ():
+        if shape != ():
+            raise EvaluationError(f"'{name}' is {describe(shape)} but its value is a scalar")
+        return array.reshape(1, 1)
+    if array.ndim == 1:
+        if len(shape) == 1:
+            return array.reshape(-1, 1)
+        if len(shape) == 2 and rows == 1:
+            return array.reshape(1, -1)
+        raise EvaluationError(f"'{name}' is {describe(shape)} but its value is a vector "
+                              f"of length {array.shape[0]}")
+    if array.ndim == 2:
+        if shape == () or (len(shape) == 1 and array.shape[1] != 1):
+            raise EvaluationError(f"'{name}' is {describe(shape)} but its value has shape "
+                                  f"{array.shape}")
+        return array
+    raise EvaluationError(f"the value of '{name}' has {array.ndim} dimensions; "
+                          "give a scalar, a vector or a matrix")
+
+
+def bind_dimensions(symbols, values):
+    """Arrays for each symbol and the size of each symbolic dimension, checked for agreement."""
+    arrays, sizes, source = {}, {}, {}
+    for symbol in symbols:
+        name = symbol.name
+        if name not in values:
+            raise EvaluationError(f"no value given for '{name}'")
+        array = _fit(name, _as_array(name, values[name]), symbol.declared_shape)
+        for dim, size in zip(as_pair(symbol.declared_shape), array.shape):
+            if isinstance(dim, int):
+                if dim != size:
+                    raise EvaluationError(f"'{name}' has {size} where its shape "
+                                          f"{describe(symbol.declared_shape)} says {dim}")
+            elif dim in sizes and sizes[dim] != size:
+                raise EvaluationError(
+                    f"the values disagree on dimension {dim}: '{source[dim]}' gives "
+                    f"{dim} = {sizes[dim]}, '{name}' gives {dim} = {size}")
+            else:
+                sizes.setdefault(dim, size)
+                source.setdefault(dim, name)
+        if symbol.symmetric and not np.allclose(array, array.T, rtol=1e-10, atol=1e-12):
+            raise EvaluationError(f"'{name}' is declared symmetric but its value is not")
+        arrays[name] = array
+    return arrays, sizes
+
+
+def _size(dim, sizes, what):
+    if isinstance(dim, int):
+        return dim
+    if dim not in sizes:
+        raise EvaluationError(f"the size {dim} of {what} is not fixed by any value given")
+    return sizes[dim]
+
+
+def _matrix_power(node, base, k):
+    if k < 0:
+        base = _inverse(node, base)
+        k = -k
+    return np.linalg.matrix_power(base, k)
+
+
+def _inverse(node, matrix):
+    try:
+        return np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        raise EvaluationError("inv: the matrix is singular for these values") from None
+
+
+def _logdet(matrix):
+    sign, logabs = np.linalg.slogdet(matrix)
+    return np.float64(logabs) if sign > 0 else np.float64(np.nan)
+
+
+def _integer(node):
+    negative = isinstance(node, ast.Neg)
+    node = node.arg if negative else node
+    value = int(node.value)
+    return -value if negative else value
+
+
+def _rule(node, kids, arrays, sizes):
+    if isinstance(node, ast.Symbol):
+        return arrays[node.name]
+    if isinstance(node, ast.Number):
+        return np.float64(node.value)
+    if isinstance(node, ast.Identity):
+        return np.eye(_size(node.n, sizes, "I"))
+    if isinstance(node, ast.Fill):
+        rows, cols = (_size(d, sizes, "vector/matrix") for d in as_pair(node.shape))
+        return np.full((rows, cols), float(kids[0]))
+    if isinstance(node, ast.Add):
+        total = kids[0]
+        for k in kids[1:]:
+            total = total + k
+        return total
+    if isinstance(node, ast.Neg):
+        return -kids[0]
+    if isinstance(node, ast.Mul):
+        acc = kids[0]
+        for k in kids[1:]:
+            acc = acc * k if np.ndim(acc) == 0 or np.ndim(k) == 0 else acc @ k
+            if np.ndim(acc) == 2 and acc.shape == (1, 1):
+                acc = np.float64(acc[0, 0])
+        return acc
+    if isinstance(node, ast.Div):
+        return kids[0] / kids[1]
+    if isinstance(node, ast.Hadamard):
+        return kids[0] * kids[1]
+    if isinstance(node, ast.ElemDiv):
+        return kids[0] / kids[1]
+    if isinstance(node, ast.Power):
+        if np.ndim(kids[0]) == 0:
+            return np.float64(np.power(kids[0], kids[1]))
+        return _matrix_power(node, kids[0], _integer(node.exponent))
+    if isinstance(node, ast.ElemPower):
+        return np.power(kids[0], kids[1])
+    if isinstance(node, ast.Transpose):
+        return kids[0].T if np.ndim(kids[0]) else kids[0]
+    if isinstance(node, ast.Trace):
+        return np.float64(np.trace(kids[0])) if np.ndim(kids[0]) else kids[0]
+    if isinstance(node, ast.Det):
+        return np.float64(np.linalg.det(kids[0])) if np.ndim(kids[0]) else kids[0]
+    if isinstance(node, ast.LogDet):
+        return _logdet(kids[0]) if np.ndim(kids[0]) else np.log(kids[0])
+    if isinstance(node, ast.Inverse):
+        return _inverse(node, kids[0]) if np.ndim(kids[0]) else 1.0 / kids[0]
+    if isinstance(node, ast.Sum):
+        return np.float64(np.sum(kids[0]))
+    if isinstance(node, ast.Norm1):
+        return np.float64(np.sum(np.abs(kids[0])))
+    if isinstance(node, ast.Norm2):
+        return np.float64(np.sqrt(np.sum(np.square(kids[0]))))
+    if isinstance(node, ast.Diag):
+        value = kids[0]
+        if np.ndim(value) == 0:
+            return value
+        if value.shape[1] == 1:
+            return np.diag(value[:, 0])
+        return np.diag(value).reshape(-1, 1).copy()
+    if isinstance(node, ast.Elementwise):
+        return ELEMENTWISE[node.name](kids[0])
+    if isinstance(node, ast.Derivative):
+        raise UnsupportedError("diff(...) terms are evaluated through matcalc.evaluate, "
+                               "which differentiates them first")
+    raise UnsupportedError(f"cannot evaluate {type(node).__name__}")
+
+
+def _scalarize(node, value):
+    """Keep the invariant: scalars as float64, everything else 2-D."""
+    if shape_of(node) == ():
+        return np.float64(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else value
+    return value
+
+
+def evaluate(root, values):
+    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector."""
+    if not hasattr(values, "get"):
+        raise EvaluationError("values must be a mapping from names to numbers or arrays")
+    with np.errstate(all="ignore"):
+        result = _evaluate(root, values)
+    shape = shape_of(root)
+    if shape == ():
+        return float(result)
+    if len(shape) == 1:
+        return np.asarray(result).reshape(-1)
+    return np.asarray(result)
+
+
+def _evaluate(root, values):
+    if isinstance(root, ast.Where):
+        env = dict(values)
+        bound = {}
+        for name, value in zip(root.names, root.values):
+            bound[name] = _evaluate_plain(value, env, bound)
+        return _evaluate_plain(root.body, env, bound)
+    return _evaluate_plain(root, values, {})
+
+
+def _evaluate_plain(root, values, bound):
+    free = [n for n in ast.postorder(root) if isinstance(n, ast.Symbol) and n.name not in bound]
+    arrays, sizes = bind_dimensions(free, values)
+    for name, value in bound.items():
+        arrays[name] = value if np.ndim(value) == 0 else np.asarray(value)
+    for symbol in ast.postorder(root):
+        if isinstance(symbol, ast.Symbol) and symbol.name in bound and np.ndim(bound[symbol.name]):
+            for dim, size in zip(as_pair(symbol.declared_shape), bound[symbol.name].shape):
+                if not isinstance(dim, int):
+                    sizes.setdefault(dim, size)
+    memo = {}
+    for node in ast.postorder(root):
+        value = _rule(node, [memo[c] for c in node.children], arrays, sizes)
+        memo[node] = _scalarize(node, value)
+    return memo[root]

@@ -1,0 +1,289 @@
+"""Text -> raw AST (symbols without shapes), with the span of each node's first occurrence.
+
+The LALR parser runs the callbacks below as it reduces, so no parse tree is built and nothing
+recurses: 5000 nested parentheses cost a deep parser stack (a list), not a deep Python stack.
+Callbacks pass `Located` values (node, start, end, depth) upward so that later stages can point
+at the place of a subexpression; raw lark exceptions are turned into `ParseError`s here.
+"""
+
+import contextvars
+import difflib
+import re
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import lark
+
+from . import ast
+from .errors import ParseError, caret_context
+
+MAX_DEPTH = 500   # deeper nesting is refused with a clear error, before any pass can recurse
+MAX_LENGTH = 2_000_000
+
+SPECIAL_FUNCTIONS = ("vector", "matrix", "diff")
+KNOWN_FUNCTIONS = tuple(ast.MATRIX_FUNCTIONS) + ast.ELEMENTWISE_FUNCTIONS + SPECIAL_FUNCTIONS
+RESERVED_NAMES = frozenset({"I", "eye", "where"})
+
+
+class Located(NamedTuple):
+    node: ast.Node
+    start: int
+    end: int
+    depth: int
+
+
+class Parsed(NamedTuple):
+    node: ast.Node
+    spans: dict        # node -> (start, end) character offsets of its first occurrence
+    text: str
+
+
+def _grammar_text():
+    """The grammar: inside the installed package (wheel), else beside the source tree."""
+    try:
+        return resources.files("matcalc").joinpath("grammar/matcalc.lark").read_text()
+    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
+        return (Path(__file__).resolve().parent.parent / "grammar" / "matcalc.lark").read_text()
+
+
+class _State(NamedTuple):
+    text: str
+    spans: dict
+
+
+# The parser (built once) calls the callbacks below; they find the text being parsed here.
+_current = contextvars.ContextVar("matcalc_parse_state")
+
+
+class _Build(lark.Transformer):
+    """One callback per grammar alias; each returns a Located node."""
+
+    text = property(lambda self: _current.get().text)
+    spans = property(lambda self: _current.get().spans)
+
+    # -- helpers
+    def _fail(self, message, start):
+        line, column = _line_column(self.text, start)
+        raise ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
+                         context=caret_context(self.text, line, column))
+
+    def _make(self, node, start, end, children=()):
+        depth = 1 + max((c.depth for c in children), default=0)
+        if depth > MAX_DEPTH:
+            self._fail(f"expression nests deeper than {MAX_DEPTH} levels", start)
+        self.spans.setdefault(node, (start, end))
+        return Located(node, start, end, depth)
+
+    # -- leaves
+    def number(self, children):
+        (token,) = children
+        text = str(token)
+        try:
+            big = float(text) == float("inf")
+        except OverflowError:
+            big = True
+        if big:
+            self._fail(f"number {text} is too large for a float", token.start_pos)
+        return self._make(ast.Number(Fraction(text)), token.start_pos, token.end_pos)
+
+    def name(self, children):
+        (token,) = children
+        node = ast.Identity() if token in ("I", "eye") else ast.Symbol(str(token))
+        return self._make(node, token.start_pos, token.end_pos)
+
+    # -- postfix, powers, signs
+    def group(self, children):
+        lpar, inner, rpar = children
+        return Located(inner.node, lpar.start_pos, rpar.end_pos, inner.depth)
+
+    def transpose(self, children):
+        inner, quote = children
+        return self._make(ast.Transpose(inner.node), inner.start, quote.end_pos, [inner])
+
+    def power(self, children):
+        base, op, exponent = children
+        if op == "^" and exponent.node == ast.Symbol("T") and \
+                self.text[exponent.start:exponent.end] == "T":
+            node = ast.Transpose(base.node)      # A^T, the textbook transpose
+        elif op == "^":
+            node = ast.Power(base.node, exponent.node)
+        else:
+            node = ast.ElemPower(base.node, exponent.node)
+        return self._make(node, base.start, exponent.end, [base, exponent])
+
+    def signed(self, children):
+        sign, inner = children
+        node = ast.Neg(inner.node) if sign == "-" else inner.node
+        return self._make(node, sign.start_pos, inner.end, [inner])
+
+    # -- sums and products
+    def sum(self, children):
+        terms = [children[0].node]
+        for sign, term in zip(children[1::2], children[2::2]):
+            terms.append(ast.Neg(term.node) if sign == "-" else term.node)
+        return self._make(ast.Add(*terms), children[0].start, children[-1].end, children[::2])
+
+    def product(self, children):
+        operands = children[::2]
+        run = [operands[0].node]       # a run of '*' becomes one n-ary product
+        acc = None
+        for op, right in zip(children[1::2], operands[1:]):
+            if op == "*":
+                run.append(right.node)
+                continue
+            acc = run[0] if len(run) == 1 else ast.Mul(*run)
+            acc = {"/": ast.Div, ".*": ast.Hadamard, "./": ast.ElemDiv}[str(op)](acc, right.node)
+            run = [acc]
+        node = run[0] if len(run) == 1 else ast.Mul(*run)
+        return self._make(node, operands[0].start, operands[-1].end, operands)
+
+    # -- calls
+    def call(self, children):
+        name, lpar, *args, rpar = children
+        fname = str(name)
+        nodes = [a.node for a in args]
+        if fname in ("I", "eye"):
+            self._fail(f"'{fname}' is the identity and takes no argument", lpar.start_pos)
+        if fname not in KNOWN_FUNCTIONS:
+            close = difflib.get_close_matches(fname, KNOWN_FUNCTIONS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            self._fail(f"unknown function '{fname}'{hint}; known functions: "
+                       + ", ".join(KNOWN_FUNCTIONS), name.start_pos)
+        arity = 2 if fname == "diff" else 1
+        if len(nodes) != arity:
+            self._fail(f"{fname} takes {arity} argument{'s' if arity > 1 else ''}, "
+                       f"got {len(nodes)}", lpar.start_pos)
+        if fname == "diff":
+            if not isinstance(nodes[1], ast.Symbol):
+                self._fail("diff(a, w): w must be a variable name", args[1].start)
+            node = ast.Derivative(nodes[0], nodes[1])
+        elif fname == "vector":
+            node = ast.Fill((None,), nodes[0])
+        elif fname == "matrix":
+            node = ast.Fill((None, None), nodes[0])
+        elif fname in ast.MATRIX_FUNCTIONS:
+            node = ast.MATRIX_FUNCTIONS[fname](nodes[0])
+        else:
+            node = ast.Elementwise(fname, nodes[0])
+        return self._make(node, name.start_pos, rpar.end_pos, args)
+
+    # -- the outermost where
+    def binding(self, children):
+        name, value = children
+        if str(name) in RESERVED_NAMES:
+            self._fail(f"'{name}' cannot be bound by where", name.start_pos)
+        return name, value
+
+    def start(self, children):
+        body = children[0]
+        if len(children) == 1:
+            return body
+        bindings = children[2:]
+        names = [str(name) for name, _ in bindings]
+        for i, (name, _) in enumerate(bindings):
+            if str(name) in names[:i]:
+                self._fail(f"'{name}' is bound twice in where", name.start_pos)
+        node = ast.Where(tuple(names), body.node, *(v.node for _, v in bindings))
+        return self._make(node, body.start, bindings[-1][1].end,
+                          [body] + [v for _, v in bindings])
+
+
+_parser = None
+
+
+def _lark():
+    global _parser
+    if _parser is None:
+        _parser = lark.Lark(_grammar_text(), parser="lalr", lexer="contextual",
+                            transformer=_Build(), maybe_placeholders=False)
+    return _parser
+
+
+def _line_column(text, offset):
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def parse(text):
+    """Parse `text` into a raw AST. Raises ParseError with a caret under the column."""
+    if not isinstance(text, str):
+        raise ParseError(f"expected the text of an expression, got {type(text).__name__}")
+    if not text.strip():
+        raise ParseError("empty input: type an expression such as (X*w - y)'*(X*w - y)")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"input of {len(text)} characters exceeds the limit of {MAX_LENGTH}")
+    state = _State(text, {})
+    parser = _lark()
+    token = _current.set(state)
+    try:
+        result = parser.parse(text)
+    except lark.exceptions.UnexpectedInput as error:
+        raise _friendly(text, error) from None
+    except lark.exceptions.VisitError as error:   # defensive: lark wrapping our own errors
+        if isinstance(error.orig_exc, ParseError):
+            raise error.orig_exc from None
+        raise
+    finally:
+        _current.reset(token)
+    return Parsed(result.node, state.spans, text)
+
+
+def _friendly(text, error):
+    """A one-line message with a hint for the usual slips, from a raw lark exception."""
+    offset = getattr(error, "pos_in_stream", None)
+    token = getattr(error, "token", None)
+    if token is not None and getattr(token, "type", None) == "$END":
+        offset = len(text.rstrip())
+    if offset is None:
+        offset = len(text)
+    line, column = _line_column(text, offset)
+    before = text[:offset]
+    depth = before.count("(") - before.count(")")
+    if isinstance(error, lark.exceptions.UnexpectedCharacters):
+        char = text[offset] if offset < len(text) else ""
+        message = f"unexpected character {char!r}"
+        if char == "_":
+            message += ": names start with a letter"
+        elif char.isalpha() and not char.isascii():
+            message += ": names use ASCII letters (write Greek letters by name: alpha)"
+        elif char in "[]{}":
+            message += ": use parentheses for grouping"
+        elif char == "=":
+            message += ": '=' belongs only in 'where' bindings (use 'check LHS == RHS' to compare)"
+        elif char == ",":
+            message += ": ',' separates function arguments or 'where' bindings"
+    elif token is not None and token.type == "$END":
+        stripped = text.rstrip()
+        if depth > 0:
+            message = f"unbalanced '(': {depth} not closed at the end of the input"
+        elif stripped and stripped[-1] in "+-*/^.":
+            message = f"the input ends after '{stripped[-1]}': an operand is missing"
+        elif re.search(r"\bwhere(\s+\w*)?$", stripped):
+            message = "'where' needs bindings such as: where t0 = X*w, t1 = t0 - y"
+        else:
+            message = "unexpected end of input"
+    else:
+        value = str(token)
+        previous = text[:offset].rstrip()[-1:] if offset else ""
+        if token.type == "RPAR" and depth <= 0:
+            message = "unbalanced ')': there is no '(' to close"
+        elif token.type == "MULOP" and value == "*" and previous == "*":
+            message = "'**' is not an operator: use '^' for powers (or '.^' elementwise)"
+        elif token.type == "POWOP" and previous in ("^",):
+            message = "'^^' is not an operator"
+        elif token.type in ("NAME", "NUMBER", "LPAR") and previous and \
+                (previous.isalnum() or previous in ")'"):
+            message = (f"missing operator before '{value}' (products need '*': 2*x, X*w)")
+        elif token.type == "RPAR" and previous == "(":
+            message = "empty parentheses '()'"
+        elif token.type == "RPAR" and previous == ",":
+            message = "a function argument is missing after ','"
+        elif token.type in ("MULOP", "POWOP", "QUOTE", "RPAR", "WHERE") or value == ",":
+            message = f"unexpected '{value}': an operand is missing before it"
+        else:
+            message = f"unexpected '{value}'"
+    return ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
+                      context=caret_context(text, line, column))

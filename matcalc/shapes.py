@@ -1,0 +1,576 @@
+"""Shapes: inference over a raw AST by unification, and the shape of any typed node.
+
+Every subexpression has a shape (rows, cols); a scalar is 1 x 1 and a column vector d x 1, so
+`*` needs one rule: scaling when a side is 1 x 1, a matrix product otherwise. Dimensions are
+declared names (rigid: distinct names never unify, and never with 1), integers, or variables
+that unification binds. Undeclared names start with matrixcalculus.org's first-letter kinds
+(a-g and lowercase Greek: scalars; h-z: columns of free length; A-Z: matrices of free size);
+usage then forces what it must (a divisor becomes 1 x 1, tr's argument square). Variables that
+stay free are named n, d, m, k, ... in order of first appearance.
+
+Inference walks the tree occurrence by occurrence (an `I` may have different sizes at two
+places), iteratively, then rebuilds the tree with every symbol, `I` and `vector(c)` sized.
+Public shapes are normalized: () for a scalar, (d,) for a column, (m, n) otherwise.
+"""
+
+import re
+from typing import NamedTuple
+
+from . import ast
+from .errors import MatcalcError, ShapeError, UnsupportedError, caret_context
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+    "sigma tau upsilon phi chi psi omega".split())
+DIM_NAMES = ("n", "d", "m", "k", "p", "q", "r", "s")
+
+
+class Dim(str):
+    """A symbolic dimension: compares equal to its name and to a SymPy Symbol of that name."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            return str.__eq__(self, other)
+        if getattr(other, "is_Symbol", False):
+            return other.name == str(self)
+        return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+    def __repr__(self):
+        return f"Dim({str(self)!r})"
+
+
+def normalize(rows, cols):
+    """(rows, cols) -> the public shape: () scalar, (d,) column, (m, n) otherwise."""
+    if rows == 1 and cols == 1:
+        return ()
+    if cols == 1:
+        return (rows,)
+    return (rows, cols)
+
+
+def as_pair(shape):
+    """The public shape -> (rows, cols)."""
+    if len(shape) == 0:
+        return (1, 1)
+    if len(shape) == 1:
+        return (shape[0], 1)
+    return tuple(shape)
+
+
+def describe(shape):
+    """'scalar', 'n-vector', 'n x d' for messages."""
+    if shape == ():
+        return "scalar"
+    if len(shape) == 1:
+        return f"{shape[0]}-vector"
+    return f"{shape[0]} x {shape[1]}"
+
+
+def is_scalar(shape):
+    return shape == ()
+
+
+# ----------------------------------------------------------------- declarations
+
+class Declarations(NamedTuple):
+    """User-declared shapes (normalized, dims as Dim or int) and symmetric names."""
+
+    shapes: dict
+    symmetric: frozenset
+
+    def dim_names(self):
+        return {d for shape in self.shapes.values() for d in shape if isinstance(d, Dim)}
+
+
+def _dimension(name, value):
+    if isinstance(value, bool):
+        raise MatcalcError(f"shape of {name}: {value!r} is not a dimension")
+    if isinstance(value, int):
+        if value < 1:
+            raise MatcalcError(f"shape of {name}: dimension {value} must be at least 1")
+        return value
+    text = getattr(value, "name", value)     # a SymPy Symbol, or a string
+    if isinstance(text, str) and text.strip().isdigit():
+        return _dimension(name, int(text))
+    if isinstance(text, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text.strip()):
+        return Dim(text.strip())
+    raise MatcalcError(f"shape of {name}: {value!r} is not a dimension "
+                       "(use a name such as n, or a positive integer)")
+
+
+def parse_shape_text(name, text):
+    """'n x d', 'n,d', 'n', 'scalar', 'symmetric n x n' -> (shape, symmetric)."""
+    words = text.strip()
+    symmetric = False
+    if words.startswith("symmetric"):
+        symmetric, words = True, words[len("symmetric"):].strip()
+    if words in ("scalar", "", "()"):
+        return (), symmetric
+    parts = [p for p in re.split(r"\s*(?:\bx\b|,|\*)\s*", words.strip("()")) if p]
+    return tuple(parts), symmetric
+
+
+def declarations(shapes=None, symmetric=None):
+    """Check and normalize the user's `shapes=` and `symmetric=` arguments."""
+    result = {}
+    for name, shape in (shapes or {}).items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise MatcalcError(f"cannot declare {name!r}: not a variable name")
+        if isinstance(shape, str):
+            shape, _ = parse_shape_text(name, shape)
+        if isinstance(shape, (int, Dim)) or (hasattr(shape, "is_Symbol")):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list)):
+            raise MatcalcError(f"shape of {name}: expected (), (d,) or (m, n), got {shape!r}")
+        if len(shape) > 2:
+            raise MatcalcError(f"shape of {name}: {len(shape)} dimensions given; "
+                               "matcalc knows scalars (), vectors (d,) and matrices (m, n)")
+        dims = [_dimension(name, d) for d in shape]
+        result[name] = normalize(*(dims + [1] * (2 - len(dims)))) if dims else ()
+    sym = frozenset(symmetric or ())
+    for name in sym:
+        if not isinstance(name, str):
+            raise MatcalcError(f"symmetric: {name!r} is not a variable name")
+        shape = result.get(name)
+        if shape is not None and len(shape) == 2 and shape[0] != shape[1]:
+            raise ShapeError(f"{name} is declared symmetric but its shape {describe(shape)} "
+                             "is not square")
+        if shape is not None and len(shape) == 1:
+            raise ShapeError(f"{name} is declared symmetric but is a vector")
+    return Declarations(result, sym)
+
+
+# ----------------------------------------------------------------- unification
+
+class _Var:
+    """A dimension not yet known; `parent` links it to what it was unified with."""
+
+    __slots__ = ("parent", "order")
+    _count = 0
+
+    def __init__(self):
+        self.parent = None
+        _Var._count += 1
+        self.order = _Var._count
+
+
+def _find(term):
+    root = term
+    while isinstance(root, _Var) and root.parent is not None:
+        root = root.parent
+    while isinstance(term, _Var) and term.parent is not None and term.parent is not root:
+        term.parent, term = root, term.parent
+    return root
+
+
+def _unify(a, b):
+    a, b = _find(a), _find(b)
+    if a is b:
+        return True
+    if isinstance(a, _Var) and isinstance(b, _Var):
+        older, newer = (a, b) if a.order < b.order else (b, a)
+        newer.parent = older
+        return True
+    if isinstance(a, _Var):
+        a.parent = b
+        return True
+    if isinstance(b, _Var):
+        b.parent = a
+        return True
+    return a == b
+
+
+def _integer_literal(node):
+    if isinstance(node, ast.Neg):
+        node = node.arg
+    return isinstance(node, ast.Number) and node.value.denominator == 1
+
+
+class _Inference:
+    def __init__(self, decls, text, spans):
+        self.decls = decls
+        self.text = text
+        self.spans = spans
+        self.symbols = {}          # name -> (rows, cols) terms, in order of first appearance
+        self.sized = []            # terms of each I / vector(c) / matrix(c), in walk order
+
+    # -- messages
+    def fail(self, node, message, error=ShapeError):
+        span = self.spans.get(node)
+        if span is None or self.text is None:
+            raise error(message)
+        start, end = span
+        line = self.text.count("\n", 0, start) + 1
+        column = start - (self.text.rfind("\n", 0, start) + 1) + 1
+        snippet = self.text[start:end]
+        if len(snippet) > 60:
+            snippet = snippet[:57] + "..."
+        raise error(f"{message}, in '{snippet}' (line {line}, column {column})",
+                    line=line, column=column, context=caret_context(self.text, line, column))
+
+    def show(self, terms):
+        def term(t):
+            t = _find(t)
+            return "?" if isinstance(t, _Var) else str(t)
+        rows, cols = (term(t) for t in terms)
+        return describe(normalize(*(int(x) if x == "1" else x for x in (rows, cols))))
+
+    def show_dim(self, term):
+        term = _find(term)
+        return "?" if isinstance(term, _Var) else str(term)
+
+    def unify(self, node, a, b, message):
+        if not _unify(a, b):
+            self.fail(node, message)
+
+    def scalar(self, terms):
+        return _find(terms[0]) == 1 and _find(terms[1]) == 1
+
+    def force_scalar(self, node, child, terms, role):
+        if not (_unify(terms[0], 1) and _unify(terms[1], 1)):
+            self.fail(node, f"{role} must be a scalar, but '{self.source(child)}' is "
+                            f"{self.show(terms)}")
+
+    def source(self, node):
+        span = self.spans.get(node)
+        if span and self.text is not None:
+            return self.text[span[0]:span[1]]
+        return type(node).__name__
+
+    # -- leaves
+    def symbol_terms(self, node, bound):
+        name = node.name
+        if name in bound:
+            return bound[name]
+        if name not in self.symbols:
+            declared = self.decls.shapes.get(name)
+            if declared is not None:
+                terms = as_pair(declared)
+            elif name[0] in "abcdefg" or name in GREEK:
+                terms = (1, 1)
+            elif name[0].islower():
+                terms = (_Var(), 1)
+            else:
+                terms = (_Var(), _Var())
+            if name in self.decls.symmetric:
+                self.unify(node, terms[0], terms[1],
+                           f"{name} is declared symmetric but is {self.show(terms)}")
+            self.symbols[name] = terms
+        return self.symbols[name]
+
+    # -- one node, given its children's terms
+    def rule(self, node, kids, bound):
+        if isinstance(node, ast.Symbol):
+            return self.symbol_terms(node, bound)
+        if isinstance(node, ast.Number):
+            return (1, 1)
+        if isinstance(node, ast.Identity):
+            var = _Var()
+            self.sized.append((var, var))
+            return (var, var)
+        if isinstance(node, ast.Fill):
+            self.force_scalar(node, node.value, kids[0], "the fill value")
+            terms = (_Var(), 1) if len(node.shape) == 1 else (_Var(), _Var())
+            self.sized.append(terms)
+            return terms
+        if isinstance(node, (ast.Add, ast.Hadamard, ast.ElemDiv)):
+            return self.broadcast(node, kids)
+        if isinstance(node, ast.Neg):
+            return kids[0]
+        if isinstance(node, ast.Mul):
+            acc = kids[0]
+            for factor_node, terms in zip(node.children[1:], kids[1:]):
+                if self.scalar(acc):
+                    acc = terms
+                elif self.scalar(terms):
+                    pass
+                else:
+                    self.unify(node, acc[1], terms[0],
+                               f"cannot multiply {self.show(acc)} by {self.show(terms)} "
+                               f"('{self.source(factor_node)}'): inner dimensions "
+                               f"{self.show_dim(acc[1])} and {self.show_dim(terms[0])} differ")
+                    acc = (acc[0], terms[1])
+            return acc
+        if isinstance(node, ast.Div):
+            self.force_scalar(node, node.right, kids[1], "a divisor")
+            return kids[0]
+        if isinstance(node, ast.Power):
+            self.force_scalar(node, node.exponent, kids[1], "an exponent")
+            if _integer_literal(node.exponent):
+                self.unify(node, kids[0][0], kids[0][1],
+                           f"a matrix power needs a square matrix, but "
+                           f"'{self.source(node.base)}' is {self.show(kids[0])}")
+            else:
+                self.force_scalar(node, node.base, kids[0],
+                                  "the base of a non-integer power (use .^ for entries)")
+            return kids[0]
+        if isinstance(node, ast.ElemPower):
+            if not self.scalar(kids[1]):
+                self.broadcast(node, kids)
+            return kids[0]
+        if isinstance(node, ast.Transpose):
+            return (kids[0][1], kids[0][0])
+        if isinstance(node, (ast.Trace, ast.Det, ast.LogDet, ast.Inverse)):
+            name = ast.FUNCTION_NAMES[type(node)]
+            self.unify(node, kids[0][0], kids[0][1],
+                       f"{name} needs a square matrix, but '{self.source(node.arg)}' is "
+                       f"{self.show(kids[0])}")
+            return kids[0] if isinstance(node, ast.Inverse) else (1, 1)
+        if isinstance(node, (ast.Sum, ast.Norm1, ast.Norm2)):
+            return (1, 1)
+        if isinstance(node, ast.Diag):
+            rows, cols = kids[0]
+            if _find(cols) == 1:
+                return (rows, rows)
+            self.unify(node, rows, cols, f"diag of a matrix needs a square matrix, but "
+                                         f"'{self.source(node.arg)}' is {self.show(kids[0])}")
+            return (rows, 1)
+        if isinstance(node, ast.Elementwise):
+            return kids[0]
+        if isinstance(node, ast.Derivative):
+            expr, wrt = kids
+            if self.scalar(expr):
+                return wrt
+            if _find(expr[1]) == 1 and _find(wrt[1]) == 1:
+                return (wrt[0], expr[0])
+            self.fail(node, f"the derivative of {self.show(expr)} by {self.show(wrt)} would "
+                            "be a tensor", UnsupportedError)
+        raise UnsupportedError(f"no shape rule for {type(node).__name__}")
+
+    def broadcast(self, node, kids):
+        shaped = [(child, terms) for child, terms in zip(node.children, kids)
+                  if not self.scalar(terms)]
+        if not shaped:
+            return (1, 1)
+        first_child, first = shaped[0]
+        for child, terms in shaped[1:]:
+            if not (_unify(first[0], terms[0]) and _unify(first[1], terms[1])):
+                op = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
+                      ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
+                self.fail(node, f"cannot {op[type(node)]} '{self.source(first_child)}' "
+                                f"({self.show(first)}) and '{self.source(child)}' "
+                                f"({self.show(terms)})")
+        return first
+
+    # -- walks (iterative, per occurrence)
+    def walk(self, root, bound):
+        """Terms of every occurrence, bottom-up; returns the root's terms."""
+        results = []
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.children))
+                continue
+            n = len(node.children)
+            kids = results[len(results) - n:] if n else []
+            if n:
+                del results[len(results) - n:]
+            results.append(self.rule(node, kids, bound))
+        return results[0]
+
+    def rebuild(self, root, names, bound_shapes):
+        """The typed tree: the same walk order, consuming the sized terms of I and fills."""
+        results = []
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.children))
+                continue
+            n = len(node.children)
+            kids = results[len(results) - n:] if n else []
+            if n:
+                del results[len(results) - n:]
+            if isinstance(node, ast.Symbol):
+                if node.name in bound_shapes:
+                    typed = ast.Symbol(node.name, bound_shapes[node.name])
+                else:
+                    typed = ast.Symbol(node.name, self.final(self.symbols[node.name], names),
+                                       node.name in self.decls.symmetric)
+            elif isinstance(node, ast.Identity):
+                typed = ast.Identity(self.final_dim(self.sized.pop(0)[0], names))
+            elif isinstance(node, ast.Fill):
+                shape = self.final(self.sized.pop(0), names)
+                typed = ast.Fill(shape, kids[0])
+            else:
+                typed = node.rebuild(kids)
+            if typed is not node and node in self.spans:
+                self.spans.setdefault(typed, self.spans[node])
+            results.append(typed)
+        return results[0]
+
+    def final_dim(self, term, names):
+        term = _find(term)
+        if isinstance(term, _Var):
+            if term not in names:
+                names[term] = self.fresh_name(names)
+            return Dim(names[term])
+        return term
+
+    def final(self, terms, names):
+        return normalize(*(self.final_dim(t, names) for t in terms))
+
+    def fresh_name(self, names):
+        taken = set(names.values()) | self.decls.dim_names() | set(self.symbols)
+        for name in DIM_NAMES:
+            if name not in taken:
+                return name
+        i = 1
+        while f"n{i}" in taken:
+            i += 1
+        return f"n{i}"
+
+
+def infer(roots, decls, text=None, spans=None):
+    """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols).
+
+    `symbols` maps each free name to its inferred shape, in order of first appearance.
+    """
+    inference = _Inference(decls, text, spans if spans is not None else {})
+    plans = []
+    for root in roots:
+        bound = {}
+        if isinstance(root, ast.Where):
+            for name, value in zip(root.names, root.values):
+                bound[name] = inference.walk(value, dict(bound))
+        plans.append((root, bound))
+    # the body after its bindings, so that walk order == rebuild order below
+    for root, bound in plans:
+        inference.walk(root.body if isinstance(root, ast.Where) else root, bound)
+    names = {}
+    for terms in inference.symbols.values():     # name free dims in order of appearance
+        inference.final(terms, names)
+    typed_roots = []
+    for root, _ in plans:
+        if isinstance(root, ast.Where):
+            shapes_so_far, values = {}, []
+            for name, value in zip(root.names, root.values):
+                typed = inference.rebuild(value, names, dict(shapes_so_far))
+                shapes_so_far[name] = shape_of(typed)
+                values.append(typed)
+            body = inference.rebuild(root.body, names, shapes_so_far)
+            typed_roots.append(ast.Where(root.names, body, *values))
+        else:
+            typed_roots.append(inference.rebuild(root, names, {}))
+    for typed in typed_roots:
+        try:
+            shape_of(typed)
+        except ShapeError as error:   # a late unification undid an earlier choice
+            raise ShapeError(f"the shapes cannot be made consistent: {error.message}") from None
+    symbols = {name: inference.final(terms, names) for name, terms in inference.symbols.items()}
+    return typed_roots, symbols
+
+
+# ----------------------------------------------------------------- shapes of typed trees
+
+def shape_of(root):
+    """The normalized shape of a typed node, checking every operation on the way."""
+    if root._shape is not None:
+        return root._shape
+    for node in ast.postorder(root):
+        if node._shape is None:
+            object.__setattr__(node, "_shape", _typed_rule(node))
+    return root._shape
+
+
+def pair_of(node):
+    return as_pair(shape_of(node))
+
+
+def _fail(node, message):
+    raise ShapeError(message)
+
+
+def _same_or_scalar(node):
+    shapes = [c._shape for c in node.children if c._shape != ()]
+    for other in shapes[1:]:
+        if other != shapes[0]:
+            _fail(node, f"{type(node).__name__}: {describe(shapes[0])} and {describe(other)}")
+    return shapes[0] if shapes else ()
+
+
+def _typed_rule(node):
+    kids = [c._shape for c in node.children]
+    if isinstance(node, ast.Symbol):
+        if node.declared_shape is None:
+            raise ShapeError(f"symbol {node.name} has no shape (not inferred)")
+        return node.declared_shape
+    if isinstance(node, ast.Number):
+        return ()
+    if isinstance(node, ast.Identity):
+        return normalize(node.n, node.n)
+    if isinstance(node, ast.Fill):
+        if kids[0] != ():
+            _fail(node, "a fill value must be a scalar")
+        return node.shape
+    if isinstance(node, (ast.Add, ast.Hadamard, ast.ElemDiv)):
+        return _same_or_scalar(node)
+    if isinstance(node, ast.Neg):
+        return kids[0]
+    if isinstance(node, ast.Mul):
+        acc = kids[0]
+        for shape in kids[1:]:
+            if acc == ():
+                acc = shape
+            elif shape != ():
+                (r, c), (r2, c2) = as_pair(acc), as_pair(shape)
+                if c != r2:
+                    _fail(node, f"cannot multiply {describe(acc)} by {describe(shape)}")
+                acc = normalize(r, c2)
+        return acc
+    if isinstance(node, ast.Div):
+        if kids[1] != ():
+            _fail(node, "a divisor must be a scalar")
+        return kids[0]
+    if isinstance(node, ast.Power):
+        if kids[1] != ():
+            _fail(node, "an exponent must be a scalar")
+        if kids[0] != ():
+            r, c = as_pair(kids[0])
+            if r != c or not _integer_literal(node.exponent):
+                _fail(node, "a matrix power needs a square matrix and an integer exponent")
+        return kids[0]
+    if isinstance(node, ast.ElemPower):
+        if kids[1] != () and kids[1] != kids[0]:
+            _fail(node, "an entrywise exponent must be a scalar or of the base's shape")
+        return kids[0]
+    if isinstance(node, ast.Transpose):
+        r, c = as_pair(kids[0])
+        return normalize(c, r)
+    if isinstance(node, (ast.Trace, ast.Det, ast.LogDet, ast.Inverse)):
+        r, c = as_pair(kids[0])
+        if r != c:
+            _fail(node, f"{ast.FUNCTION_NAMES[type(node)]} needs a square matrix")
+        return kids[0] if isinstance(node, ast.Inverse) else ()
+    if isinstance(node, (ast.Sum, ast.Norm1, ast.Norm2)):
+        return ()
+    if isinstance(node, ast.Diag):
+        r, c = as_pair(kids[0])
+        if c == 1:
+            return normalize(r, r)
+        if r != c:
+            _fail(node, "diag of a matrix needs a square matrix")
+        return (r,)
+    if isinstance(node, ast.Elementwise):
+        return kids[0]
+    if isinstance(node, ast.Derivative):
+        expr, wrt = kids
+        if expr == ():
+            return wrt
+        if len(expr) == 1 and len(wrt) <= 1:
+            return normalize(as_pair(wrt)[0], expr[0])
+        raise UnsupportedError(f"the derivative of {describe(expr)} by {describe(wrt)} "
+                               "would be a tensor")
+    if isinstance(node, ast.Where):
+        return kids[0]
+    raise UnsupportedError(f"no shape rule for {type(node).__name__}")

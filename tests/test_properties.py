@@ -1,0 +1,50 @@
+"""Property tests: random well-shaped expressions round-trip and evaluate right; random text
+raises nothing but MatcalcError."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matcalc
+from strategies import DECLS, expressions, values_for
+
+ROUND_TRIP_EXAMPLES = 300
+RANDOM_TEXT_EXAMPLES = 1000
+TOLERANCE = 1e-9
+
+
+@settings(max_examples=ROUND_TRIP_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 2]))
+def test_random_expressions_round_trip_and_evaluate(triple, seed, which):
+    text, reference = triple[which]
+    e = matcalc.parse(text, shapes=DECLS)
+    assert e.shape == [(), ("m",), ("m", "m")][which]
+    again = matcalc.parse(str(e), shapes=DECLS)
+    assert again == e
+    values = values_for(np.random.default_rng(seed))
+    expected = reference(values)
+    assert np.allclose(e.evaluate(values), expected, rtol=TOLERANCE, atol=TOLERANCE)
+
+
+ALPHABET = "xyzAXw12.e+-*/^'() ,=_trdiagsumexplo\t\n[]{}!@#$%&|~<>?\\\"`;:é²αI"
+
+
+@settings(max_examples=RANDOM_TEXT_EXAMPLES, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=40))
+def test_random_text_raises_only_matcalc_errors(text):
+    try:
+        e = matcalc.parse(text)
+    except matcalc.MatcalcError as error:
+        assert str(error)
+        return
+    assert matcalc.parse(str(e)) == e
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_arbitrary_unicode_raises_only_matcalc_errors(text):
+    try:
+        matcalc.parse(text)
+    except matcalc.MatcalcError:
+        pass

@@ -1,0 +1,140 @@
+"""Shape inference: declarations, usage-forced kinds, first-letter defaults, errors."""
+
+import pytest
+import sympy
+
+import matcalc
+from matcalc.shapes import Dim
+
+
+def shapes_of(text, **kw):
+    return matcalc.parse(text, **kw).symbols()
+
+
+def test_first_document_needs_no_declarations():
+    e = matcalc.parse("(X*w - y)'*(X*w - y)")
+    assert e.shape == ()
+    assert e.symbols() == {"X": ("n", "d"), "w": ("d",), "y": ("n",)}
+
+
+def test_second_document_needs_no_declarations():
+    e = matcalc.parse("1/N*sum((Y - A*W).^2)")
+    assert e.shape == ()
+    assert e.symbols() == {"N": (), "Y": ("n", "d"), "A": ("n", "m"), "W": ("m", "d")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a*X", {"a": (), "X": ("n", "d")}),                       # a-g scalars
+    ("x + y", {"x": ("n",), "y": ("n",)}),                     # h-z columns
+    ("lambda*w'*w", {"lambda": (), "w": ("n",)}),               # Greek names scalars
+    ("Sigma*x", {"Sigma": ("n", "d"), "x": ("d",)}),            # capitalized Greek: matrix
+    ("x/y", {"x": ("n",), "y": ()}),                            # a divisor is a scalar
+    ("1/N*x", {"N": (), "x": ("n",)}),
+    ("tr(A)", {"A": ("n", "n")}),                               # tr needs square
+    ("det(A) + logdet(B)", {"A": ("n", "n"), "B": ("d", "d")}),
+    ("A^2", {"A": ("n", "n")}),                                 # integer power: square
+    ("x*w'", {"x": ("n",), "w": ("d",)}),                      # outer product
+    ("diag(x)*A", {"x": ("n",), "A": ("n", "d")}),
+    ("A + I", {"A": ("n", "n")}),
+])
+def test_inferred_kinds(text, expected):
+    assert shapes_of(text) == expected
+
+
+def test_declarations_fix_shapes():
+    e = matcalc.parse("X*w", shapes={"X": ("n", "d"), "w": ("d",)})
+    assert e.shape == ("n",)
+    e = matcalc.parse("X*w", shapes={"X": (3, 2)})
+    assert e.shape == (3,) and e.symbols()["w"] == (2,)
+
+
+def test_distinct_declared_dimensions_never_unify():
+    with pytest.raises(matcalc.ShapeError) as info:
+        matcalc.parse("X*y", shapes={"X": ("n", "d"), "y": ("n",)})
+    message = info.value.message
+    assert "n x d" in message and "n-vector" in message and "column 1" in message
+    assert "d and n differ" in message
+
+
+def test_declared_dimension_is_never_one():
+    with pytest.raises(matcalc.ShapeError):
+        matcalc.parse("x/y", shapes={"y": ("n",)})
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("x + X", "cannot add"),
+    ("tr(X)", "tr needs a square matrix"),
+    ("X^2", "a matrix power needs a square matrix"),
+    ("X .* Y", "cannot multiply entrywise"),
+    ("inv(X)", "inv needs a square matrix"),
+])
+def test_shape_errors_name_the_place(text, fragment):
+    decls = {"X": ("n", "d"), "x": ("n",), "Y": ("d", "n")}
+    with pytest.raises(matcalc.ShapeError) as info:
+        matcalc.parse(text, shapes=decls)
+    assert fragment in info.value.message
+    assert f"'{text}'" in info.value.message and "column 1" in info.value.message
+
+
+def test_a_one_by_one_is_a_scalar_everywhere():
+    e = matcalc.parse("(x'*y)*A + exp(x'*y) / (y'*x)")
+    assert e.shape == ("d", "m")       # x, y take n; A is free: d x m
+    assert matcalc.parse("x'*y").shape == ()
+
+
+def test_scalar_broadcasts_in_sums():
+    assert matcalc.parse("1 + exp(x)").shape == ("n",)
+    assert matcalc.parse("vector(1) + exp(x)").shape == ("n",)
+
+
+def test_bad_declarations():
+    with pytest.raises(matcalc.MatcalcError, match="3 dimensions"):
+        matcalc.parse("X", shapes={"X": ("n", "d", "k")})
+    with pytest.raises(matcalc.MatcalcError, match="not a dimension"):
+        matcalc.parse("X", shapes={"X": ("n", 1.5)})
+    with pytest.raises(matcalc.MatcalcError, match="at least 1"):
+        matcalc.parse("X", shapes={"X": (0, 2)})
+    with pytest.raises(matcalc.ShapeError, match="not square"):
+        matcalc.parse("A", shapes={"A": ("n", "d")}, symmetric={"A"})
+
+
+def test_declaration_spellings():
+    assert shapes_of("X*w", shapes={"X": "n x d"})["X"] == ("n", "d")
+    assert shapes_of("c*x", shapes={"c": "scalar"})["c"] == ()
+    assert shapes_of("X*w", shapes={"X": (sympy.Symbol("n"), sympy.Symbol("d"))})["X"] == \
+        ("n", "d")
+    assert shapes_of("x", shapes={"x": ("n", 1)})["x"] == ("n",)
+
+
+def test_symmetric_undeclared_is_square():
+    assert shapes_of("x'*A*x", symmetric={"A"})["A"] == ("n", "n")
+
+
+def test_dims_compare_with_strings_and_sympy():
+    assert Dim("n") == "n" and Dim("n") == sympy.Symbol("n") and Dim("n") != "d"
+    assert sympy.Symbol("n") == Dim("n")
+
+
+def test_where_bindings_have_shapes():
+    e = matcalc.parse("t1 where t0 = X*w - y, t1 = t0'*t0")
+    assert e.shape == ()
+    assert e.symbols() == {"X": ("n", "d"), "w": ("d",), "y": ("n",)}
+
+
+def test_identity_sizes_per_place():
+    e = matcalc.parse("x'*I*x + tr(A*I)", shapes={"x": ("n",), "A": ("m", "m")})
+    assert e.shape == ()
+
+
+def test_diff_term_shapes():
+    assert matcalc.parse("diff(x'*A*x, x)").shape == ("n",)
+    assert matcalc.parse("diff(A*x, x)").shape == ("d", "n")
+    with pytest.raises(matcalc.UnsupportedError, match="tensor"):
+        matcalc.parse("diff(A*X, X)")
+
+
+def test_redeclaring_an_expr_must_agree():
+    e = matcalc.parse("X*w")
+    assert matcalc.parse(e, shapes={"X": ("n", "d")}) == e
+    with pytest.raises(matcalc.ShapeError, match="now declared"):
+        matcalc.parse(e, shapes={"X": ("n", "n")})
