@@ -4,9 +4,12 @@ Stages import only earlier stages; this module is the one place that ties them t
 """
 
 from . import ast, printing
-from . import shapes as _shapes
+from . import diff as _diff
 from . import parser as _parser
-from .errors import ShapeError
+from . import shapes as _shapes
+from . import simplify as _simplify
+from . import verify as _verify
+from .errors import MatcalcError, ShapeError
 from .evaluate import evaluate as _evaluate
 
 
@@ -48,10 +51,6 @@ class Expr:
     def _repr_latex_(self):
         return f"${self.latex()}$"
 
-    def evaluate(self, values=None, **kwargs):
-        values = dict(values or {}, **kwargs)
-        return _evaluate(self.node, values)
-
     def __eq__(self, other):
         return isinstance(other, Expr) and self.node is other.node
 
@@ -87,3 +86,110 @@ def _redeclare(expr, shapes, symmetric):
     merged = dict(expr.declarations.shapes, **decls.shapes)
     return Expr(expr.node, _shapes.Declarations(
         merged, expr.declarations.symmetric | decls.symmetric))
+
+
+# ----------------------------------------------------------------- derivatives
+
+FORMS = ("factored", "expanded")
+
+
+def _symbol(expr, wrt):
+    """The Symbol node for `wrt` (a name): from the expression, else from its declarations."""
+    if isinstance(wrt, Expr):
+        if not isinstance(wrt.node, ast.Symbol):
+            raise MatcalcError(f"can only differentiate by a variable name, not '{wrt}'")
+        wrt = wrt.node.name
+    if not isinstance(wrt, str):
+        raise MatcalcError(f"wrt must be a variable name, got {wrt!r}")
+    known = _symbol_nodes(expr.node)
+    if wrt in known:
+        return known[wrt]
+    if wrt in expr.declarations.shapes:
+        return ast.Symbol(wrt, expr.declarations.shapes[wrt], wrt in expr.symmetric)
+    raise MatcalcError(f"'{wrt}' does not occur in '{_short(expr)}' and is not declared; "
+                       f"its variables are: {', '.join(known) or 'none'}")
+
+
+def _symbol_nodes(node):
+    bound = set(node.names) if isinstance(node, ast.Where) else set()
+    return {n.name: n for n in ast.postorder(node)
+            if isinstance(n, ast.Symbol) and n.name not in bound}
+
+
+def _short(expr):
+    text = str(expr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _form(node, form):
+    if form not in FORMS:
+        raise MatcalcError(f"form must be 'factored' or 'expanded', got {form!r}")
+    return _simplify.factored(node) if form == "factored" else _simplify.expanded(node)
+
+
+def diff(expr, wrt, shapes=None, symmetric=None, form="factored"):
+    """d expr / d wrt in denominator layout, simplified (see SPEC section 2)."""
+    expr = parse(expr, shapes, symmetric)
+    symbol = _symbol(expr, wrt)
+    raw = _diff.derivative(expr.node, symbol)
+    return Expr(_form(raw, form), expr.declarations)
+
+
+def simplify(expr, shapes=None, symmetric=None, form="factored"):
+    """The expression in canonical form: 'expanded' (textbook) or 'factored' (cheapest)."""
+    expr = parse(expr, shapes, symmetric)
+    return Expr(_form(_diff.expand_derivatives(_diff.inline_where(expr.node)), form),
+                expr.declarations)
+
+
+def _evaluate_expr(expr, values):
+    node = expr.node
+    if any(isinstance(n, ast.Derivative) for n in ast.postorder(node)):
+        node = _diff.expand_derivatives(_diff.inline_where(node))
+    return _evaluate(node, values)
+
+
+Expr.evaluate = lambda self, values=None, **kwargs: _evaluate_expr(
+    self, dict(values or {}, **kwargs))
+
+
+def _declared_like(expr):
+    """Declarations that fix every free symbol of `expr` to the shape it has there."""
+    shapes = dict(expr.declarations.shapes)
+    shapes.update(expr.symbols())
+    return shapes
+
+
+def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verify.DRAWS,
+           seed=0):
+    """Check a derivative of expr by wrt numerically (central differences, random draws).
+
+    `derivative` may be text, an Expr, or None (then matcalc's own derivative is checked).
+    """
+    expr = parse(expr, shapes, symmetric)
+    symbol = _symbol(expr, wrt)
+    if derivative is None:
+        derivative = diff(expr, symbol.name)
+    elif not isinstance(derivative, Expr):
+        derivative = parse(derivative, _declared_like(expr), expr.symmetric)
+    expected_shape = _diff_shape(expr, symbol)
+    if derivative.shape != expected_shape:
+        raise ShapeError(f"the derivative of {_shapes.describe(expr.shape)} by "
+                         f"{_shapes.describe(symbol.declared_shape)} {symbol.name} is "
+                         f"{_shapes.describe(expected_shape)}, but the claimed derivative is "
+                         f"{_shapes.describe(derivative.shape)}")
+    function = expr.node
+    if not any(n is symbol for n in ast.postorder(function)):
+        function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(symbol)))
+    return _verify.check_derivative(function, symbol.name,
+                                    _diff.expand_derivatives(derivative.node),
+                                    seed=seed, draws=draws)
+
+
+def _sum_of(symbol):
+    return symbol if symbol.declared_shape == () else ast.Sum(symbol)
+
+
+def _diff_shape(expr, symbol):
+    return _shapes.shape_of(ast.Derivative(expr.node if not isinstance(expr.node, ast.Where)
+                                           else _diff.inline_where(expr.node), symbol))

@@ -1,0 +1,202 @@
+"""Numeric verification: random instances and central differences.
+
+Sizes: a distinct small size per symbolic dimension, so a transposition error cannot hide
+behind a square shape. Draws: never symmetric unless declared so (a symmetric draw makes
+inv(X) and inv(X)' agree and hides a missing transpose); c*I + E with E small and
+non-symmetric under inv, det, logdet and matrix powers (invertible, positive determinant);
+positive entries under log, sqrt, fractional powers and as divisors. What needs which draw
+is read from the expression, not asked of the user.
+
+A derivative G of f by w is checked along random directions D against
+(f(w + eps*D) - f(w - eps*D)) / (2*eps): for a scalar f, <G, D>; for a vector f (Jacobian
+G, d x n), G' * D.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import ast
+from .errors import MatcalcError
+from .evaluate import evaluate
+from .shapes import as_pair
+
+RELATIVE_TOLERANCE = 1e-5      # central differences in float64 reach about 1e-8 here
+STEP = 1e-6                    # relative to the size of the point
+DRAWS = 5
+DIRECTIONS = 2
+SIZES = (3, 4, 2, 5, 6, 7, 8, 9)
+
+
+class Verification(NamedTuple):
+    passed: bool
+    draws: int
+    worst_error: float
+    tolerance: float
+    message: str
+
+    def __str__(self):
+        verdict = "passed" if self.passed else "FAILED"
+        return (f"numeric check {verdict}: {self.draws} random instances, worst relative "
+                f"error {self.worst_error:.1e} (tolerance {self.tolerance:.0e})"
+                + (f"; {self.message}" if self.message else ""))
+
+
+def requirements(*roots):
+    """Names whose draws must be invertible / positive, read from the expressions."""
+    invertible, positive = set(), set()
+    for root in roots:
+        for node in ast.postorder(root):
+            if isinstance(node, (ast.Inverse, ast.Det, ast.LogDet)) or (
+                    isinstance(node, ast.Power) and len(_shape(node.base)) == 2):
+                invertible |= _names(node.children[0])
+            if isinstance(node, ast.LogDet) or (
+                    isinstance(node, ast.Elementwise) and node.name in ("log", "sqrt")):
+                positive |= _names(node.children[0])
+            if isinstance(node, (ast.ElemPower, ast.Power)) and not _integer_constant(
+                    node.exponent):
+                positive |= _names(node.base)
+            if isinstance(node, (ast.Div, ast.ElemDiv)) or (
+                    isinstance(node, (ast.ElemPower, ast.Power)) and _negative(node.exponent)):
+                positive |= _names(node.children[1] if isinstance(
+                    node, (ast.Div, ast.ElemDiv)) else node.base)
+            if isinstance(node, ast.Elementwise) and node.name in ("arcsin", "arccos"):
+                positive |= _names(node.arg)
+    return invertible, positive
+
+
+def _shape(node):
+    from .shapes import shape_of
+    return shape_of(node)
+
+
+def _names(node):
+    return {n.name for n in ast.postorder(node) if isinstance(n, ast.Symbol)}
+
+
+def _integer_constant(node):
+    if isinstance(node, ast.Neg):
+        node = node.arg
+    return isinstance(node, ast.Number) and node.value.denominator == 1
+
+
+def _negative(node):
+    return isinstance(node, ast.Neg) or (isinstance(node, ast.Number) and node.value < 0)
+
+
+def symbol_table(*roots):
+    """name -> Symbol node, over the free symbols of the roots (bound names excluded)."""
+    table = {}
+    for root in roots:
+        bound = set(root.names) if isinstance(root, ast.Where) else set()
+        for node in ast.postorder(root):
+            if isinstance(node, ast.Symbol) and node.name not in bound:
+                table.setdefault(node.name, node)
+    return table
+
+
+def draw(symbols, rng, invertible=(), positive=(), sizes=None):
+    """Random values for the symbols: a distinct small size per symbolic dimension."""
+    sizes = {} if sizes is None else sizes
+    values = {}
+    for name, symbol in symbols.items():
+        dims = []
+        for dim in symbol.declared_shape:
+            if isinstance(dim, int):
+                dims.append(dim)
+            else:
+                if dim not in sizes:
+                    sizes[dim] = SIZES[len(sizes) % len(SIZES)]
+                dims.append(sizes[dim])
+        shape = tuple(dims)
+        if name in positive and name in invertible and len(shape) == 2:
+            # positive entries and a dominant diagonal: invertible, positive determinant
+            value = rng.uniform(0.1, 0.3, size=shape) + 2.0 * np.eye(shape[0])
+        elif name in positive:
+            value = rng.uniform(0.5, 1.5, size=shape)
+        elif name in invertible and len(shape) == 2 and shape[0] == shape[1]:
+            value = 2.0 * np.eye(shape[0]) + 0.4 * rng.normal(size=shape) / np.sqrt(shape[0])
+        elif shape == ():
+            value = rng.uniform(0.5, 1.5) * rng.choice((-1.0, 1.0))
+        else:
+            value = rng.normal(size=shape)
+        if symbol.symmetric and len(shape) == 2:
+            value = (value + value.T) / 2
+        values[name] = float(value) if shape == () else value
+    return values, sizes
+
+
+def _relative_error(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), 1e-6)
+    return float(np.max(np.abs(a - b), initial=0.0) / scale)
+
+
+def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
+                     tolerance=RELATIVE_TOLERANCE):
+    """Central differences of `function` along random directions against `derivative`."""
+    rng = np.random.default_rng(seed)
+    symbols = symbol_table(function, derivative)
+    invertible, positive = requirements(function, derivative)
+    if wrt_name not in symbols:
+        raise MatcalcError(f"'{wrt_name}' does not occur in the expression or its derivative")
+    wrt = symbols[wrt_name]
+    worst, done, skipped = 0.0, 0, 0
+    for _ in range(draws * 4):
+        if done >= draws:
+            break
+        values, _ = draw(symbols, rng, invertible, positive)
+        try:
+            gradient = np.asarray(evaluate(derivative, values), dtype=float)
+            point = np.asarray(values[wrt_name], dtype=float)
+            errors = []
+            for _ in range(DIRECTIONS):
+                direction = rng.normal(size=point.shape)
+                if wrt.symmetric:
+                    direction = (direction + direction.T) / 2
+                step = STEP * max(1.0, float(np.max(np.abs(point), initial=0.0)))
+                plus = evaluate(function, dict(values, **{wrt_name: point + step * direction}))
+                minus = evaluate(function, dict(values, **{wrt_name: point - step * direction}))
+                numeric = (np.asarray(plus) - np.asarray(minus)) / (2 * step)
+                analytic = _directional(gradient, direction, np.ndim(plus), wrt)
+                errors.append(_relative_error(numeric, analytic))
+        except MatcalcError:
+            skipped += 1               # e.g. a singular draw: try another instance
+            continue
+        if not all(np.isfinite(errors)):
+            skipped += 1
+            continue
+        worst = max(worst, *errors)
+        done += 1
+    if done == 0:
+        return Verification(False, 0, float("nan"), tolerance,
+                            "no random instance could be evaluated")
+    note = f"{skipped} instances skipped (not finite)" if skipped else ""
+    return Verification(worst <= tolerance, done, worst, tolerance, note)
+
+
+def _directional(gradient, direction, output_ndim, wrt):
+    """The derivative applied to a direction: <G, D> or G' * D."""
+    if output_ndim == 0:
+        return float(np.sum(np.asarray(gradient).reshape(np.shape(direction)) * direction)) \
+            if np.ndim(direction) else float(gradient) * float(direction)
+    # a Jacobian d x n (rows follow the variable's entries), or 1 x n for a scalar variable
+    d = np.size(direction)
+    jacobian = np.asarray(gradient).reshape(d, -1)
+    return jacobian.T @ np.reshape(direction, -1)
+
+
+def values_agree(left, right, values_list, tolerance=1e-9):
+    """Evaluate two typed trees on each set of values; (agree, worst, first_disagreement)."""
+    worst = 0.0
+    for values in values_list:
+        a, b = evaluate(left, values), evaluate(right, values)
+        error = _relative_error(a, b)
+        worst = max(worst, error)
+        if not error <= tolerance:
+            return False, worst, (values, a, b)
+    return True, worst, None
+
+
+__all__ = ["Verification", "check_derivative", "draw", "requirements", "symbol_table",
+           "values_agree", "RELATIVE_TOLERANCE", "as_pair"]
