@@ -58,13 +58,22 @@ class Expr:
         return hash(self.node)
 
 
-def parse(text, shapes=None, symmetric=None):
-    """Read `text` as an expression, inferring and checking every shape."""
+def parse(text, shapes=None, symmetric=None, shape=None):
+    """Read `text` as an expression, inferring and checking every shape.
+
+    `shape`, if given, is the shape the whole expression must have (its free dimensions,
+    e.g. the size of a lone `I`, are inferred from it).
+    """
     if isinstance(text, Expr):
-        return _redeclare(text, shapes, symmetric)
+        expr = _redeclare(text, shapes, symmetric)
+        if shape is not None and expr.shape != tuple(shape):
+            raise ShapeError(f"'{_short(expr)}' is {_shapes.describe(expr.shape)}, "
+                             f"expected {_shapes.describe(tuple(shape))}")
+        return expr
     decls = _shapes.declarations(shapes, symmetric)
     parsed = _parser.parse(text)
-    (typed,), _ = _shapes.infer([parsed.node], decls, parsed.text, parsed.spans)
+    (typed,), _ = _shapes.infer([parsed.node], decls, parsed.text, parsed.spans,
+                                targets=[tuple(shape)] if shape is not None else None)
     return Expr(typed, decls)
 
 
@@ -168,11 +177,12 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
     """
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
+    expected_shape = _diff_shape(expr, symbol)
     if derivative is None:
         derivative = diff(expr, symbol.name)
     elif not isinstance(derivative, Expr):
-        derivative = parse(derivative, _declared_like(expr), expr.symmetric)
-    expected_shape = _diff_shape(expr, symbol)
+        derivative = parse(derivative, _declared_like(expr), expr.symmetric,
+                           shape=expected_shape)
     if derivative.shape != expected_shape:
         raise ShapeError(f"the derivative of {_shapes.describe(expr.shape)} by "
                          f"{_shapes.describe(symbol.declared_shape)} {symbol.name} is "

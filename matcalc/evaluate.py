@@ -192,12 +192,15 @@ def _scalarize(node, value):
     return value
 
 
-def evaluate(root, values):
-    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector."""
+def evaluate(root, values, dimensions=None):
+    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector.
+
+    `dimensions` (dim -> size) sizes what no value fixes, e.g. a derivative `vector(1)`.
+    """
     if not hasattr(values, "get"):
         raise EvaluationError("values must be a mapping from names to numbers or arrays")
     with np.errstate(all="ignore"):
-        result = _evaluate(root, values)
+        result = _evaluate(root, values, dimensions or {})
     shape = shape_of(root)
     if shape == ():
         return float(result)
@@ -206,19 +209,21 @@ def evaluate(root, values):
     return np.asarray(result)
 
 
-def _evaluate(root, values):
+def _evaluate(root, values, dimensions):
     if isinstance(root, ast.Where):
         env = dict(values)
         bound = {}
         for name, value in zip(root.names, root.values):
-            bound[name] = _evaluate_plain(value, env, bound)
-        return _evaluate_plain(root.body, env, bound)
-    return _evaluate_plain(root, values, {})
+            bound[name] = _evaluate_plain(value, env, bound, dimensions)
+        return _evaluate_plain(root.body, env, bound, dimensions)
+    return _evaluate_plain(root, values, {}, dimensions)
 
 
-def _evaluate_plain(root, values, bound):
+def _evaluate_plain(root, values, bound, dimensions):
     free = [n for n in ast.postorder(root) if isinstance(n, ast.Symbol) and n.name not in bound]
     arrays, sizes = bind_dimensions(free, values)
+    for dim, size in dimensions.items():
+        sizes.setdefault(dim, size)
     for name, value in bound.items():
         arrays[name] = value if np.ndim(value) == 0 else np.asarray(value)
     for symbol in ast.postorder(root):

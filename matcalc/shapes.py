@@ -431,10 +431,12 @@ class _Inference:
         return f"n{i}"
 
 
-def infer(roots, decls, text=None, spans=None):
+def infer(roots, decls, text=None, spans=None, targets=None):
     """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols).
 
     `symbols` maps each free name to its inferred shape, in order of first appearance.
+    `targets`, one shape (or None) per root, makes each root take that shape: a claimed
+    derivative such as `I` or `vector(1)` gets its size from the derivative it stands for.
     """
     inference = _Inference(decls, text, spans if spans is not None else {})
     plans = []
@@ -445,8 +447,14 @@ def infer(roots, decls, text=None, spans=None):
                 bound[name] = inference.walk(value, dict(bound))
         plans.append((root, bound))
     # the body after its bindings, so that walk order == rebuild order below
-    for root, bound in plans:
-        inference.walk(root.body if isinstance(root, ast.Where) else root, bound)
+    for i, (root, bound) in enumerate(plans):
+        terms = inference.walk(root.body if isinstance(root, ast.Where) else root, bound)
+        target = targets[i] if targets else None
+        if target is not None:
+            wanted = as_pair(target)
+            if not (_unify(terms[0], wanted[0]) and _unify(terms[1], wanted[1])):
+                inference.fail(root, f"the expression is {inference.show(terms)} but should "
+                                     f"be {describe(target)}")
     names = {}
     for terms in inference.symbols.values():     # name free dims in order of appearance
         inference.final(terms, names)

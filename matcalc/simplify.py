@@ -382,7 +382,7 @@ def _rule(node):
     if isinstance(node, ast.Diag):
         if kids[0].shape == ():
             return kids[0]
-        return _linear(kids[0], shape, lambda term, p: _atom(ast.Diag(to_node(p)), shape))
+        return _linear(kids[0], shape, lambda term, p: _atom(ast.Diag(_diag_arg(p)), shape))
     if isinstance(node, ast.Inverse):
         return _inverse(kids[0], shape)
     if isinstance(node, (ast.Det, ast.LogDet)):
@@ -565,6 +565,14 @@ def _sum_term(term, rest):
     node = to_node(rest)
     backward = to_node(_transpose(rest))
     return _atom(ast.Sum(min(node, backward, key=key)), ())
+
+
+def _diag_arg(poly):
+    """diag(A') = diag(A): the argument in its smaller orientation."""
+    node = to_node(poly)
+    if len(poly.shape) == 2:
+        return min(node, to_node(_transpose(poly)), key=key)
+    return node
 
 
 def _inverse(poly, shape):

@@ -50,8 +50,7 @@ def requirements(*roots):
             if isinstance(node, (ast.Inverse, ast.Det, ast.LogDet)) or (
                     isinstance(node, ast.Power) and len(_shape(node.base)) == 2):
                 invertible |= _names(node.children[0])
-            if isinstance(node, ast.LogDet) or (
-                    isinstance(node, ast.Elementwise) and node.name in ("log", "sqrt")):
+            if isinstance(node, ast.Elementwise) and node.name in ("log", "sqrt"):
                 positive |= _names(node.children[0])
             if isinstance(node, (ast.ElemPower, ast.Power)) and not _integer_constant(
                     node.exponent):
@@ -109,12 +108,13 @@ def draw(symbols, rng, invertible=(), positive=(), sizes=None):
                     sizes[dim] = SIZES[len(sizes) % len(SIZES)]
                 dims.append(sizes[dim])
         shape = tuple(dims)
-        if name in positive and name in invertible and len(shape) == 2:
+        square = len(shape) == 2 and shape[0] == shape[1]
+        if name in positive and name in invertible and square:
             # positive entries and a dominant diagonal: invertible, positive determinant
             value = rng.uniform(0.1, 0.3, size=shape) + 2.0 * np.eye(shape[0])
         elif name in positive:
             value = rng.uniform(0.5, 1.5, size=shape)
-        elif name in invertible and len(shape) == 2 and shape[0] == shape[1]:
+        elif name in invertible and square:
             value = 2.0 * np.eye(shape[0]) + 0.4 * rng.normal(size=shape) / np.sqrt(shape[0])
         elif shape == ():
             value = rng.uniform(0.5, 1.5) * rng.choice((-1.0, 1.0))
@@ -145,9 +145,9 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
     for _ in range(draws * 4):
         if done >= draws:
             break
-        values, _ = draw(symbols, rng, invertible, positive)
+        values, sizes = draw(symbols, rng, invertible, positive)
         try:
-            gradient = np.asarray(evaluate(derivative, values), dtype=float)
+            gradient = np.asarray(evaluate(derivative, values, sizes), dtype=float)
             point = np.asarray(values[wrt_name], dtype=float)
             errors = []
             for _ in range(DIRECTIONS):
