@@ -10,6 +10,7 @@ from . import shapes as _shapes
 from . import simplify as _simplify
 from . import verify as _verify
 from .errors import MatcalcError, ShapeError
+from .evaluate import bind_dimensions as _bind
 from .evaluate import evaluate as _evaluate
 
 
@@ -141,21 +142,41 @@ def diff(expr, wrt, shapes=None, symmetric=None, form="factored"):
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     raw = _diff.derivative(expr.node, symbol)
-    return Expr(_form(raw, form), expr.declarations)
+    return Expr(_form(raw, form), _keep_shapes(expr))
+
+
+def _keep_shapes(expr):
+    """The declarations of a result: the original ones plus the shapes its input inferred."""
+    return _shapes.Declarations(_declared_like(expr), expr.symmetric)
 
 
 def simplify(expr, shapes=None, symmetric=None, form="factored"):
     """The expression in canonical form: 'expanded' (textbook) or 'factored' (cheapest)."""
     expr = parse(expr, shapes, symmetric)
     return Expr(_form(_diff.expand_derivatives(_diff.inline_where(expr.node)), form),
-                expr.declarations)
+                _keep_shapes(expr))
 
 
 def _evaluate_expr(expr, values):
     node = expr.node
     if any(isinstance(n, ast.Derivative) for n in ast.postorder(node)):
         node = _diff.expand_derivatives(_diff.inline_where(node))
-    return _evaluate(node, values)
+    return _evaluate(node, values, _declared_sizes(expr, values))
+
+
+def _declared_sizes(expr, values):
+    """Sizes of dimensions fixed by values of declared names the expression may not use
+    (so that a constant result such as vector(0) still has a size)."""
+    sizes = {}
+    for name, shape in expr.declarations.shapes.items():
+        if name in values:
+            try:
+                _, found = _bind([ast.Symbol(name, shape)], values)
+            except MatcalcError:
+                continue                  # an unused name's value is ignored
+            for dim, size in found.items():
+                sizes.setdefault(dim, size)
+    return sizes
 
 
 Expr.evaluate = lambda self, values=None, **kwargs: _evaluate_expr(
@@ -203,3 +224,11 @@ def _sum_of(symbol):
 def _diff_shape(expr, symbol):
     return _shapes.shape_of(ast.Derivative(expr.node if not isinstance(expr.node, ast.Where)
                                            else _diff.inline_where(expr.node), symbol))
+
+
+def _to_sympy(self):
+    """This expression as a SymPy matrix expression."""
+    return printing.to_sympy(_diff.inline_where(self.node))
+
+
+Expr.to_sympy = _to_sympy

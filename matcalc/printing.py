@@ -260,3 +260,107 @@ def to_latex(root):
     for node in ast.postorder(root):
         memo[node] = _latex_rule(node, memo)
     return memo[root][0]
+
+
+# ----------------------------------------------------------------- SymPy bridge
+
+def to_sympy(root):
+    """The expression as a SymPy matrix expression (dimensions become SymPy symbols).
+
+    For users who continue in SymPy, and for tests that use SymPy as an independent oracle.
+    """
+    import sympy
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    from .errors import UnsupportedError
+    from .shapes import as_pair, shape_of
+
+    def dim(d):
+        return d if isinstance(d, int) else sympy.Symbol(str(d), integer=True, positive=True)
+
+    def size(node):
+        return tuple(dim(d) for d in as_pair(shape_of(node)))
+
+    def ones(node):
+        return sympy.OneMatrix(*size(node))
+
+    def scalar(node):
+        return shape_of(node) == ()
+
+    functions = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
+                 "sign": sympy.sign, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+                 "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
+                 "tanh": sympy.tanh,
+                 "sigmoid": sympy.Lambda(sympy.Symbol("t"), 1 / (1 + sympy.exp(-sympy.Symbol("t")))),
+                 "softplus": sympy.Lambda(sympy.Symbol("t"), sympy.log(1 + sympy.exp(sympy.Symbol("t")))),
+                 }
+
+    def rule(node, memo):
+        kids = [memo[c] for c in node.children]
+        if isinstance(node, ast.Symbol):
+            if scalar(node):
+                return sympy.Symbol(node.name)
+            return sympy.MatrixSymbol(node.name, *size(node))
+        if isinstance(node, ast.Number):
+            return sympy.Rational(node.value.numerator, node.value.denominator)
+        if isinstance(node, ast.Identity):
+            return sympy.Identity(dim(node.n))
+        if isinstance(node, ast.Fill):
+            return kids[0] * ones(node)
+        if isinstance(node, ast.Add):
+            terms = [k * ones(node) if scalar(c) and not scalar(node) else k
+                     for c, k in zip(node.children, kids)]
+            return sympy.Add(*terms) if scalar(node) else sympy.MatAdd(*terms)
+        if isinstance(node, ast.Neg):
+            return -kids[0]
+        if isinstance(node, ast.Mul):
+            acc = kids[0]
+            for k in kids[1:]:
+                acc = acc * k
+            return acc
+        if isinstance(node, ast.Div):
+            return kids[0] / kids[1]
+        if isinstance(node, ast.Hadamard):
+            if scalar(node.left) or scalar(node.right):
+                return kids[0] * kids[1]
+            return sympy.HadamardProduct(kids[0], kids[1])
+        if isinstance(node, ast.ElemDiv):
+            return sympy.HadamardProduct(kids[0], sympy.HadamardPower(kids[1], -1))
+        if isinstance(node, ast.Power):
+            return kids[0] ** kids[1]
+        if isinstance(node, ast.ElemPower):
+            return kids[0] ** kids[1] if scalar(node) else sympy.HadamardPower(kids[0], kids[1])
+        if isinstance(node, ast.Transpose):
+            return kids[0] if scalar(node) else kids[0].T
+        if isinstance(node, ast.Inverse):
+            return kids[0] ** -1 if scalar(node) else kids[0].I
+        if isinstance(node, ast.Trace):
+            return sympy.Trace(kids[0])
+        if isinstance(node, ast.Det):
+            return sympy.Determinant(kids[0])
+        if isinstance(node, ast.LogDet):
+            return sympy.log(sympy.Determinant(kids[0]))
+        if isinstance(node, ast.Sum):
+            rows, cols = size(node.arg)
+            return sympy.Trace(sympy.OneMatrix(1, rows) * kids[0] * sympy.OneMatrix(cols, 1))
+        if isinstance(node, ast.Norm2):
+            return sympy.sqrt(sympy.Trace(kids[0].T * kids[0]))
+        if isinstance(node, ast.Diag):
+            if len(shape_of(node.arg)) == 1:
+                return sympy.DiagMatrix(kids[0])
+            return sympy.DiagonalOf(kids[0])
+        if isinstance(node, ast.Elementwise) and node.name in functions:
+            f = functions[node.name]
+            if scalar(node):
+                return f(kids[0])
+            if isinstance(f, sympy.Lambda):
+                return ElementwiseApplyFunction(f, kids[0])
+            return ElementwiseApplyFunction(sympy.Lambda(sympy.Symbol("t"), f(sympy.Symbol("t"))),
+                                            kids[0])
+        raise UnsupportedError(f"no SymPy counterpart for {type(node).__name__}"
+                               + (f" {node.name}" if isinstance(node, ast.Elementwise) else ""))
+
+    memo = {}
+    for node in ast.postorder(root):
+        memo[node] = rule(node, memo)
+    return memo[root]

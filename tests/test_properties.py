@@ -48,3 +48,35 @@ def test_arbitrary_unicode_raises_only_matcalc_errors(text):
         matcalc.parse(text)
     except matcalc.MatcalcError:
         pass
+
+
+DERIVATIVE_EXAMPLES = 500
+
+
+@settings(max_examples=DERIVATIVE_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(expressions(max_leaves=8), st.sampled_from(["x", "A", "a"]))
+def test_random_scalar_expressions_have_verified_derivatives(triple, wrt):
+    text, _ = triple[0]
+    e = matcalc.parse(text, shapes=DECLS)
+    g = matcalc.diff(e, wrt, shapes=None)
+    report = matcalc.verify(e, wrt, g, draws=3)
+    assert report.passed, (text, str(g), report)
+    expanded = matcalc.diff(e, wrt, form="expanded")
+    assert matcalc.verify(e, wrt, expanded, draws=2).passed
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 2]))
+def test_simplification_keeps_the_value(triple, seed, which):
+    text, reference = triple[which]
+    e = matcalc.parse(text, shapes=DECLS)
+    values = values_for(np.random.default_rng(seed))
+    expected = reference(values)
+    for form in ("expanded", "factored"):
+        simplified = matcalc.simplify(e, form=form)
+        assert simplified.shape == e.shape
+        assert np.allclose(simplified.evaluate(values), expected, rtol=1e-8, atol=1e-8)
+        again = matcalc.parse(str(simplified), shapes=DECLS, shape=e.shape)
+        assert np.allclose(again.evaluate(values), expected, rtol=1e-8, atol=1e-8)
+        assert matcalc.simplify(simplified, form=form) == simplified     # idempotent
