@@ -232,3 +232,98 @@ def _to_sympy(self):
 
 
 Expr.to_sympy = _to_sympy
+
+
+# ----------------------------------------------------------------- derivations
+
+class Derivation:
+    """A derivation: the steps (rule, label, expression), the result, its verification."""
+
+    def __init__(self, expr, wrt, method, steps, result, expanded_result, verification,
+                 agreement=None):
+        self.expr, self.wrt, self.method = expr, wrt, method
+        self.steps = steps
+        self.result = result
+        self.expanded = expanded_result
+        self.verification = verification
+        self.agreement = agreement
+
+    def lines(self):
+        route = {"chain": "chain rule du/dw = dv/dw * du/dv",
+                 "expand": "expanding the function, then term by term"}[self.method]
+        out = [f"d/d{self.wrt} of {self.expr}   (denominator layout; {route})"]
+        for step in self.steps:
+            out.append(f"  {step.label} = {step.expr}")
+            out.append(f"      [{step.rule}]")
+        out.append(f"  = {self.expanded}   [expanded]")
+        if str(self.result) != str(self.expanded):
+            out.append(f"  = {self.result}   [factored]")
+        if self.agreement:
+            out.append(f"  {self.agreement}")
+        out.append(f"  {self.verification}")
+        return out
+
+    def __str__(self):
+        return "\n".join(self.lines())
+
+    def latex(self):
+        rows = [rf"\text{{{_latex_text(step.label)}}} &= {step.expr.latex()}"
+                for step in self.steps]
+        rows.append(rf"&= {self.expanded.latex()}")
+        if str(self.result) != str(self.expanded):
+            rows.append(rf"&= {self.result.latex()}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_latex_(self):
+        return f"$${self.latex()}$$"
+
+
+def _latex_text(text):
+    return text.replace("_", r"\_")
+
+
+class _Step:
+    """A step for users: rule, label and the expression as an Expr."""
+
+    __slots__ = ("rule", "label", "expr")
+
+    def __init__(self, rule, label, expr):
+        self.rule, self.label, self.expr = rule, label, expr
+
+    def __iter__(self):
+        return iter((self.rule, self.expr))
+
+    def __repr__(self):
+        return f"Step({self.rule!r}, {self.label!r}, {str(self.expr)!r})"
+
+
+def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
+    """d expr / d wrt with the steps that lead there (see Derivation)."""
+    from . import derivation as _derivation
+    expr = parse(expr, shapes, symmetric)
+    symbol = _symbol(expr, wrt)
+    if method not in ("chain", "expand"):
+        raise MatcalcError(f"method must be 'chain' or 'expand', got {method!r}")
+    if method == "expand" and expr.shape != ():
+        raise MatcalcError("the expansion route needs a scalar function")
+    route = _derivation.chain_route if method == "chain" else _derivation.expansion_route
+    raw_steps, raw = route(expr.node, symbol)
+    declarations = _keep_shapes(expr)
+    extra = dict(declarations.shapes)
+    for step in raw_steps:
+        for node in ast.postorder(step.node):
+            if isinstance(node, ast.Symbol):
+                extra.setdefault(node.name, node.declared_shape)
+    declarations = _shapes.Declarations(extra, declarations.symmetric)
+    steps = [_Step(s.rule, s.label, Expr(s.node, declarations)) for s in raw_steps]
+    result = Expr(_simplify.factored(raw), declarations)
+    expanded_result = Expr(_simplify.expanded(raw), declarations)
+    agreement = None
+    if method == "expand":
+        chained = diff(expr, symbol.name, form="expanded")
+        same = chained.node is expanded_result.node
+        agreement = ("both routes agree: the chain rule gives the same " + str(chained)
+                     if same else f"the chain rule gives {chained}")
+    verification = verify(expr, symbol.name, expanded_result)
+    return Derivation(expr, symbol.name, method, steps, result, expanded_result,
+                      verification, agreement)

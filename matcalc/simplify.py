@@ -199,6 +199,10 @@ def _cancel(factors):
     for f in factors:
         if isinstance(f, ast.Identity):
             continue
+        if out and _is_diagonal(out[-1]) and _is_diagonal(f):     # diag(a)*diag(b)
+            out[-1] = ast.Diag(to_node(_hadamard(canon(out[-1].arg), canon(f.arg),
+                                                 shape_of(f.arg))))
+            continue
         if out and isinstance(out[-1], ast.Inverse) and out[-1].arg is f:
             out.pop()
             continue
@@ -213,11 +217,15 @@ def _cancel(factors):
     return tuple(out)
 
 
+def _is_diagonal(node):
+    return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
+
+
 def _diag_to_hadamard(factors):
     for i, f in enumerate(factors[:-1]):
         if isinstance(f, ast.Diag) and len(shape_of(f.arg)) == 1:
             rest = factors[i + 1:]
-            right = rest[0] if len(rest) == 1 else ast.Mul(*rest)
+            right = rest[0] if len(rest) == 1 else to_node(canon(ast.Mul(*rest)))
             return factors[:i] + (_hadamard_atom(f.arg, right),)
     return factors
 
@@ -429,6 +437,9 @@ def _hadamard(p, q, shape):
         if isinstance(den, ast.ElemPower) and den.exponent == ast.Number(-1):
             return _with_scalars(cp * cq, _merge_scalars(sp, sq),
                                  _atom(ast.ElemDiv(num, den.base), shape))
+        if isinstance(den, ast.ElemDiv) and _is_ones(den.left):      # (1 ./ b) .* a
+            return _with_scalars(cp * cq, _merge_scalars(sp, sq),
+                                 _atom(ast.ElemDiv(num, den.right), shape))
     if _is_ones(a):
         result = rq
     elif _is_ones(b):

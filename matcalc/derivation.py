@@ -1,0 +1,205 @@
+"""Derivations shown step by step, in the documents' style.
+
+Chain route (the first document): pick the intermediate v through which every dependence on
+w passes (the residual X*w - y), write u in terms of v, and apply du/dw = dv/dw * du/dv:
+du/dv is the derivative of u by v; dv/dw * du/dv is the backward rule of v applied to it
+(for vectors, the Jacobian dv/dw is shown too); the product is then simplified.
+
+Expansion route (the first document's appendix): expand u into its canonical terms and
+differentiate term by term with d(w'*B*w)/dw = (B + B')*w and d(s'*w)/dw = s.
+"""
+
+from typing import NamedTuple
+
+from . import ast, printing
+from .diff import derivative, inline_where
+from .shapes import shape_of
+from .simplify import canon, expanded, factored, to_node
+
+
+class Step(NamedTuple):
+    rule: str         # the rule or identity applied
+    label: str        # what this step computes, e.g. "du/dv"
+    node: object      # the expression (an AST node)
+
+
+def dominators(root, wrt):
+    """Nodes that lie on every path from root to wrt, from the root down."""
+    order = ast.postorder(root)
+    depends = {}
+    for node in order:
+        depends[node] = node is wrt or any(depends[c] for c in node.children)
+    dom = {root: {root}}
+    for node in reversed(order):              # parents before children
+        if node is root or not depends[node]:
+            continue
+    parents = {}
+    for node in order:
+        for child in node.children:
+            if depends[child] and depends[node]:
+                parents.setdefault(child, []).append(node)
+    for node in reversed(order):
+        if node is root or not depends[node]:
+            continue
+        sets = [dom[p] for p in parents.get(node, []) if p in dom]
+        if not sets:
+            continue
+        dom[node] = set.intersection(*sets) | {node}
+    if wrt not in dom:
+        return []
+    position = {node: i for i, node in enumerate(reversed(order))}
+    return sorted(dom[wrt], key=lambda n: position[n])
+
+
+def affine_nodes(root, wrt):
+    """The nodes of root that are affine in wrt (constants included)."""
+    affine = {}
+    for node in ast.postorder(root):
+        kids = node.children
+        if node is wrt or not any(_contains(c, wrt) for c in kids) and not isinstance(
+                node, ast.Symbol):
+            affine[node] = True
+        elif isinstance(node, ast.Symbol):
+            affine[node] = True
+        elif isinstance(node, (ast.Add, ast.Neg, ast.Transpose, ast.Sum, ast.Trace)):
+            affine[node] = all(affine[c] for c in kids)
+        elif isinstance(node, (ast.Mul, ast.Hadamard)):
+            dependent = [c for c in kids if _contains(c, wrt)]
+            affine[node] = len(dependent) <= 1 and all(affine[c] for c in kids)
+        elif isinstance(node, ast.Div):
+            affine[node] = affine[kids[0]] and not _contains(kids[1], wrt)
+        else:
+            affine[node] = False
+    return affine
+
+
+def choose_intermediate(root, wrt):
+    """The v of the chain rule: the outermost node, below the root, that every path to w
+    passes through and that is affine in w (X*w - y; -y .* (X*w)); None if u is itself
+    affine or no such node stands between u and w."""
+    chain = [n for n in dominators(root, wrt) if n is not root and n is not wrt]
+    affine = affine_nodes(root, wrt)
+    if affine.get(root):
+        return None
+    for node in chain:
+        if affine.get(node) and node.children:
+            return node
+    return None
+
+
+def fresh_name(taken, preferred):
+    name, i = preferred, 1
+    while name in taken:
+        name, i = f"{preferred}{i}", i + 1
+    return name
+
+
+def replace(root, old, new):
+    return ast.transform(root, lambda n: new if n is old else n)
+
+
+def substitute(root, symbol, value):
+    return ast.transform(root, lambda n: value if n is symbol else n)
+
+
+def chain_route(root, wrt):
+    """Steps and the raw result of du/dw by the documents' chain rule."""
+    root = inline_where(root)
+    v_node = choose_intermediate(root, wrt)
+    w = wrt.name
+    steps = []
+    if v_node is None:
+        result = derivative(root, wrt)
+        steps.append(Step("differentiate directly (no intermediate variable)", f"du/d{w}",
+                          expanded(result)))
+        return steps, result
+    taken = {n.name for n in ast.postorder(root) if isinstance(n, ast.Symbol)}
+    v_name = fresh_name(taken, "v")
+    u_name = fresh_name(taken | {v_name}, "u")
+    v = ast.Symbol(v_name, shape_of(v_node))
+    u_in_v = replace(root, v_node, v)
+    steps.append(Step("introduce the intermediate variable", v_name, v_node))
+    steps.append(Step("write the function in terms of it", u_name, u_in_v))
+    du_dv = expanded(derivative(u_in_v, v))
+    steps.append(Step(f"differentiate {u_name} by {v_name}", f"d{u_name}/d{v_name}", du_dv))
+    vector_like = len(shape_of(v_node)) <= 1 and len(shape_of(wrt)) <= 1
+    if vector_like:
+        jacobian = expanded(derivative(v_node, wrt))
+        steps.append(Step(f"Jacobian of {v_name} by {w} (denominator layout)",
+                          f"d{v_name}/d{w}", jacobian))
+        combined = ast.Mul(jacobian, substitute(du_dv, v, v_node))
+        label = f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}"
+    else:
+        # dv/dw is a tensor here; its product with du/dv is the backward rule of v
+        adjoint = ast.Symbol(fresh_name(taken | {v_name, u_name}, "G"), shape_of(v_node))
+        pairing = ast.Sum(ast.Hadamard(adjoint, v_node)) if shape_of(v_node) != () else \
+            ast.Mul(adjoint, v_node)
+        rule = expanded(derivative(pairing, wrt))
+        steps.append(Step(f"backward rule of {v_name} (d{v_name}/d{w} * G for G = "
+                          f"d{u_name}/d{v_name})", f"d{v_name}/d{w} * G", rule))
+        combined = substitute(rule, adjoint, substitute(du_dv, v, v_node))
+        label = f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}"
+    steps.append(Step("chain rule, the documents' order", label, combined))
+    return steps, combined
+
+
+def expansion_route(root, wrt):
+    """Steps and the raw result of du/dw by expanding u and differentiating term by term."""
+    root = inline_where(root)
+    poly = canon(root)
+    w = wrt.name
+    steps = [Step("expand the function", "u", to_node(poly))]
+    parts = []
+    for term, coefficient in poly.terms.items():
+        single = to_node(type(poly)({term: coefficient}, poly.shape))
+        rule, result = _term_rule(term, coefficient, wrt)
+        label = f"d({printing.to_text(single)})/d{w}"
+        simplified = expanded(result)
+        if simplified is not result and rule != "a constant":
+            label += f" = {printing.to_text(result)}"
+        steps.append(Step(rule, label, simplified))
+        parts.append(result)
+    total = parts[0] if len(parts) == 1 else ast.Add(*parts) if parts else \
+        derivative(ast.Number(0), wrt)
+    steps.append(Step("add the terms' derivatives", f"du/d{w}", expanded(total)))
+    return steps, total
+
+
+def _contains(node, target):
+    return any(n is target for n in ast.postorder(node))
+
+
+def _term_rule(term, coefficient, wrt):
+    """(rule name, derivative) for one canonical term."""
+    scalars = [(a, e) for a, e in term.scalars if _contains(a, wrt)]
+    others = [(a, e) for a, e in term.scalars if not _contains(a, wrt)]
+    if not scalars and not any(_contains(f, wrt) for f in term.factors):
+        return "a constant", derivative(ast.Number(0), wrt)
+    if len(scalars) == 1 and scalars[0][1] == 1 and not term.factors:
+        atom = scalars[0][0]
+        scale = ([ast.Number(coefficient)] if coefficient != 1 else []) + \
+            [a if e == 1 else ast.Power(a, ast.Number(e)) for a, e in others]
+        transposed_w = ast.Transpose(wrt)
+        if isinstance(atom, ast.Mul) and len(shape_of(wrt)) == 1:
+            first, last = atom.children[0], atom.children[-1]
+            middle = atom.children[1:-1]
+            if first is transposed_w and last is wrt and middle and \
+                    not any(_contains(m, wrt) for m in middle):
+                B = middle[0] if len(middle) == 1 else ast.Mul(*middle)
+                return "d(w'*B*w)/dw = (B + B')*w", _product(
+                    scale + [ast.Add(B, ast.Transpose(B)), wrt])
+            if first is transposed_w and not _contains(ast.Mul(*atom.children[1:]), wrt):
+                s = ast.Mul(*atom.children[1:]) if len(atom.children) > 2 else last
+                return "d(w'*s)/dw = s", _product(scale + [s])
+            if last is wrt and not _contains(ast.Mul(*atom.children[:-1]), wrt):
+                s_transposed = ast.Mul(*atom.children[:-1]) if len(atom.children) > 2 else first
+                return "d(s'*w)/dw = s", _product(scale + [ast.Transpose(s_transposed)])
+    node = to_node(type(canon(wrt))({term: coefficient}, ()))
+    return "chain rule on the term", derivative(node, wrt)
+
+
+def _product(factors):
+    return factors[0] if len(factors) == 1 else ast.Mul(*factors)
+
+
+__all__ = ["Step", "chain_route", "expansion_route", "dominators", "factored", "expanded"]
