@@ -1,9 +1,13 @@
 """matcalc: symbolic matrix calculus in denominator layout, checked numerically."""
 
-from .api import Derivation, Expr, derive, diff, parse, simplify, verify
+from .api import (Check, Derivation, DerivationCheck, Expr, Solution, check,
+                  check_derivation, derive, diff, parse, simplify, solve, stationary_point,
+                  verify)
 from .errors import (EvaluationError, MatcalcError, ParseError, ShapeError,
                      UnsupportedError)
 
-__all__ = ["Expr", "Derivation", "parse", "diff", "derive", "simplify", "verify", "MatcalcError", "ParseError",
+__all__ = ["Expr", "Derivation", "Solution", "Check", "DerivationCheck", "parse", "diff",
+           "derive", "simplify", "verify", "solve", "stationary_point", "check",
+           "check_derivation", "MatcalcError", "ParseError",
            "ShapeError", "UnsupportedError", "EvaluationError"]
 __version__ = "0.1.0"

@@ -10,6 +10,8 @@ from . import shapes as _shapes
 from . import simplify as _simplify
 from . import verify as _verify
 from .errors import MatcalcError, ShapeError
+from .solve import solve as _solve_node
+from . import derivation as _derivation
 from .evaluate import bind_dimensions as _bind
 from .evaluate import evaluate as _evaluate
 
@@ -299,7 +301,6 @@ class _Step:
 
 def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     """d expr / d wrt with the steps that lead there (see Derivation)."""
-    from . import derivation as _derivation
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if method not in ("chain", "expand"):
@@ -327,3 +328,180 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     verification = verify(expr, symbol.name, expanded_result)
     return Derivation(expr, symbol.name, method, steps, result, expanded_result,
                       verification, agreement)
+
+
+# ----------------------------------------------------------------- stationary points
+
+class Solution(Expr):
+    """The stationary point: an Expr for w, with what is known about it.
+
+    .coefficient: A in g = A*w - b; .kind: 'minimum', 'maximum', 'saddle point' or
+    'degenerate' (from the Hessian on random instances); .verification: how the solution
+    compared with numpy.linalg on random instances.
+    """
+
+    __slots__ = ("coefficient", "kind", "verification")
+
+    def __init__(self, node, declarations, coefficient, kind, verification):
+        super().__init__(node, declarations)
+        self.coefficient, self.kind, self.verification = coefficient, kind, verification
+
+
+def solve(gradient, wrt, shapes=None, symmetric=None):
+    """w with gradient(w) = 0, for a gradient affine in w: inv(A)*b in simplest form."""
+    gradient = parse(gradient, shapes, symmetric)
+    symbol = _symbol(gradient, wrt)
+    if gradient.shape != symbol.declared_shape:
+        raise ShapeError(f"a gradient by {symbol.name} has its shape "
+                         f"({_shapes.describe(symbol.declared_shape)}), but "
+                         f"'{_short(gradient)}' is {_shapes.describe(gradient.shape)}")
+    node = _diff.inline_where(gradient.node)
+    solution, coefficient = _solve_node(node, symbol)
+    kind, report = _verify.check_solution(node, symbol, solution, coefficient)
+    return Solution(_simplify.factored(solution), _keep_shapes(gradient),
+                    Expr(coefficient, _keep_shapes(gradient)), kind, report)
+
+
+def stationary_point(loss, wrt, shapes=None, symmetric=None):
+    """solve(diff(loss, wrt), wrt) for a scalar loss."""
+    loss = parse(loss, shapes, symmetric)
+    if loss.shape != ():
+        raise ShapeError(f"a stationary point needs a scalar function, but '{_short(loss)}' "
+                         f"is {_shapes.describe(loss.shape)}")
+    return solve(diff(loss, wrt, form="expanded"), wrt)
+
+
+# ----------------------------------------------------------------- checking claims
+
+class Check:
+    """Does lhs == rhs hold? .holds, .why, .counterexample (values, lhs value, rhs value)."""
+
+    def __init__(self, holds, why, counterexample=None, lhs=None, rhs=None):
+        self.holds, self.why, self.counterexample = holds, why, counterexample
+        self.lhs, self.rhs = lhs, rhs
+
+    def __bool__(self):
+        return self.holds
+
+    def __str__(self):
+        head = "holds" if self.holds else "does NOT hold"
+        text = f"{self.lhs} == {self.rhs}: {head}; {self.why}"
+        if self.counterexample is not None:
+            values, left, right = self.counterexample
+            text += "\n  counterexample: " + _format_values(values)
+            text += f"\n  left side:  {_format_value(left)}\n  right side: {_format_value(right)}"
+        return text
+
+    def __repr__(self):
+        return f"Check(holds={self.holds}, why={self.why!r})"
+
+
+def _format_value(value):
+    import numpy as np
+    return np.array2string(np.asarray(value), precision=4, suppress_small=True,
+                           max_line_width=100).replace("\n", "\n" + " " * 14)
+
+
+def _format_values(values):
+    return "; ".join(f"{name} = {_format_value(value)}" for name, value in values.items())
+
+
+def parse_together(texts, shapes=None, symmetric=None):
+    """Several expressions read with one symbol table (their dimensions agree)."""
+    decls = _shapes.declarations(shapes, symmetric)
+    raws, spans, joined = [], {}, []
+    for text in texts:
+        if isinstance(text, Expr):
+            text = str(text)
+        parsed = _parser.parse(text)
+        raws.append(parsed)
+        joined.append(text)
+    nodes = []
+    # infer jointly; each text's spans are kept for its own messages
+    typed, _ = _shapes.infer([p.node for p in raws], decls,
+                             raws[0].text if len(raws) == 1 else None,
+                             {} if len(raws) > 1 else raws[0].spans)
+    nodes.extend(typed)
+    return [Expr(node, decls) for node in nodes]
+
+
+def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
+    """Is lhs == rhs? By canonical form first, then on random instances."""
+    if isinstance(lhs, Expr) and isinstance(rhs, Expr):
+        left, right = lhs, rhs
+        shapes = dict(_declared_like(lhs), **(shapes or {}))
+        left, right = parse_together([str(lhs), str(rhs)], shapes,
+                                     set(symmetric or ()) | lhs.symmetric | rhs.symmetric)
+    else:
+        left, right = parse_together([lhs, rhs], shapes, symmetric)
+    left_node = _diff.expand_derivatives(_diff.inline_where(left.node))
+    right_node = _diff.expand_derivatives(_diff.inline_where(right.node))
+    if _is_zero_literal(right_node) and left.shape != ():
+        right_node = _diff._zero(left.shape)
+    elif left.shape != right.shape:
+        raise ShapeError(f"the two sides have different shapes: '{_short(left)}' is "
+                         f"{_shapes.describe(left.shape)}, '{_short(right)}' is "
+                         f"{_shapes.describe(right.shape)}")
+    if _simplify.expanded(left_node) is _simplify.expanded(right_node):
+        return Check(True, "equal in canonical form", None, left, right)
+    outcome = _verify.compare(left_node, right_node, draws=draws, seed=seed)
+    if outcome.agree:
+        return Check(True, f"equal on {outcome.draws} random instances (worst relative "
+                           f"difference {outcome.worst:.1e}); the canonical forms differ, so "
+                           "this is numeric evidence, not a proof", None, left, right)
+    why = f"differs on a random instance (relative difference {outcome.worst:.2g})"
+    symmetric_fix = _verify.symmetric_explanation(left_node, right_node, seed=seed)
+    if symmetric_fix:
+        why += f"; holds when {symmetric_fix} symmetric"
+    return Check(False, why, outcome.counterexample, left, right)
+
+
+def _is_zero_literal(node):
+    return isinstance(node, ast.Number) and node.value == 0
+
+
+class DerivationCheck:
+    """Each step of a derivation checked against the one before."""
+
+    def __init__(self, steps, results):
+        self.steps, self.results = steps, results
+
+    @property
+    def holds(self):
+        return all(r.holds for r in self.results)
+
+    @property
+    def first_wrong(self):
+        """1-based index of the first wrong step, or None."""
+        for i, result in enumerate(self.results):
+            if not result.holds:
+                return i + 2
+        return None
+
+    def __str__(self):
+        lines = [f"  1. {self.steps[0]}"]
+        for i, (step, result) in enumerate(zip(self.steps[1:], self.results)):
+            mark = "ok" if result.holds else "WRONG"
+            lines.append(f"  {i + 2}. {step}    [{mark}: {result.why}]")
+            if not result.holds and result.counterexample is not None:
+                values, left, right = result.counterexample
+                lines.append("       counterexample: " + _format_values(values))
+                lines.append(f"       step {i + 1} gives {_format_value(left)}; "
+                             f"step {i + 2} gives {_format_value(right)}")
+        verdict = "every step holds" if self.holds else f"step {self.first_wrong} is wrong"
+        return "\n".join(lines + [verdict])
+
+
+def check_derivation(steps, shapes=None, symmetric=None):
+    """Check a derivation: each expression claimed equal to the one before."""
+    steps = [s.strip() for s in steps if s and s.strip()]
+    if len(steps) < 2:
+        raise MatcalcError("a derivation needs at least two steps")
+    exprs = parse_together(steps, shapes, symmetric)
+    results = []
+    declarations = _shapes.Declarations(
+        {n: s for e in exprs for n, s in e.symbols().items()},
+        exprs[0].declarations.symmetric)
+    for before, after in zip(exprs, exprs[1:]):
+        results.append(check(Expr(before.node, declarations), Expr(after.node, declarations)))
+    return DerivationCheck(steps, results)

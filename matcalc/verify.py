@@ -200,3 +200,110 @@ def values_agree(left, right, values_list, tolerance=1e-9):
 
 __all__ = ["Verification", "check_derivative", "draw", "requirements", "symbol_table",
            "values_agree", "RELATIVE_TOLERANCE", "as_pair"]
+
+
+class Comparison(NamedTuple):
+    agree: bool
+    draws: int
+    worst: float
+    counterexample: object
+
+
+def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8):
+    """Evaluate both sides on random instances; the first disagreement is returned."""
+    rng = np.random.default_rng(seed)
+    symbols = symbol_table(left, right)
+    if symmetric_names:
+        symbols = {n: (ast.Symbol(n, s.declared_shape, True) if n in symmetric_names else s)
+                   for n, s in symbols.items()}
+    invertible, positive = requirements(left, right)
+    worst, done = 0.0, 0
+    for _ in range(draws * 4):
+        if done >= draws:
+            break
+        values, sizes = draw(symbols, rng, invertible, positive)
+        try:
+            a = evaluate(left, values, sizes)
+            b = evaluate(right, values, sizes)
+        except MatcalcError:
+            continue
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            continue
+        error = _relative_error(a, b)
+        done += 1
+        worst = max(worst, error)
+        if error > tolerance:
+            return Comparison(False, done, error, (values, a, b))
+    return Comparison(done > 0, done, worst, None)
+
+
+def symmetric_explanation(left, right, seed=0):
+    """'B is' / 'A and B are' when the claim holds once those square matrices are
+    symmetric, else None."""
+    symbols = symbol_table(left, right)
+    square = [n for n, s in symbols.items() if len(s.declared_shape) == 2 and
+              s.declared_shape[0] == s.declared_shape[1] and not s.symmetric]
+    if not square:
+        return None
+    for name in square:
+        if compare(left, right, seed=seed + 1, symmetric_names={name}).agree:
+            return f"{name} is"
+    if compare(left, right, seed=seed + 1, symmetric_names=set(square)).agree:
+        return " and ".join(square) + " are"
+    return None
+
+
+def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
+    """Classify the stationary point and compare it with numpy.linalg on random instances.
+
+    Returns (kind, report). Sizes are drawn until the coefficient A is well conditioned
+    (a distinct size per dimension can make X'*X singular when X is wide).
+    """
+    rng = np.random.default_rng(seed)
+    symbols = symbol_table(gradient, coefficient)
+    symbols.pop(wrt.name, None)
+    invertible, positive = requirements(gradient, solution)
+    kinds, worst, done = set(), 0.0, 0
+    for attempt in range(draws * 8):
+        if done >= draws:
+            break
+        order = list(SIZES[:6])
+        rng.shuffle(order)
+        dims = sorted({d for s in symbols.values() for d in s.declared_shape
+                       if not isinstance(d, int)} | {d for d in wrt.declared_shape
+                                                     if not isinstance(d, int)})
+        sizes = {d: order[i % len(order)] for i, d in enumerate(dims)}
+        values, sizes = draw(symbols, rng, invertible, positive, sizes)
+        try:
+            A = np.atleast_2d(evaluate(coefficient, values, sizes))
+            if np.linalg.cond(A) > 1e8:
+                continue
+            found = evaluate(solution, values, sizes)
+            b = -np.asarray(evaluate(gradient, dict(values, **{wrt.name: np.zeros_like(
+                np.asarray(found, dtype=float))}), sizes))
+        except MatcalcError:
+            continue
+        if len(wrt.declared_shape) == 2 and np.ndim(A) == 2 and \
+                np.shape(found)[0] != A.shape[0]:
+            reference = np.linalg.lstsq(A.T, np.asarray(b).T, rcond=None)[0].T   # w*A = b
+        else:
+            reference = np.linalg.lstsq(A, np.asarray(b), rcond=None)[0]
+        worst = max(worst, _relative_error(found, reference))
+        eigenvalues = np.linalg.eigvalsh((A + A.T) / 2)
+        scale = max(np.max(np.abs(eigenvalues)), 1e-300)
+        if np.all(eigenvalues > 1e-9 * scale):
+            kinds.add("minimum")
+        elif np.all(eigenvalues < -1e-9 * scale):
+            kinds.add("maximum")
+        elif np.any(eigenvalues > 1e-9 * scale) and np.any(eigenvalues < -1e-9 * scale):
+            kinds.add("saddle point")
+        else:
+            kinds.add("degenerate")
+        done += 1
+    if done == 0:
+        return "unknown", Verification(False, 0, float("nan"), 1e-8,
+                                       "no random instance had an invertible coefficient")
+    kind = kinds.pop() if len(kinds) == 1 else "depends on the values"
+    report = Verification(worst <= 1e-8, done, worst, 1e-8,
+                          "compared with numpy.linalg.lstsq on the same data")
+    return kind, report
