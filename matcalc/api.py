@@ -253,7 +253,7 @@ class Derivation:
     def lines(self):
         route = {"chain": "chain rule du/dw = dv/dw * du/dv",
                  "expand": "expanding the function, then term by term"}[self.method]
-        out = [f"d/d{self.wrt} of {self.expr}   (denominator layout; {route})"]
+        out = [f"d/d{self.wrt} of {self.expr}", f"  (denominator layout; {route})"]
         for step in self.steps:
             out.append(f"  {step.label} = {step.expr}")
             out.append(f"      [{step.rule}]")
@@ -505,3 +505,6 @@ def check_derivation(steps, shapes=None, symmetric=None):
     for before, after in zip(exprs, exprs[1:]):
         results.append(check(Expr(before.node, declarations), Expr(after.node, declarations)))
     return DerivationCheck(steps, results)
+
+# the stage modules, for the command line's layout option
+_diff = _diff

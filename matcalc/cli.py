@@ -1,50 +1,178 @@
-"""The command line: `matcalc demo` and friends, thin over the API.
+"""The command line, thin over the API (see docs/cli.md).
+
+    matcalc                              the REPL
+    matcalc diff EXPR --wrt w [...]      derivative (denominator layout)
+    matcalc solve EXPR --wrt w           stationary point of a scalar EXPR
+    matcalc check LHS RHS | --file FILE  does the identity (or derivation) hold?
+    matcalc demo                         the two documents, derived and checked
 
 Exit status: 0 success, 1 a check failed, 2 bad input (message on stderr, no traceback).
 """
 
 import argparse
+import json
 import sys
 
 import numpy as np
 
 from . import api
 from .errors import MatcalcError
+from .shapes import parse_shape_text
 
-DOCUMENT_LOSSES = (
-    ("linear regression (first document)", "(X*w - y)'*(X*w - y)"),
-    ("mean squared error (second document)", "1/N*sum((Y - A*W).^2)"),
-)
+JSON_SCHEMA_VERSION = 1
 
 
-def _random_values(expr, rng, sizes=(5, 3, 4, 2, 6, 7)):
-    """Random values for every symbol, a distinct small size per symbolic dimension."""
-    dims = {}
-    values = {}
-    for name, shape in expr.symbols().items():
-        concrete = []
-        for dim in shape:
-            if isinstance(dim, int):
-                concrete.append(dim)
-            else:
-                dims.setdefault(dim, sizes[len(dims) % len(sizes)])
-                concrete.append(dims[dim])
-        values[name] = rng.normal(size=tuple(concrete)) if concrete else float(rng.uniform(1, 3))
-    return values
+def _declarations(args):
+    shapes = {}
+    for item in args.shape or ():
+        if "=" not in item:
+            raise MatcalcError(f"--shape {item!r}: write NAME=DIMS, e.g. X=n,d or c=scalar")
+        name, text = item.split("=", 1)
+        shape, symmetric = parse_shape_text(name.strip(), text)
+        shapes[name.strip()] = shape
+        if symmetric:
+            args.symmetric = list(args.symmetric or ()) + [name.strip()]
+    return shapes, set(args.symmetric or ())
+
+
+def _layout(expr, layout):
+    """Denominator layout is matcalc's; numerator layout is its transpose."""
+    if layout == "numerator" and expr.shape != ():
+        return api.simplify(api.Expr(api.ast.Transpose(api._diff.inline_where(expr.node)),
+                                     expr.declarations))
+    return expr
+
+
+def _shape_json(shape):
+    return [d if isinstance(d, int) else str(d) for d in shape]
+
+
+def command_diff(args, out):
+    shapes, symmetric = _declarations(args)
+    expr = api.parse(args.expr, shapes, symmetric)
+    factored = _layout(api.diff(expr, args.wrt), args.layout)
+    expanded = _layout(api.diff(expr, args.wrt, form="expanded"), args.layout)
+    shown = factored if args.form == "factored" else expanded
+    derivation = api.derive(expr, args.wrt, method=args.method) if args.steps else None
+    report = api.verify(expr, args.wrt) if (args.verify or args.json) else None
+    if args.json:
+        document = {
+            "schema": JSON_SCHEMA_VERSION,
+            "input": str(expr), "wrt": args.wrt, "layout": args.layout,
+            "shape": _shape_json(factored.shape),
+            "result": {"factored": str(factored), "expanded": str(expanded)},
+            "latex": {"factored": factored.latex(), "expanded": expanded.latex()},
+            "verification": None if report is None else {
+                "passed": report.passed, "draws": report.draws,
+                "worst_relative_error": report.worst_error, "tolerance": report.tolerance},
+        }
+        if derivation is not None:
+            document["steps"] = [{"rule": s.rule, "label": s.label, "expr": str(s.expr)}
+                                 for s in derivation.steps]
+        print(json.dumps(document, indent=2), file=out)
+        return 0 if report.passed else 1
+    if derivation is not None:
+        print(derivation, file=out)
+    elif args.latex:
+        print(shown.latex(), file=out)
+    else:
+        print(str(shown), file=out)
+    if args.layout == "numerator" and not args.json:
+        print("(numerator layout: the transpose of matcalc's denominator layout)", file=out)
+    if report is not None and derivation is None:
+        print(report, file=out)
+    if report is not None and not report.passed:
+        return 1
+    return 0
+
+
+def command_solve(args, out):
+    shapes, symmetric = _declarations(args)
+    solution = api.stationary_point(args.expr, args.wrt, shapes, symmetric)
+    if args.json:
+        print(json.dumps({"schema": JSON_SCHEMA_VERSION, "input": args.expr, "wrt": args.wrt,
+                          "solution": str(solution), "latex": solution.latex(),
+                          "kind": solution.kind,
+                          "verification": {"passed": solution.verification.passed,
+                                           "draws": solution.verification.draws}},
+                         indent=2), file=out)
+    else:
+        print(f"{args.wrt} = {solution}", file=out)
+        print(f"  the stationary point is a {solution.kind}" if solution.kind not in (
+            "unknown", "depends on the values") else f"  kind: {solution.kind}", file=out)
+        print(f"  {solution.verification}", file=out)
+    return 0 if solution.verification.passed else 1
+
+
+def command_check(args, out):
+    shapes, symmetric = _declarations(args)
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                lines = [line.split("#", 1)[0].strip() for line in handle]
+        except OSError as error:
+            raise MatcalcError(f"cannot read {args.file}: {error.strerror}") from None
+        steps = [line.lstrip("=").strip() for line in lines if line]
+        result = api.check_derivation(steps, shapes, symmetric)
+        print(result, file=out)
+        return 0 if result.holds else 1
+    if args.rhs is None:
+        if args.lhs and "==" in args.lhs:
+            args.lhs, args.rhs = (s.strip() for s in args.lhs.split("==", 1))
+        else:
+            raise MatcalcError("check needs two expressions (LHS RHS), 'LHS == RHS', "
+                               "or --file FILE")
+    result = api.check(args.lhs, args.rhs, shapes, symmetric)
+    print(result, file=out)
+    return 0 if result.holds else 1
+
+
+def command_demo(args, out):
+    demo(out)
+    return 0
+
+
+# ----------------------------------------------------------------- the demo
+
+def _rule(out, title):
+    print(f"\n{title}\n{'-' * len(title)}", file=out)
 
 
 def demo(out=sys.stdout):
-    rng = np.random.default_rng(0)
-    for title, text in DOCUMENT_LOSSES:
-        expr = api.parse(text)
-        print(f"== {title}", file=out)
-        print(f"   loss:   {expr}", file=out)
-        print("   shapes: " + ", ".join(f"{n}: {_shape_text(s)}"
-                                        for n, s in expr.symbols().items()), file=out)
-        print(f"   LaTeX:  {expr.latex()}", file=out)
-        values = _random_values(expr, rng)
-        print(f"   value on random data: {expr.evaluate(values):.6g}", file=out)
-        print(file=out)
+    """The two documents: derived as they derive them, then checked with numbers."""
+    loss = "(X*w - y)'*(X*w - y)"
+    _rule(out, "1. Linear regression: the chain rule, denominator layout")
+    expr = api.parse(loss)
+    print(f"loss u = {expr}   with "
+          + ", ".join(f"{n}: {_shape_text(s)}" for n, s in expr.symbols().items()), file=out)
+    print(api.derive(expr, "w"), file=out)
+
+    _rule(out, "2. The appendix route: expand the loss, term by term")
+    print(api.derive(expr, "w", method="expand"), file=out)
+
+    _rule(out, "3. Set the gradient to zero: the normal equation")
+    solution = api.stationary_point(expr, "w")
+    print(f"w = {solution}   (a {solution.kind})", file=out)
+    rng = np.random.default_rng(2026)
+    X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
+    ours = solution.evaluate(X=X, y=y)
+    theirs = np.linalg.lstsq(X, y, rcond=None)[0]
+    error = np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))
+    print(f"on random data (X: 50 x 4, y: 50): max relative difference from", file=out)
+    print(f"numpy.linalg.lstsq = {error:.1e}   "
+          f"{'(agree)' if error < 1e-10 else '(DISAGREE)'}", file=out)
+    print(f"  {solution.verification}", file=out)
+
+    _rule(out, "4. Mean squared error, the second document")
+    mse = api.parse("1/N*sum((Y - A*W).^2)")
+    gradient = api.diff(mse, "W")
+    print(f"loss  = {mse}", file=out)
+    print(f"dW    = {gradient}", file=out)
+    print(f"      = {api.diff(mse, 'W', form='expanded')}   [expanded]", file=out)
+    claim = api.check("diff(1/N*sum((Y - A*W).^2), W)", "-2/N*A'*(Y - A*W)")
+    print(f"the document's -2/N*A'*(Y - A*W): {'holds' if claim.holds else 'FAILS'} "
+          f"({claim.why})", file=out)
+    print(f"  {api.verify(mse, 'W', gradient)}", file=out)
     return 0
 
 
@@ -54,18 +182,67 @@ def _shape_text(shape):
     return " x ".join(str(d) for d in shape)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="matcalc", description=__doc__.splitlines()[0])
+# ----------------------------------------------------------------- entry point
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="matcalc", description="Symbolic matrix calculus in denominator layout. "
+        "Without a command: the REPL.")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("demo", help="the documents' losses, step by step")
+
+    def declarations(p):
+        p.add_argument("--shape", action="append", metavar="NAME=DIMS",
+                       help="declare a shape: X=n,d  y=n  c=scalar  (repeatable)")
+        p.add_argument("--symmetric", action="append", metavar="NAME",
+                       help="declare a symmetric matrix (repeatable)")
+
+    d = commands.add_parser("diff", help="differentiate EXPR by a variable")
+    d.add_argument("expr")
+    d.add_argument("--wrt", required=True, help="the variable")
+    declarations(d)
+    d.add_argument("--steps", action="store_true", help="show the derivation step by step")
+    d.add_argument("--method", choices=("chain", "expand"), default="chain",
+                   help="the route shown by --steps")
+    d.add_argument("--form", choices=("factored", "expanded"), default="factored")
+    d.add_argument("--latex", action="store_true", help="print LaTeX")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--verify", action="store_true", help="check numerically")
+    d.add_argument("--layout", choices=("denominator", "numerator"), default="denominator")
+    d.set_defaults(run=command_diff)
+
+    s = commands.add_parser("solve", help="stationary point of a scalar EXPR")
+    s.add_argument("expr")
+    s.add_argument("--wrt", required=True)
+    declarations(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=command_solve)
+
+    c = commands.add_parser("check", help="does LHS == RHS hold? (or a derivation --file)")
+    c.add_argument("lhs", nargs="?")
+    c.add_argument("rhs", nargs="?")
+    c.add_argument("--file", help="a derivation: one expression per line")
+    declarations(c)
+    c.set_defaults(run=command_check)
+
+    m = commands.add_parser("demo", help="derive the normal equation, as in the documents")
+    m.set_defaults(run=command_demo)
+    return parser
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        from .repl import run
+        return run()
     try:
-        if args.command == "demo":
-            return demo()
-        parser.print_help()
-        return 0
+        return args.run(args, out)
     except MatcalcError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("error: the expression is nested too deeply", file=sys.stderr)
         return 2
 
 

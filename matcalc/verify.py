@@ -37,9 +37,9 @@ class Verification(NamedTuple):
 
     def __str__(self):
         verdict = "passed" if self.passed else "FAILED"
-        return (f"numeric check {verdict}: {self.draws} random instances, worst relative "
-                f"error {self.worst_error:.1e} (tolerance {self.tolerance:.0e})"
-                + (f"; {self.message}" if self.message else ""))
+        return (f"numeric check {verdict}: {self.draws} random instances, worst rel. "
+                f"error {self.worst_error:.0e} (tol. {self.tolerance:.0e})"
+                + (f"\n  {self.message}" if self.message else ""))
 
 
 def requirements(*roots):
@@ -305,5 +305,5 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
                                        "no random instance had an invertible coefficient")
     kind = kinds.pop() if len(kinds) == 1 else "depends on the values"
     report = Verification(worst <= 1e-8, done, worst, 1e-8,
-                          "compared with numpy.linalg.lstsq on the same data")
+                          "each compared with numpy.linalg.lstsq")
     return kind, report
