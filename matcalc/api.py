@@ -407,22 +407,23 @@ def _format_values(values):
 
 
 def parse_together(texts, shapes=None, symmetric=None):
-    """Several expressions read with one symbol table (their dimensions agree)."""
+    """Several expressions read with one symbol table (their dimensions agree).
+
+    For messages they count as the lines of one text: an error in the third names line 3.
+    """
     decls = _shapes.declarations(shapes, symmetric)
-    raws, spans, joined = [], {}, []
+    texts = [str(t) if isinstance(t, Expr) else t for t in texts]
+    parsed, spans, offset = [], {}, 0
     for text in texts:
-        if isinstance(text, Expr):
-            text = str(text)
-        parsed = _parser.parse(text)
-        raws.append(parsed)
-        joined.append(text)
-    nodes = []
-    # infer jointly; each text's spans are kept for its own messages
-    typed, _ = _shapes.infer([p.node for p in raws], decls,
-                             raws[0].text if len(raws) == 1 else None,
-                             {} if len(raws) > 1 else raws[0].spans)
-    nodes.extend(typed)
-    return [Expr(node, decls) for node in nodes]
+        if not isinstance(text, str) or "\n" in text:
+            raise MatcalcError("each expression must be one line of text")
+        result = _parser.parse(text)
+        parsed.append(result.node)
+        for node, (start, end) in result.spans.items():
+            spans.setdefault(node, (start + offset, end + offset))
+        offset += len(text) + 1
+    typed, _ = _shapes.infer(parsed, decls, "\n".join(texts), spans)
+    return [Expr(node, decls) for node in typed]
 
 
 def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):

@@ -242,7 +242,7 @@ class _Inference:
         span = self.spans.get(node)
         if span and self.text is not None:
             return self.text[span[0]:span[1]]
-        return type(node).__name__
+        return node.name if isinstance(node, ast.Symbol) else "a subexpression"
 
     # -- leaves
     def symbol_terms(self, node, bound):
