@@ -7,14 +7,23 @@ import platform
 import sys
 from pathlib import Path
 
+import numpy
+import sympy
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import derive  # noqa: E402
 import language  # noqa: E402
+import simplify  # noqa: E402
 
 
 def main():
-    print(f"Python {platform.python_version()}, {platform.machine()}, "
-          f"{platform.processor() or 'cpu'}\n")
+    print(f"Python {platform.python_version()} on {platform.machine()}, numpy "
+          f"{numpy.__version__}, SymPy {sympy.__version__}\n")
+    print("## Derivatives: matcalc vs SymPy\n")
+    print(derive.run())
+    print("## Scaling with depth\n")
+    print(simplify.run())
     print("## Language: parse and evaluate large sums\n")
     print(language.run())
 

@@ -139,6 +139,18 @@ def _form(node, form):
     return _simplify.factored(node) if form == "factored" else _simplify.expanded(node)
 
 
+def _scoped(function):
+    """Run an API function in one simplifier session (memo tables freed afterwards)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with _simplify.session():
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@_scoped
 def diff(expr, wrt, shapes=None, symmetric=None, form="factored"):
     """d expr / d wrt in denominator layout, simplified (see SPEC section 2)."""
     expr = parse(expr, shapes, symmetric)
@@ -152,6 +164,7 @@ def _keep_shapes(expr):
     return _shapes.Declarations(_declared_like(expr), expr.symmetric)
 
 
+@_scoped
 def simplify(expr, shapes=None, symmetric=None, form="factored"):
     """The expression in canonical form: 'expanded' (textbook) or 'factored' (cheapest)."""
     expr = parse(expr, shapes, symmetric)
@@ -192,6 +205,7 @@ def _declared_like(expr):
     return shapes
 
 
+@_scoped
 def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verify.DRAWS,
            seed=0):
     """Check a derivative of expr by wrt numerically (central differences, random draws).
@@ -299,6 +313,7 @@ class _Step:
         return f"Step({self.rule!r}, {self.label!r}, {str(self.expr)!r})"
 
 
+@_scoped
 def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     """d expr / d wrt with the steps that lead there (see Derivation)."""
     expr = parse(expr, shapes, symmetric)
@@ -347,6 +362,7 @@ class Solution(Expr):
         self.coefficient, self.kind, self.verification = coefficient, kind, verification
 
 
+@_scoped
 def solve(gradient, wrt, shapes=None, symmetric=None):
     """w with gradient(w) = 0, for a gradient affine in w: inv(A)*b in simplest form."""
     gradient = parse(gradient, shapes, symmetric)
@@ -362,6 +378,7 @@ def solve(gradient, wrt, shapes=None, symmetric=None):
                     Expr(coefficient, _keep_shapes(gradient)), kind, report)
 
 
+@_scoped
 def stationary_point(loss, wrt, shapes=None, symmetric=None):
     """solve(diff(loss, wrt), wrt) for a scalar loss."""
     loss = parse(loss, shapes, symmetric)
@@ -426,6 +443,7 @@ def parse_together(texts, shapes=None, symmetric=None):
     return [Expr(node, decls) for node in typed]
 
 
+@_scoped
 def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     """Is lhs == rhs? By canonical form first, then on random instances."""
     if isinstance(lhs, Expr) and isinstance(rhs, Expr):
@@ -493,6 +511,7 @@ class DerivationCheck:
         return "\n".join(lines + [verdict])
 
 
+@_scoped
 def check_derivation(steps, shapes=None, symmetric=None):
     """Check a derivation: each expression claimed equal to the one before."""
     steps = [s.strip() for s in steps if s and s.strip()]

@@ -258,8 +258,14 @@ ELEMENTWISE_FUNCTIONS = (
 
 # ---------------------------------------------------------------- iterative traversal
 
-def postorder(root):
-    """Each distinct node under `root` once, children before parents (no recursion)."""
+def postorder(root, known=None):
+    """Each distinct node under `root` once, children before parents (no recursion).
+
+    Nodes for which `known(node)` is true (already computed by the caller's memo) are
+    neither listed nor entered, so repeated memoized passes cost only what is new.
+    """
+    if known is not None and known(root):
+        return []
     seen = set()
     order = []
     stack = [(root, False)]
@@ -273,7 +279,7 @@ def postorder(root):
         seen.add(node)
         stack.append((node, True))
         for child in reversed(node.children):
-            if child not in seen:
+            if child not in seen and (known is None or not known(child)):
                 stack.append((child, False))
     return order
 

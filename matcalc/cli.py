@@ -233,11 +233,15 @@ def main(argv=None, out=None):
     out = out or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from .repl import run
-        return run()
     try:
+        if args.command is None:
+            from .repl import run
+            return run()
         return args.run(args, out)
+    except BrokenPipeError:          # e.g. `matcalc demo | head`: the reader left
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except MatcalcError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -485,9 +485,8 @@ def shape_of(root):
     """The normalized shape of a typed node, checking every operation on the way."""
     if root._shape is not None:
         return root._shape
-    for node in ast.postorder(root):
-        if node._shape is None:
-            object.__setattr__(node, "_shape", _typed_rule(node))
+    for node in ast.postorder(root, known=lambda n: n._shape is not None):
+        object.__setattr__(node, "_shape", _typed_rule(node))
     return root._shape
 
 

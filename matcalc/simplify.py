@@ -17,7 +17,8 @@ Equal expressions that these rules can show equal get the same canonical node.
 - `factored(node)`: common scalar, left and right factors pulled out of every sum
   (2*X'*(X*w - y)), and subexpressions shared in the DAG named with `where`.
 
-Every function here is memoized per (interned) node, so shared subtrees cost once.
+Every function here is memoized per (interned) node, so shared subtrees cost once. The memo
+tables hold strong references, so the API empties them after each call (`session`).
 """
 
 from fractions import Fraction
@@ -55,7 +56,7 @@ def key(node):
     found = _keys.get(node)
     if found is not None:
         return found
-    for n in ast.postorder(node):
+    for n in ast.postorder(node, known=_keys.__contains__):
         if n not in _keys:
             payload = tuple(str(p) for p in n.args[:n.n_payload]) if not isinstance(
                 n, ast.Leaf) else tuple(str(p) for p in n.args)
@@ -306,9 +307,8 @@ def canon(root):
         return found
     if isinstance(root, ast.Where):
         return canon(inline(root))
-    for node in ast.postorder(root):
-        if node not in _canon:
-            _canon[node] = _rule(node)
+    for node in ast.postorder(root, known=_canon.__contains__):
+        _canon[node] = _rule(node)
     return _canon[root]
 
 
@@ -643,6 +643,24 @@ def _function(name, poly, shape):
 _nodes = {}
 
 
+class session:
+    """A context for one top-level operation: the memo tables are emptied at the end (they
+    would otherwise keep every node ever simplified alive). Re-entrant."""
+
+    depth = 0
+
+    def __enter__(self):
+        session.depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        session.depth -= 1
+        if session.depth == 0:
+            for table in (_keys, _transposed, _canon, _nodes):
+                table.clear()
+        return False
+
+
 def to_node(poly):
     """The expanded tree of a polynomial: terms in a fixed order (longest products first)."""
     frozen = (frozenset(poly.terms.items()), poly.shape)
@@ -789,6 +807,7 @@ def _group(terms, shape):
             if count >= 2 and (best is None or count > best[0]):
                 best = (count, side, factor)
     if best is None:
+        terms = [(c, t) for t, c in _broadcast_scalars([(t, c) for c, t in terms])]
         nodes = [_term_node(c, t, first=(i == 0)) for i, (c, t) in enumerate(terms)]
         return ast.Add(*nodes)
     _, side, factor = best
@@ -851,20 +870,17 @@ def name_shared(root):
             counter += 1
         names[node] = f"t{counter}"
         counter += 1
-    replaced = {}
-
-    def replace(node, keep_root):
-        memo = {}
-        for n in ast.postorder(node):
-            if n in names and not (keep_root and n is node):
-                memo[n] = ast.Symbol(names[n], shape_of(n))
-            else:
-                memo[n] = n.rebuild([memo[c] for c in n.children])
-        return memo[node]
-    values = [replace(n, True) for n in shared]
-    body = replace(root, False)
-    del replaced
-    return ast.Where(tuple(names[n] for n in shared), body, *values)
+    # one pass: a shared node's binding is the node over its children's references
+    reference, values = {}, {}
+    for n in order:
+        rebuilt = n.rebuild([reference[c] for c in n.children])
+        if n in names:
+            values[n] = rebuilt
+            reference[n] = ast.Symbol(names[n], shape_of(n))
+        else:
+            reference[n] = rebuilt
+    return ast.Where(tuple(names[n] for n in shared), reference[root],
+                     *(values[n] for n in shared))
 
 
 def inline(root):
