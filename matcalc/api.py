@@ -528,3 +528,22 @@ def check_derivation(steps, shapes=None, symmetric=None):
 
 # the stage modules, for the command line's layout option
 _diff = _diff
+
+
+# ----------------------------------------------------------------- compiled numpy code
+
+def compile(expr, *more, shapes=None, symmetric=None):  # noqa: A001 (the contract's name)
+    """A fast numpy function of the expression's own names: f(values) or f(**values).
+
+    With several expressions (say a loss and its gradient) one function returns them all,
+    computing their shared subexpressions once.
+    """
+    from .codegen import Compiled
+    exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
+    roots = [_diff.expand_derivatives(_diff.inline_where(e.node)) for e in exprs]
+    declared = Expr(roots[0], _shapes.Declarations(
+        {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
+    return Compiled(roots, lambda values: _declared_sizes(declared, values))
+
+
+lambdify = compile

@@ -487,15 +487,15 @@ def _power(node, base, exponent, shape):
         k = -k
     if k == 1:
         return base
-    single = _single(base)
-    if single is not None and len(single[1].factors) == 1 and not single[1].scalars:
-        c, term = single
-        return _scale(_atom(ast.Power(term.factors[0], ast.Number(k)), shape), c ** int(k))
-    if k <= 4:
+    if k <= 4:                              # A^2 = A*A: small powers are products
         acc = base
         for _ in range(int(k) - 1):
             acc = _mul(acc, base)
         return acc
+    single = _single(base)
+    if single is not None and len(single[1].factors) == 1 and not single[1].scalars:
+        c, term = single
+        return _scale(_atom(ast.Power(term.factors[0], ast.Number(k)), shape), c ** int(k))
     return _atom(ast.Power(to_node(base), ast.Number(k)), shape)
 
 
@@ -758,6 +758,11 @@ def _factor_terms(terms, shape):
     if len(terms) == 1:
         c, t = terms[0]
         return _term_node(c, t)
+    if all(len(t.factors) == 1 and _is_diagonal(t.factors[0]) for _, t in terms):
+        # diag(a) - diag(b) = diag(a - b): one diagonal, never an n x n sum
+        inside = [(c, Term(t.scalars, (t.factors[0].arg,))) for c, t in terms]
+        n = as_pair(shape)[0]
+        return ast.Diag(_factor_terms(inside, (n,)))
     common_c, common_s, terms = _common_scalars(terms)
     body = _group(terms, shape)
     if common_c == 1 and not common_s:

@@ -1,0 +1,252 @@
+"""Fast numeric code: a Python function of numpy arrays generated from the AST.
+
+The source is built from the tree alone (never from user text): variables become a0, a1,
+... (so a variable named `np` or `os` is harmless), numbers are written by `repr(float)`,
+and function names come from a fixed table. The DAG gives common subexpressions for free:
+each distinct node is one assignment. Products of three or more matrices go to
+`numpy.linalg.multi_dot`, which orders them for the fewest flops given the actual sizes
+(X'*(X*w), not (X'*X)*w). A diagonal never becomes an n x n array when it multiplies:
+diag(v)*A is a row scaling `v * A`, A*diag(v) a column scaling `A * v.T`.
+
+Values are checked and converted by the same binder as `evaluate`, so errors read the same.
+"""
+
+import numpy as np
+
+from . import ast
+from .errors import EvaluationError, UnsupportedError
+from .evaluate import ELEMENTWISE, bind_dimensions, _inverse, _logdet, _matrix_power
+from .shapes import as_pair, shape_of
+
+_NUMPY = {
+    "exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign",
+    "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
+    "arccos": "np.arccos", "arctan": "np.arctan", "tanh": "np.tanh",
+}
+
+
+def _is_diagonal_matrix(node):
+    return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
+
+
+class _Writer:
+    def __init__(self):
+        self.lines = []
+        self.names = {}          # node -> local name
+        self.symbols = {}        # variable name -> argument name
+        self.dims = {}           # dimension -> local name for its size
+        self.count = 0
+
+    def fresh(self):
+        self.count += 1
+        return f"t{self.count}"
+
+    def emit(self, node, expression):
+        name = self.fresh()
+        self.lines.append(f"    {name} = {expression}")
+        self.names[node] = name
+        return name
+
+    def dim(self, d):
+        if isinstance(d, int):
+            return str(d)
+        if d not in self.dims:
+            self.dims[d] = f"sizes[{str(d)!r}]"
+        return self.dims[d]
+
+
+def _scalar(node):
+    return shape_of(node) == ()
+
+
+def _product(writer, node):
+    """A product: scalars multiplied once, diagonals as scalings, each chain by multi_dot.
+
+    The language's product is a left fold in which a 1 x 1 result is a scalar, so the
+    factors split into chains: a chain that closes at 1 x 1 scales the rest.
+    """
+    scalars, chains, current, rows_cols = [], [], [], None
+    for child in node.children:
+        if _scalar(child):
+            scalars.append(writer.names[child])
+            continue
+        pair = as_pair(shape_of(child))
+        rows_cols = pair if not current else (rows_cols[0], pair[1])
+        current.append(child)
+        if rows_cols == (1, 1):
+            scalars.append(f"_scalarize({_chain_expression(writer, current)})")
+            current = []
+    if not current:
+        return " * ".join(scalars) if scalars else "1.0"
+    chain = _chain_expression(writer, current)
+    return chain if not scalars else f"({' * '.join(scalars)}) * {chain}"
+
+
+def _chain_expression(writer, factors):
+    operands, i = [], 0
+    while i < len(factors):
+        child = factors[i]
+        if _is_diagonal_matrix(child):
+            vector = writer.names[child.arg]
+            if i + 1 < len(factors) and not _is_diagonal_matrix(factors[i + 1]):
+                operands.append(f"({vector} * {writer.names[factors[i + 1]]})")  # rows
+                i += 2
+                continue
+            if operands:
+                operands.append(f"({operands.pop()} * {vector}.T)")            # columns
+                i += 1
+                continue
+            operands.append(f"np.diagflat({vector})")
+            i += 1
+            continue
+        operands.append(writer.names[child])
+        i += 1
+    if len(operands) == 1:
+        return operands[0]
+    if len(operands) == 2:
+        return f"({operands[0]} @ {operands[1]})"
+    return f"_chain([{', '.join(operands)}])"
+
+
+def _line(writer, node):
+    kids = [writer.names.get(c) for c in node.children]
+    if isinstance(node, ast.Symbol):
+        return writer.symbols[node.name]
+    if isinstance(node, ast.Number):
+        return repr(float(node.value))
+    if isinstance(node, ast.Identity):
+        return f"np.eye({writer.dim(node.n)})"
+    if isinstance(node, ast.Fill):
+        rows, cols = (writer.dim(d) for d in as_pair(node.shape))
+        return f"np.full(({rows}, {cols}), float({kids[0]}))"
+    if isinstance(node, ast.Add):
+        return " + ".join(kids)
+    if isinstance(node, ast.Neg):
+        return f"-{kids[0]}"
+    if isinstance(node, ast.Mul):
+        return _product(writer, node)
+    if isinstance(node, ast.Div):
+        return f"{kids[0]} / {kids[1]}"
+    if isinstance(node, ast.Hadamard):
+        return f"{kids[0]} * {kids[1]}"
+    if isinstance(node, ast.ElemDiv):
+        return f"{kids[0]} / {kids[1]}"
+    if isinstance(node, ast.Power):
+        if _scalar(node.base):
+            return f"np.power({kids[0]}, {kids[1]})"
+        return f"_matrix_power(None, {kids[0]}, int({kids[1]}))"
+    if isinstance(node, ast.ElemPower):
+        exponent = node.exponent
+        if isinstance(exponent, ast.Number) and exponent.value == 2:
+            return f"np.square({kids[0]})"
+        return f"np.power({kids[0]}, {kids[1]})"
+    if isinstance(node, ast.Transpose):
+        return kids[0] if _scalar(node) else f"{kids[0]}.T"
+    if isinstance(node, ast.Trace):
+        return f"np.trace({kids[0]})" if not _scalar(node.arg) else kids[0]
+    if isinstance(node, ast.Det):
+        return f"np.linalg.det({kids[0]})" if not _scalar(node.arg) else kids[0]
+    if isinstance(node, ast.LogDet):
+        return f"_logdet({kids[0]})" if not _scalar(node.arg) else f"np.log({kids[0]})"
+    if isinstance(node, ast.Inverse):
+        return f"_inverse(None, {kids[0]})" if not _scalar(node.arg) else f"1.0 / {kids[0]}"
+    if isinstance(node, ast.Sum):
+        return f"np.sum({kids[0]})"
+    if isinstance(node, ast.Norm1):
+        return f"np.sum(np.abs({kids[0]}))"
+    if isinstance(node, ast.Norm2):
+        return f"np.sqrt(np.sum(np.square({kids[0]})))"
+    if isinstance(node, ast.Diag):
+        if _scalar(node.arg):
+            return kids[0]
+        if len(shape_of(node.arg)) == 1:
+            return f"np.diagflat({kids[0]})"
+        return f"np.diag({kids[0]}).reshape(-1, 1).copy()"
+    if isinstance(node, ast.Elementwise):
+        if node.name in _NUMPY:
+            return f"{_NUMPY[node.name]}({kids[0]})"
+        return f"_elementwise[{node.name!r}]({kids[0]})"
+    raise UnsupportedError(f"cannot compile {type(node).__name__}")
+
+
+def _scalarize(value):
+    return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
+
+
+def _chain(operands):
+    """The fewest-flops order for the actual sizes (numpy's dynamic programming)."""
+    return np.linalg.multi_dot(operands)
+
+
+def generate(roots):
+    """(source, symbols) of a function `compiled(arrays, sizes)` returning the roots' values."""
+    writer = _Writer()
+    symbols = []
+    for root in roots:
+        for node in ast.postorder(root):
+            if isinstance(node, ast.Symbol) and node.name not in writer.symbols:
+                writer.symbols[node.name] = f"a{len(writer.symbols)}"
+                symbols.append(node)
+    for root in roots:
+        for node in ast.postorder(root):
+            if node in writer.names:
+                continue
+            if isinstance(node, ast.Symbol):
+                writer.names[node] = writer.symbols[node.name]
+                continue
+            if _is_diagonal_matrix(node) and _only_multiplied(node, roots):
+                continue                 # never materialized: its products scale instead
+            writer.emit(node, _line(writer, node))
+    arguments = ", ".join(writer.symbols[s.name] for s in symbols)
+    header = f"def compiled({arguments}{', ' if arguments else ''}sizes):"
+    results = ", ".join(writer.names[r] for r in roots)
+    source = "\n".join([header] + writer.lines + [f"    return ({results},)"])
+    return source, symbols, list(writer.dims)
+
+
+def _only_multiplied(node, roots):
+    """True when every use of this diag(v) is as a factor of a product."""
+    for root in roots:
+        for parent in ast.postorder(root):
+            if node in parent.children and not isinstance(parent, ast.Mul):
+                return False
+    return not any(node is root for root in roots)
+
+
+class Compiled:
+    """A compiled expression: call with a mapping or keywords; `.source` shows the code."""
+
+    def __init__(self, roots, extra_sizes=None):
+        self.roots = roots
+        self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
+        self.source, self.symbols, self.dimensions = generate(roots)
+        namespace = {"np": np, "_scalarize": _scalarize, "_chain": _chain, "_logdet": _logdet,
+                     "_inverse": _inverse, "_matrix_power": _matrix_power,
+                     "_elementwise": ELEMENTWISE}
+        exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built code
+        self._function = namespace["compiled"]
+        self.shapes = [shape_of(r) for r in roots]
+
+    def __call__(self, values=None, **kwargs):
+        values = dict(values or {}, **kwargs)
+        arrays, sizes = bind_dimensions(self.symbols, values)
+        if self.extra_sizes is not None:
+            for dim, size in self.extra_sizes(values).items():
+                sizes.setdefault(dim, size)
+        for dim in self.dimensions:
+            if dim not in sizes:
+                raise EvaluationError(f"the size {dim} is not fixed by any value given")
+        arguments = [arrays[s.name] if s.declared_shape else np.float64(arrays[s.name][0, 0])
+                     for s in self.symbols]
+        with np.errstate(all="ignore"):
+            results = self._function(*arguments, sizes)
+        out = tuple(_finish(value, shape) for value, shape in zip(results, self.shapes))
+        return out[0] if len(out) == 1 else out
+
+
+def _finish(value, shape):
+    if shape == ():
+        return _scalarize(value)
+    if len(shape) == 1:
+        return np.asarray(value).reshape(-1)
+    return np.asarray(value)

@@ -1,0 +1,77 @@
+"""compile: generated numpy code agrees with evaluate, and keeps structure out of memory."""
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc import api
+from matcalc.verify import draw, requirements, symbol_table
+from test_diff import IDENTITIES
+
+
+def _values(expr, rng):
+    node = api._diff.inline_where(expr.node)
+    invertible, positive = requirements(node)
+    return draw(symbol_table(node), rng, invertible, positive)
+
+
+@pytest.mark.parametrize("text, wrt, expected, decls, how", IDENTITIES,
+                         ids=[f"d({c[0]})/d{c[1]}" for c in IDENTITIES])
+def test_compiled_derivatives_agree_with_evaluate(text, wrt, expected, decls, how, rng):
+    shapes = decls.get("shapes", decls if "symmetric" not in decls else {})
+    loss = matcalc.parse(text, shapes=shapes, symmetric=decls.get("symmetric"))
+    for form in ("factored", "expanded"):
+        g = matcalc.diff(loss, wrt, form=form)
+        f = matcalc.compile(g)
+        values, sizes = _values(loss, rng)
+        expected_value = api._evaluate(g.node, values, sizes)
+        assert np.allclose(f(values), expected_value, rtol=1e-10, atol=1e-12)
+
+
+def test_keywords_and_mapping():
+    f = matcalc.compile("x'*A*x")
+    x, A = np.arange(3.0), np.eye(3)
+    assert f(x=x, A=A) == f({"x": x, "A": A}) == 5.0
+
+
+def test_no_diagonal_matrix_is_materialized():
+    H = matcalc.diff(matcalc.diff("sum(log(1 + exp(-y .* (X*w))))", "w"), "w")
+    source = matcalc.compile(H).source
+    assert "diagflat" not in source and "np.diag(" not in source
+    assert "diagflat" not in matcalc.compile("diag(s)*X*w").source
+
+
+def test_chain_of_products_uses_multi_dot(rng):
+    f = matcalc.compile("A*B*C*x")
+    assert "_chain(" in f.source
+    A, B, C = rng.normal(size=(4, 5)), rng.normal(size=(5, 6)), rng.normal(size=(6, 3))
+    x = rng.normal(size=3)
+    assert np.allclose(f(A=A, B=B, C=C, x=x), A @ B @ C @ x)
+
+
+def test_shared_subexpressions_are_computed_once():
+    f = matcalc.compile("sum(tanh(W*x)) + tanh(W*x)'*tanh(W*x)")
+    assert f.source.count("np.tanh(") == 1
+    assert f.source.count("(a0 @ a1)") == 1
+
+
+def test_value_and_gradient_together(rng):
+    loss = matcalc.parse("(X*w - y)'*(X*w - y)")
+    f = matcalc.compile(loss, matcalc.diff(loss, "w"))
+    X, w, y = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=5)
+    value, gradient = f(X=X, w=w, y=y)
+    r = X @ w - y
+    assert np.isclose(value, r @ r) and np.allclose(gradient, 2 * X.T @ r)
+    assert f.source.count("(a0 @ a1)") == 1        # X*w once for both
+
+
+def test_variable_names_cannot_reach_python():
+    f = matcalc.compile("np + os*exp(sys)", shapes={"np": (), "os": (), "sys": ()})
+    assert "os" not in f.source.replace("np.exp", "")
+    assert f(np=1.0, os=2.0, sys=0.0) == 3.0
+
+
+def test_bad_values_are_matcalc_errors():
+    f = matcalc.compile("X*w")
+    with pytest.raises(matcalc.EvaluationError, match="disagree"):
+        f(X=np.ones((2, 3)), w=np.ones(4))
