@@ -9,7 +9,7 @@ from . import parser as _parser
 from . import shapes as _shapes
 from . import simplify as _simplify
 from . import verify as _verify
-from .errors import MatcalcError, ShapeError
+from .errors import MatcalcError, ShapeError, UnsupportedError
 from .solve import solve as _solve_node
 from . import derivation as _derivation
 from .evaluate import bind_dimensions as _bind
@@ -547,3 +547,157 @@ def compile(expr, *more, shapes=None, symmetric=None):  # noqa: A001 (the contra
 
 
 lambdify = compile
+
+
+# ----------------------------------------------------------------- building with operators
+
+def symbols(names, shapes=None, symmetric=None):
+    """Declared variables to build expressions with operators.
+
+    >>> X, w, y = matcalc.symbols("X w y", shapes={"X": ("n", "d"), "w": ("d",), "y": ("n",)})
+    >>> loss = (X @ w - y).T @ (X @ w - y)
+    """
+    names = names.replace(",", " ").split() if isinstance(names, str) else list(names)
+    shapes = dict(shapes or {})
+    for name in names:
+        if name not in shapes:
+            shapes[name] = _default_shape(name)
+    decls = _shapes.declarations(shapes, symmetric)
+    made = [Expr(ast.Symbol(name, decls.shapes[name], name in decls.symmetric), decls)
+            for name in names]
+    return made[0] if len(made) == 1 else tuple(made)
+
+
+def _default_shape(name):
+    """matrixcalculus.org's first-letter kinds, with the variable's own dimension names."""
+    if name[0] in "abcdefg" or name in _shapes.GREEK:
+        return ()
+    if name[0].islower():
+        return (f"n_{name}",)
+    return (f"m_{name}", f"n_{name}")
+
+
+def _operand(value, other):
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        from fractions import Fraction
+        return Expr(ast.Number(Fraction(value)), other.declarations)
+    raise MatcalcError(f"cannot combine an expression with {type(value).__name__}")
+
+
+def _combine(left, right, build):
+    node = build(left.node, right.node)
+    _shapes.shape_of(node)                        # a mismatch is a ShapeError here
+    merged = dict(left.declarations.shapes, **right.declarations.shapes)
+    decls = _shapes.Declarations(merged, left.symmetric | right.symmetric)
+    return Expr(node, decls)
+
+
+def _binary(build, reflected=False):
+    def method(self, other):
+        try:
+            other = _operand(other, self)
+        except MatcalcError:
+            return NotImplemented
+        return _combine(other, self, build) if reflected else _combine(self, other, build)
+    return method
+
+
+Expr.__add__ = _binary(lambda a, b: ast.Add(a, b))
+Expr.__radd__ = _binary(lambda a, b: ast.Add(a, b), reflected=True)
+Expr.__sub__ = _binary(lambda a, b: ast.Add(a, ast.Neg(b)))
+Expr.__rsub__ = _binary(lambda a, b: ast.Add(a, ast.Neg(b)), reflected=True)
+Expr.__mul__ = _binary(lambda a, b: ast.Mul(a, b))        # the language's '*'
+Expr.__rmul__ = _binary(lambda a, b: ast.Mul(a, b), reflected=True)
+Expr.__matmul__ = _binary(lambda a, b: ast.Mul(a, b))
+Expr.__rmatmul__ = _binary(lambda a, b: ast.Mul(a, b), reflected=True)
+Expr.__truediv__ = _binary(lambda a, b: ast.Div(a, b))
+Expr.__pow__ = _binary(lambda a, b: ast.Power(a, b))
+Expr.__neg__ = lambda self: Expr(ast.Neg(self.node), self.declarations)
+Expr.T = property(lambda self: Expr(ast.Transpose(self.node), self.declarations))
+Expr.__array_priority__ = 1000     # numpy scalars defer to Expr's operators
+
+
+def _function(cls_or_name):
+    def apply(expr):
+        expr = expr if isinstance(expr, Expr) else parse(expr)
+        node = ast.Elementwise(cls_or_name, expr.node) if isinstance(cls_or_name, str) else \
+            cls_or_name(expr.node)
+        _shapes.shape_of(node)
+        return Expr(node, expr.declarations)
+    return apply
+
+
+functions = {name: _function(cls) for name, cls in ast.MATRIX_FUNCTIONS.items()}
+functions.update({name: _function(name) for name in ast.ELEMENTWISE_FUNCTIONS})
+
+
+# ----------------------------------------------------------------- SymPy, the other way
+
+def from_sympy(expression, symmetric=None):
+    """A SymPy matrix expression (MatrixSymbol, MatMul, MatAdd, Transpose, Inverse, Trace,
+    Determinant, HadamardProduct, ...) as a matcalc Expr. Dimensions become Dim names."""
+    import sympy
+    from fractions import Fraction
+
+    def dim(d):
+        if d.is_Integer:
+            return int(d)
+        if d.is_Symbol:
+            return _shapes.Dim(d.name)
+        raise UnsupportedError(f"dimension {d} is neither an integer nor a symbol")
+
+    declared = {}
+
+    def convert(e):
+        if isinstance(e, sympy.MatrixSymbol):
+            shape = _shapes.normalize(*(dim(d) for d in e.shape))
+            declared[e.name] = shape
+            return ast.Symbol(e.name, shape, e.name in (symmetric or ()))
+        if isinstance(e, sympy.Symbol):
+            declared[e.name] = ()
+            return ast.Symbol(e.name, ())
+        if e.is_Rational:
+            return ast.Number(Fraction(int(e.p), int(e.q)))
+        if isinstance(e, sympy.Identity):
+            return ast.Identity(dim(e.shape[0]))
+        if isinstance(e, sympy.ZeroMatrix):
+            return ast.Fill(_shapes.normalize(*(dim(d) for d in e.shape)), ast.Number(0))
+        if isinstance(e, sympy.OneMatrix):
+            return ast.Fill(_shapes.normalize(*(dim(d) for d in e.shape)), ast.Number(1))
+        if isinstance(e, (sympy.MatAdd, sympy.Add)):
+            return ast.Add(*(convert(a) for a in e.args))
+        if isinstance(e, (sympy.MatMul, sympy.Mul)):
+            return ast.Mul(*(convert(a) for a in e.args))
+        if isinstance(e, sympy.Transpose):
+            return ast.Transpose(convert(e.arg))
+        if isinstance(e, sympy.Inverse):
+            return ast.Inverse(convert(e.arg))
+        if isinstance(e, sympy.Trace):
+            return ast.Trace(convert(e.arg))
+        if isinstance(e, sympy.Determinant):
+            return ast.Det(convert(e.arg))
+        if isinstance(e, sympy.HadamardProduct):
+            node = convert(e.args[0])
+            for a in e.args[1:]:
+                node = ast.Hadamard(node, convert(a))
+            return node
+        if isinstance(e, sympy.HadamardPower):
+            return ast.ElemPower(convert(e.base), convert(e.exp))
+        if isinstance(e, sympy.MatPow):
+            return ast.Power(convert(e.base), convert(e.exp))
+        if isinstance(e, sympy.Pow):
+            return ast.Power(convert(e.base), convert(e.exp))
+        if isinstance(e, sympy.log) and isinstance(e.args[0], sympy.Determinant):
+            return ast.LogDet(convert(e.args[0].arg))
+        for name, function in (("exp", sympy.exp), ("log", sympy.log), ("sin", sympy.sin),
+                               ("cos", sympy.cos), ("tanh", sympy.tanh)):
+            if isinstance(e, function):
+                return ast.Elementwise(name, convert(e.args[0]))
+        raise UnsupportedError(f"no matcalc counterpart for SymPy's {type(e).__name__}")
+
+    node = convert(expression)
+    _shapes.shape_of(node)
+    return Expr(node, _shapes.declarations(declared, symmetric))
+
