@@ -150,7 +150,17 @@ def demo(out=sys.stdout):
     _rule(out, "2. The appendix route: expand the loss, term by term")
     print(api.derive(expr, "w", method="expand"), file=out)
 
-    _rule(out, "3. Set the gradient to zero: the normal equation")
+    _rule(out, "3. Mean squared error, the second document")
+    mse = api.parse("1/N*sum((Y - A*W).^2)")
+    gradient = api.diff(mse, "W")
+    print(f"loss  = {mse}", file=out)
+    print(f"dW    = {gradient}", file=out)
+    print(f"      = {api.diff(mse, 'W', form='expanded')}   [expanded]", file=out)
+    claim = api.check("diff(1/N*sum((Y - A*W).^2), W)", "-2/N*A'*(Y - A*W)")
+    print(f"the document's -2/N*A'*(Y - A*W): {'holds' if claim.holds else 'FAILS'} "
+          f"({claim.why})", file=out)
+    print(f"  {api.verify(mse, 'W', gradient)}", file=out)
+    _rule(out, "4. Set the gradient to zero: the normal equation")
     solution = api.stationary_point(expr, "w")
     print(f"w = {solution}   (a {solution.kind})", file=out)
     rng = np.random.default_rng(2026)
@@ -163,16 +173,6 @@ def demo(out=sys.stdout):
           f"{'(agree)' if error < 1e-10 else '(DISAGREE)'}", file=out)
     print(f"  {solution.verification}", file=out)
 
-    _rule(out, "4. Mean squared error, the second document")
-    mse = api.parse("1/N*sum((Y - A*W).^2)")
-    gradient = api.diff(mse, "W")
-    print(f"loss  = {mse}", file=out)
-    print(f"dW    = {gradient}", file=out)
-    print(f"      = {api.diff(mse, 'W', form='expanded')}   [expanded]", file=out)
-    claim = api.check("diff(1/N*sum((Y - A*W).^2), W)", "-2/N*A'*(Y - A*W)")
-    print(f"the document's -2/N*A'*(Y - A*W): {'holds' if claim.holds else 'FAILS'} "
-          f"({claim.why})", file=out)
-    print(f"  {api.verify(mse, 'W', gradient)}", file=out)
     return 0
 
 

@@ -126,6 +126,18 @@ def draw(symbols, rng, invertible=(), positive=(), sizes=None):
     return values, sizes
 
 
+def size_constants(sizes, *roots):
+    """Give a size to the dimensions only an I or a vector(c)/matrix(c) carries."""
+    for root in roots:
+        for node in ast.postorder(root):
+            dims = (node.n,) if isinstance(node, ast.Identity) else \
+                node.shape if isinstance(node, ast.Fill) else ()
+            for dim in dims:
+                if dim is not None and not isinstance(dim, int) and dim not in sizes:
+                    sizes[dim] = SIZES[len(sizes) % len(SIZES)]
+    return sizes
+
+
 def _relative_error(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), 1e-6)
@@ -146,6 +158,7 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
         if done >= draws:
             break
         values, sizes = draw(symbols, rng, invertible, positive)
+        size_constants(sizes, function, derivative)
         try:
             gradient = np.asarray(evaluate(derivative, values, sizes), dtype=float)
             point = np.asarray(values[wrt_name], dtype=float)
@@ -155,8 +168,10 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
                 if wrt.symmetric:
                     direction = (direction + direction.T) / 2
                 step = STEP * max(1.0, float(np.max(np.abs(point), initial=0.0)))
-                plus = evaluate(function, dict(values, **{wrt_name: point + step * direction}))
-                minus = evaluate(function, dict(values, **{wrt_name: point - step * direction}))
+                plus = evaluate(function, dict(values, **{wrt_name: point + step * direction}),
+                                sizes)
+                minus = evaluate(function, dict(values, **{wrt_name: point - step * direction}),
+                                 sizes)
                 numeric = (np.asarray(plus) - np.asarray(minus)) / (2 * step)
                 analytic = _directional(gradient, direction, np.ndim(plus), wrt)
                 errors.append(_relative_error(numeric, analytic))
@@ -222,6 +237,7 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
         if done >= draws:
             break
         values, sizes = draw(symbols, rng, invertible, positive)
+        size_constants(sizes, left, right)
         try:
             a = evaluate(left, values, sizes)
             b = evaluate(right, values, sizes)
