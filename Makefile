@@ -24,6 +24,7 @@ demo: setup
 	$(BIN)/matcalc demo
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
 
 clean:

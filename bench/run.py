@@ -13,6 +13,7 @@ import sympy
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import derive  # noqa: E402
+import evaluate  # noqa: E402
 import language  # noqa: E402
 import simplify  # noqa: E402
 
@@ -24,6 +25,8 @@ def main():
     print(derive.run())
     print("## Scaling with depth\n")
     print(simplify.run())
+    print("## Generated numpy code vs hand-written numpy, JAX and autograd\n")
+    print(evaluate.run())
     print("## Language: parse and evaluate large sums\n")
     print(language.run())
 

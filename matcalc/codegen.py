@@ -66,7 +66,10 @@ def _product(writer, node):
     factors split into chains: a chain that closes at 1 x 1 scales the rest.
     """
     scalars, chains, current, rows_cols = [], [], [], None
+    negative = False
     for child in node.children:
+        while isinstance(child, ast.Neg):          # a sign goes to the scalar, never to X'
+            negative, child = not negative, child.arg
         if _scalar(child):
             scalars.append(writer.names[child])
             continue
@@ -76,6 +79,8 @@ def _product(writer, node):
         if rows_cols == (1, 1):
             scalars.append(f"_scalarize({_chain_expression(writer, current)})")
             current = []
+    if negative:
+        scalars.insert(0, "-1.0")
     if not current:
         return " * ".join(scalars) if scalars else "1.0"
     chain = _chain_expression(writer, current)
@@ -120,7 +125,11 @@ def _line(writer, node):
         rows, cols = (writer.dim(d) for d in as_pair(node.shape))
         return f"np.full(({rows}, {cols}), float({kids[0]}))"
     if isinstance(node, ast.Add):
-        return " + ".join(kids)
+        text = kids[0]
+        for child, kid in zip(node.children[1:], kids[1:]):
+            text += f" - {writer.names[child.arg]}" if isinstance(child, ast.Neg) else \
+                f" + {kid}"
+        return text
     if isinstance(node, ast.Neg):
         return f"-{kids[0]}"
     if isinstance(node, ast.Mul):
@@ -196,6 +205,10 @@ def generate(roots):
                 continue
             if _is_diagonal_matrix(node) and _only_multiplied(node, roots):
                 continue                 # never materialized: its products scale instead
+            if isinstance(node, (ast.Number, ast.Transpose, ast.Neg)) and node not in roots:
+                # inline where used: a literal, a view, or a sign that Add and Mul absorb
+                writer.names[node] = f"({_line(writer, node)})"
+                continue
             writer.emit(node, _line(writer, node))
     arguments = ", ".join(writer.symbols[s.name] for s in symbols)
     header = f"def compiled({arguments}{', ' if arguments else ''}sizes):"
@@ -230,7 +243,7 @@ class Compiled:
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs)
         arrays, sizes = bind_dimensions(self.symbols, values)
-        if self.extra_sizes is not None:
+        if self.extra_sizes is not None and any(d not in sizes for d in self.dimensions):
             for dim, size in self.extra_sizes(values).items():
                 sizes.setdefault(dim, size)
         for dim in self.dimensions:
