@@ -88,6 +88,10 @@ def _product(writer, node):
 
 
 def _chain_expression(writer, factors):
+    if len(factors) == 2 and len(shape_of(factors[0])) == 1 and \
+            as_pair(shape_of(factors[1]))[0] == 1:
+        # an outer product u*v': broadcasting beats a rank-1 matrix product
+        return f"({writer.names[factors[0]]} * {writer.names[factors[1]]})"
     operands, i = [], 0
     while i < len(factors):
         child = factors[i]
@@ -178,6 +182,109 @@ def _line(writer, node):
     raise UnsupportedError(f"cannot compile {type(node).__name__}")
 
 
+# ----------------------------------------------------------------- one blocked pass over X
+# X'*g(X*u, ...) with g acting row by row (elementwise on n-vectors) reads X twice when
+# written plainly: once for X*u, once for X'*r. Computed in blocks of rows that stay in
+# cache, the product reads X once: acc += X[b]' * g(X[b]*u, y[b], ...).
+
+BLOCK_BYTES = 4 << 20         # rows of X per block: about 4 MB, measured best here
+
+
+def _row_local(node, data, rows, parents, inside):
+    """Is `node` an n-vector computed row by row from X*u, n-vectors and globals?"""
+    if shape_of(node) != (rows,):
+        return False
+    if isinstance(node, ast.Symbol):
+        return node is not data
+    if isinstance(node, ast.Mul):
+        vectors = [c for c in node.children if not _scalar(c)]
+        if len(vectors) == 2 and vectors[0] is data and not _contains(vectors[1], data):
+            return True
+        return len(vectors) == 1 and _row_local_child(vectors[0], data, rows, parents, inside)
+    if isinstance(node, (ast.Add, ast.Hadamard, ast.ElemDiv, ast.ElemPower, ast.Neg,
+                         ast.Elementwise, ast.Div)):
+        return all(_scalar(c) and not _contains(c, data) or
+                   _row_local_child(c, data, rows, parents, inside) for c in node.children)
+    return False
+
+
+def _row_local_child(child, data, rows, parents, inside):
+    if not _row_local(child, data, rows, parents, inside):
+        return False
+    inside.add(child)
+    return True
+
+
+def _contains(node, target):
+    return any(n is target for n in ast.postorder(node))
+
+
+def fusable(node, parents):
+    """(data X, row vector r, scalars) when node = scalars * X' * r can be one blocked pass."""
+    if not isinstance(node, ast.Mul):
+        return None
+    factors = [c for c in node.children]
+    *head, left, right = factors if len(factors) >= 2 else (None, None)
+    if not all(_scalar(h) for h in head):
+        return None
+    while isinstance(left, ast.Neg):
+        left = left.arg
+    if not (isinstance(left, ast.Transpose) and isinstance(left.arg, ast.Symbol)):
+        return None
+    data = left.arg
+    if len(shape_of(data)) != 2:
+        return None
+    rows = shape_of(data)[0]
+    inside = {right}
+    if not _row_local(right, data, rows, parents, inside):
+        return None
+    # every absorbed n-vector must be used only inside this product
+    for n in inside:
+        if any(p not in inside and p is not node for p in parents.get(n, ())):
+            return None
+    return data, right, inside
+
+
+def _emit_blocked(writer, node, data, vector, inside):
+    """The loop for node = scalars * data' * vector, one pass over data's rows."""
+    d = writer.names[data]
+    negative = False
+    scalars = []
+    for child in node.children[:-2]:
+        scalars.append(writer.names[child])
+    factor = node.children[-2]
+    while isinstance(factor, ast.Neg):
+        negative, factor = not negative, factor.arg
+    if negative:
+        scalars.insert(0, "-1.0")
+    acc = writer.fresh()
+    rows = f"{d}.shape[0]"
+    lines = [f"    {acc} = np.zeros(({d}.shape[1], 1))",
+             f"    step = max(64, {BLOCK_BYTES} // (8 * max(1, {d}.shape[1])))",
+             f"    for s in range(0, {rows}, step):",
+             f"        e = s + step"]
+    saved = dict(writer.names)
+    block = f"{d}[s:e]"
+    writer.names[data] = block
+    body = []
+    for n in ast.postorder(vector):
+        if n not in inside:
+            continue
+        if isinstance(n, ast.Symbol):              # an n-vector: its rows of this block
+            writer.names[n] = f"{writer.symbols[n.name]}[s:e]"
+        elif isinstance(n, (ast.Number, ast.Transpose, ast.Neg)):
+            writer.names[n] = f"({_line(writer, n)})"
+        else:
+            name = writer.fresh()
+            body.append(f"        {name} = {_line(writer, n)}")
+            writer.names[n] = name
+    body.append(f"        {acc} += {block}.T @ {writer.names[vector]}")
+    writer.names = saved
+    writer.lines.extend(lines + body)
+    result = acc if not scalars else f"({' * '.join(scalars)}) * {acc}"
+    return writer.emit(node, result)
+
+
 def _scalarize(value):
     return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
 
@@ -196,9 +303,25 @@ def generate(roots):
             if isinstance(node, ast.Symbol) and node.name not in writer.symbols:
                 writer.symbols[node.name] = f"a{len(writer.symbols)}"
                 symbols.append(node)
+    parents = {}
     for root in roots:
         for node in ast.postorder(root):
-            if node in writer.names:
+            for child in node.children:
+                parents.setdefault(child, []).append(node)
+    fused, absorbed = {}, set()
+    for root in roots:
+        for node in ast.postorder(root):
+            plan = fusable(node, parents)
+            if plan is not None and not (plan[2] & absorbed):
+                fused[node] = plan
+                absorbed |= plan[2]
+    for root in roots:
+        for node in ast.postorder(root):
+            if node in writer.names or node in absorbed:
+                continue
+            if node in fused:
+                data, vector, inside = fused[node]
+                _emit_blocked(writer, node, data, vector, inside)
                 continue
             if isinstance(node, ast.Symbol):
                 writer.names[node] = writer.symbols[node.name]

@@ -75,3 +75,26 @@ def test_bad_values_are_matcalc_errors():
     f = matcalc.compile("X*w")
     with pytest.raises(matcalc.EvaluationError, match="disagree"):
         f(X=np.ones((2, 3)), w=np.ones(4))
+
+
+@pytest.mark.parametrize("text", ["(X*w - y)'*(X*w - y)", "sum(log(1 + exp(-y .* (X*w))))",
+                                  "norm2(X*w - y)^2 + lambda*norm2(w)^2",
+                                  "sum(tanh(X*w) .* y) / N"])
+def test_one_blocked_pass_over_the_data(text, rng, monkeypatch):
+    from matcalc import codegen
+    monkeypatch.setattr(codegen, "BLOCK_BYTES", 8 * 3 * 7)    # force many small blocks
+    g = matcalc.diff(text, "w")
+    f = matcalc.compile(g)
+    assert "for s in range(" in f.source and "[s:e]" in f.source
+    X, w, y = rng.normal(size=(1000, 3)), rng.normal(size=3), np.sign(rng.normal(size=1000))
+    values = {"X": X, "w": w, "y": y, "lambda": 0.3, "N": 7.0}
+    assert np.allclose(f(values), g.evaluate(values), rtol=1e-10, atol=1e-12)
+
+
+def test_no_fusion_when_the_residual_is_needed_elsewhere(rng):
+    loss = matcalc.parse("(X*w - y)'*(X*w - y)")
+    f = matcalc.compile(loss, matcalc.diff(loss, "w"))      # X*w - y serves both
+    X, w, y = rng.normal(size=(50, 3)), rng.normal(size=3), rng.normal(size=50)
+    value, gradient = f(X=X, w=w, y=y)
+    assert np.isclose(value, np.sum((X @ w - y) ** 2))
+    assert np.allclose(gradient, 2 * X.T @ (X @ w - y))
