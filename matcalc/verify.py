@@ -138,6 +138,15 @@ def size_constants(sizes, *roots):
     return sizes
 
 
+def instances(roots, rng, symbols=None, attempts=DRAWS * 4):
+    """Up to `attempts` random instances (values, sizes) for the roots' free symbols."""
+    symbols = symbol_table(*roots) if symbols is None else symbols
+    invertible, positive = requirements(*roots)
+    for _ in range(attempts):
+        values, sizes = draw(symbols, rng, invertible, positive)
+        yield values, size_constants(sizes, *roots)
+
+
 def _relative_error(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), 1e-6)
@@ -149,16 +158,13 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
     """Central differences of `function` along random directions against `derivative`."""
     rng = np.random.default_rng(seed)
     symbols = symbol_table(function, derivative)
-    invertible, positive = requirements(function, derivative)
     if wrt_name not in symbols:
         raise MatcalcError(f"'{wrt_name}' does not occur in the expression or its derivative")
     wrt = symbols[wrt_name]
     worst, done, skipped = 0.0, 0, 0
-    for _ in range(draws * 4):
+    for values, sizes in instances((function, derivative), rng, symbols, draws * 4):
         if done >= draws:
             break
-        values, sizes = draw(symbols, rng, invertible, positive)
-        size_constants(sizes, function, derivative)
         try:
             gradient = np.asarray(evaluate(derivative, values, sizes), dtype=float)
             point = np.asarray(values[wrt_name], dtype=float)
@@ -231,13 +237,10 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
     if symmetric_names:
         symbols = {n: (ast.Symbol(n, s.declared_shape, True) if n in symmetric_names else s)
                    for n, s in symbols.items()}
-    invertible, positive = requirements(left, right)
     worst, done = 0.0, 0
-    for _ in range(draws * 4):
+    for values, sizes in instances((left, right), rng, symbols, draws * 4):
         if done >= draws:
             break
-        values, sizes = draw(symbols, rng, invertible, positive)
-        size_constants(sizes, left, right)
         try:
             a = evaluate(left, values, sizes)
             b = evaluate(right, values, sizes)
