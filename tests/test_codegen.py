@@ -98,3 +98,15 @@ def test_no_fusion_when_the_residual_is_needed_elsewhere(rng):
     value, gradient = f(X=X, w=w, y=y)
     assert np.isclose(value, np.sum((X @ w - y) ** 2))
     assert np.allclose(gradient, 2 * X.T @ (X @ w - y))
+
+
+def test_repeated_calls_still_check_changed_values(rng):
+    f = matcalc.compile("X*w")
+    X, w = rng.normal(size=(4, 3)), rng.normal(size=3)
+    assert np.allclose(f(X=X, w=w), X @ w)
+    assert np.allclose(f(X=X, w=w), X @ w)                 # the fast path
+    with pytest.raises(matcalc.EvaluationError, match="disagree"):
+        f(X=X, w=rng.normal(size=5))
+    with pytest.raises(matcalc.EvaluationError, match="no value"):
+        f(X=X)
+    assert np.allclose(f(X=X.tolist(), w=list(w)), X @ w)  # lists take the checked path
