@@ -232,7 +232,57 @@ def _diag_to_hadamard(factors):
 
 
 def _hadamard_atom(a, b):
-    return ast.Hadamard(*sorted((a, b), key=key))
+    return _monomial_node(_merge_monomials(_monomial(a), _monomial(b)))
+
+
+# An elementwise product is a monomial: factors with integer exponents, like factors
+# collected (y .* y = y.^2, a .* b ./ a = b), in a fixed order, divisions as negative powers.
+
+def _monomial(node):
+    """a .* b.^2 ./ c -> {a: 1, b: 2, c: -1} (vector(1) is the empty monomial)."""
+    if isinstance(node, ast.Hadamard):
+        return _merge_monomials(_monomial(node.left), _monomial(node.right))
+    if isinstance(node, ast.ElemDiv):
+        return _merge_monomials(_monomial(node.left), _scale_monomial(_monomial(node.right), -1))
+    if isinstance(node, ast.ElemPower) and isinstance(node.exponent, ast.Number) and \
+            node.exponent.value.denominator == 1:
+        return _scale_monomial(_monomial(node.base), node.exponent.value)
+    if _is_ones(node):
+        return {}
+    return {node: ONE}
+
+
+def _merge_monomials(a, b):
+    out = dict(a)
+    for factor, e in b.items():
+        value = out.get(factor, 0) + e
+        if value:
+            out[factor] = value
+        else:
+            out.pop(factor, None)
+    return out
+
+
+def _scale_monomial(mono, k):
+    return {f: e * k for f, e in mono.items()} if k else {}
+
+
+def _monomial_node(mono, shape=None):
+    """The canonical node of a monomial: numerators .* ... ./ (denominators .* ...)."""
+    items = sorted(mono.items(), key=lambda item: key(item[0]))
+    def chain(factors):
+        node = None
+        for f, e in factors:
+            part = f if e == 1 else ast.ElemPower(f, ast.Number(e))
+            node = part if node is None else ast.Hadamard(node, part)
+        return node
+    top = chain([(f, e) for f, e in items if e > 0])
+    bottom = chain([(f, -e) for f, e in items if e < 0])
+    if top is None:
+        if shape is None:
+            shape = shape_of(bottom if bottom is not None else next(iter(mono)))
+        top = ast.Fill(shape, ast.Number(1))
+    return top if bottom is None else ast.ElemDiv(top, bottom)
 
 
 def _scalar_product(factors):
@@ -267,12 +317,11 @@ def transpose_atom(atom):
         result = atom
     elif isinstance(atom, (ast.Inverse, ast.Elementwise)):
         result = atom.rebuild([transpose_node(atom.children[0])])
+    elif isinstance(atom, (ast.Hadamard, ast.ElemDiv, ast.ElemPower)) and \
+            len(_monomial(atom)) and all(f is not atom for f in _monomial(atom)):
+        result = _monomial_node({transpose_node(f): e for f, e in _monomial(atom).items()})
     elif isinstance(atom, (ast.Power, ast.ElemPower)):
         result = type(atom)(transpose_node(atom.base), atom.exponent)
-    elif isinstance(atom, ast.Hadamard):
-        result = _hadamard_atom(transpose_node(atom.left), transpose_node(atom.right))
-    elif isinstance(atom, ast.ElemDiv):
-        result = ast.ElemDiv(transpose_node(atom.left), transpose_node(atom.right))
     else:
         result = transpose_node(atom)
     _transposed[atom] = result
@@ -367,14 +416,7 @@ def _rule(node):
     if isinstance(node, ast.Hadamard):
         return _hadamard(kids[0], kids[1], shape)
     if isinstance(node, ast.ElemDiv):
-        if kids[1].shape == ():
-            return _mul(kids[0], _reciprocal(kids[1]))
-        if kids[0].shape == ():
-            return _mul(kids[0], _elementwise_atom(
-                ast.ElemPower(to_node(kids[1]), ast.Number(-1)), shape))
-        c, scalars, rest = _pull_scalars(kids[0])
-        atom = ast.ElemDiv(to_node(rest), to_node(kids[1]))
-        return _with_scalars(c, scalars, _atom(atom, shape))
+        return _hadamard(kids[0], kids[1], shape, divide=True)
     if isinstance(node, ast.Power):
         return _power(node, kids[0], kids[1], shape)
     if isinstance(node, ast.ElemPower):
@@ -425,36 +467,38 @@ def _reciprocal(poly):
     return Poly({Term(((to_node(poly), Fraction(-1)),), ()): ONE}, ())
 
 
-def _hadamard(p, q, shape):
+def _hadamard(p, q, shape, divide=False):
+    """p .* q (or p ./ q): scalars pulled out, the rest one canonical monomial."""
+    if q.shape == () and divide:
+        return _mul(p, _reciprocal(q))
+    if p.shape == () and divide:
+        return _mul(p, _elem_power(q, _const(-1), shape))
     if p.shape == () or q.shape == ():
         return _mul(p, q) if p.shape == () else _mul(q, p)
-    if not p.terms or not q.terms:
+    if not p.terms:
+        return Poly({}, shape)
+    if not q.terms:
+        if divide:
+            return _atom(ast.ElemDiv(to_node(p), to_node(q)), shape)
         return Poly({}, shape)
     cp, sp, rp = _pull_scalars(p)
     cq, sq, rq = _pull_scalars(q)
-    a, b = to_node(rp), to_node(rq)
-    for num, den in ((a, b), (b, a)):
-        if isinstance(den, ast.ElemPower) and den.exponent == ast.Number(-1):
-            return _with_scalars(cp * cq, _merge_scalars(sp, sq),
-                                 _atom(ast.ElemDiv(num, den.base), shape))
-        if isinstance(den, ast.ElemDiv) and _is_ones(den.left):      # (1 ./ b) .* a
-            return _with_scalars(cp * cq, _merge_scalars(sp, sq),
-                                 _atom(ast.ElemDiv(num, den.right), shape))
-    if _is_ones(a):
-        result = rq
-    elif _is_ones(b):
-        result = rp
-    else:
-        result = _atom(_hadamard_atom(a, b), shape)
-    return _with_scalars(cp * cq, _merge_scalars(sp, sq), result)
+    sign = -1 if divide else 1
+    if divide:
+        cq, sq = 1 / cq, tuple((a, -e) for a, e in sq)
+    mono = _merge_monomials(_monomial(to_node(rp)), _scale_monomial(_monomial(to_node(rq)), sign))
+    return _with_scalars(cp * cq, _merge_scalars(sp, sq), _monomial_poly(mono, shape))
+
+
+def _monomial_poly(mono, shape):
+    node = _monomial_node(mono, shape)
+    if len(mono) == 1 and next(iter(mono.values())) == 1:
+        return canon(node)                     # a single factor is that factor
+    return _atom(node, shape)
 
 
 def _is_ones(node):
     return isinstance(node, ast.Fill) and node.value == ast.Number(1)
-
-
-def _elementwise_atom(node, shape):
-    return _atom(node, shape)
 
 
 def _power(node, base, exponent, shape):
@@ -535,8 +579,12 @@ def _elem_power(base, exponent, shape):
     if coefficient is None:
         c, scalars, rest = ONE, (), base
         coefficient = ONE
+    scalars = tuple((a, e * k) for a, e in scalars)
+    if k.denominator == 1 and (len(rest.terms) == 1 or not rest.terms):
+        mono = _scale_monomial(_monomial(to_node(rest)), k)
+        return _with_scalars(coefficient, scalars, _monomial_poly(mono, shape))
     atom = ast.ElemPower(to_node(rest), ast.Number(k))
-    return _with_scalars(coefficient, tuple((a, e * k) for a, e in scalars), _atom(atom, shape))
+    return _with_scalars(coefficient, scalars, _atom(atom, shape))
 
 
 def _linear(poly, shape, term_rule):
@@ -764,10 +812,29 @@ def _factor_terms(terms, shape):
         n = as_pair(shape)[0]
         return ast.Diag(_factor_terms(inside, (n,)))
     common_c, common_s, terms = _common_scalars(terms)
-    body = _group(terms, shape)
+    body = _common_elementwise(terms, shape)
+    if body is None:
+        body = _group(terms, shape)
     if common_c == 1 and not common_s:
         return body
     return _term_node(common_c, Term(common_s, ()), (body,))
+
+
+def _common_elementwise(terms, shape):
+    """a .* b - a .* c = a .* (b - c): common factors of elementwise products, pulled out."""
+    if shape == () or not all(len(t.factors) == 1 for _, t in terms):
+        return None
+    monomials = [_monomial(t.factors[0]) for _, t in terms]
+    common = dict(monomials[0])
+    for mono in monomials[1:]:
+        common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
+                  if f in mono and (e > 0) == (mono[f] > 0)}
+    if not common:
+        return None
+    inside = [(c, Term(t.scalars, (_monomial_node(_merge_monomials(
+        mono, _scale_monomial(common, -1)), shape),)))
+        for (c, t), mono in zip(terms, monomials)]
+    return ast.Hadamard(_monomial_node(common, shape), _factor_terms(inside, shape))
 
 
 def _common_scalars(terms):
