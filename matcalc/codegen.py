@@ -81,10 +81,29 @@ def _product(writer, node):
             current = []
     if negative:
         scalars.insert(0, "-1.0")
+    if len(scalars) > MAX_OPERANDS:
+        scalars = [_split(writer, [scalars[0]] + [f" * {x}" for x in scalars[1:]])]
     if not current:
         return " * ".join(scalars) if scalars else "1.0"
     chain = _chain_expression(writer, current)
     return chain if not scalars else f"({' * '.join(scalars)}) * {chain}"
+
+
+MAX_OPERANDS = 64      # Python's compiler recurses on long a + b + ... lines
+
+
+def _split(writer, pieces):
+    """pieces[0] + pieces[1] + ... ('+ x', '- x', '* x'), over several lines when long."""
+    text = pieces[0]
+    for start in range(1, len(pieces), MAX_OPERANDS):
+        chunk = "".join(pieces[start:start + MAX_OPERANDS])
+        if start + MAX_OPERANDS < len(pieces):
+            name = writer.fresh()
+            writer.lines.append(f"    {name} = {text}{chunk}")
+            text = name
+        else:
+            text += chunk
+    return text
 
 
 def _chain_expression(writer, factors):
@@ -129,11 +148,10 @@ def _line(writer, node):
         rows, cols = (writer.dim(d) for d in as_pair(node.shape))
         return f"np.full(({rows}, {cols}), float({kids[0]}))"
     if isinstance(node, ast.Add):
-        text = kids[0]
-        for child, kid in zip(node.children[1:], kids[1:]):
-            text += f" - {writer.names[child.arg]}" if isinstance(child, ast.Neg) else \
-                f" + {kid}"
-        return text
+        pieces = [kids[0]] + [f" - {writer.names[child.arg]}" if isinstance(child, ast.Neg)
+                              else f" + {kid}"
+                              for child, kid in zip(node.children[1:], kids[1:])]
+        return _split(writer, pieces)
     if isinstance(node, ast.Neg):
         return f"-{kids[0]}"
     if isinstance(node, ast.Mul):
@@ -275,8 +293,12 @@ def _emit_blocked(writer, node, data, vector, inside):
         elif isinstance(n, (ast.Number, ast.Transpose, ast.Neg)):
             writer.names[n] = f"({_line(writer, n)})"
         else:
+            outer, writer.lines = writer.lines, []     # lines a long sum splits off
+            text = _line(writer, n)
+            body.extend("    " + line for line in writer.lines)
+            writer.lines = outer
             name = writer.fresh()
-            body.append(f"        {name} = {_line(writer, n)}")
+            body.append(f"        {name} = {text}")
             writer.names[n] = name
     body.append(f"        {acc} += {block}.T @ {writer.names[vector]}")
     writer.names = saved

@@ -21,6 +21,7 @@ Every function here is memoized per (interned) node, so shared subtrees cost onc
 tables hold strong references, so the API empties them after each call (`session`).
 """
 
+import hashlib
 from fractions import Fraction
 from math import gcd
 from typing import NamedTuple
@@ -52,15 +53,22 @@ _keys = {}
 
 
 def key(node):
-    """A sort key: deterministic, structural, cheap to compare (shared sub-tuples)."""
+    """A sort key: deterministic, structural, and cheap to compare however deep the nodes.
+
+    (type rank, payload, the children's ranks and payloads, a digest of the whole subtree):
+    names order alphabetically one level down, and the digest (blake2b of the structure,
+    the same in every run) settles the rest without walking the trees.
+    """
     found = _keys.get(node)
     if found is not None:
         return found
     for n in ast.postorder(node, known=_keys.__contains__):
-        if n not in _keys:
-            payload = tuple(str(p) for p in n.args[:n.n_payload]) if not isinstance(
-                n, ast.Leaf) else tuple(str(p) for p in n.args)
-            _keys[n] = (_RANK[type(n)], payload, tuple(_keys[c] for c in n.children))
+        payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf)
+                                         else n.args[:n.n_payload]))
+        children = [_keys[c] for c in n.children]
+        digest = hashlib.blake2b(repr((_RANK[type(n)], payload, [c[3] for c in children]))
+                                 .encode(), digest_size=12).hexdigest()
+        _keys[n] = (_RANK[type(n)], payload, tuple(c[:2] for c in children), digest)
     return _keys[node]
 
 

@@ -110,3 +110,16 @@ def test_repeated_calls_still_check_changed_values(rng):
     with pytest.raises(matcalc.EvaluationError, match="no value"):
         f(X=X)
     assert np.allclose(f(X=X.tolist(), w=list(w)), X @ w)  # lists take the checked path
+
+
+def test_long_sums_compile(rng):
+    """Python's compiler recurses on long a + b + ... lines: they are split."""
+    text = " + ".join(f"c{i}*x" for i in range(500))
+    e = matcalc.parse(text)
+    values = {f"c{i}": float(i % 7) for i in range(500)}
+    values["x"] = rng.normal(size=4)
+    assert np.allclose(matcalc.compile(e)(values), e.evaluate(values))
+    fused = "sum(" + " + ".join(f"c{i}*(X*w)" for i in range(100)) + ") + y'*(X*w)"
+    g = matcalc.diff(fused, "w")
+    values.update(X=rng.normal(size=(30, 3)), w=rng.normal(size=3), y=rng.normal(size=30))
+    assert np.allclose(matcalc.compile(g)(values), g.evaluate(values))

@@ -80,3 +80,15 @@ def test_simplification_keeps_the_value(triple, seed, which):
         again = matcalc.parse(str(simplified), shapes=DECLS, shape=e.shape)
         assert np.allclose(again.evaluate(values), expected, rtol=1e-8, atol=1e-8)
         assert matcalc.simplify(simplified, form=form) == simplified     # idempotent
+
+
+def test_deep_inputs_never_exhaust_the_stack():
+    """Near the nesting limit every stage runs; past it, a clear error."""
+    deep = "sum(" + "tanh(" * 200 + "x" + ")" * 200 + ")"
+    g = matcalc.diff(deep, "x")
+    assert len(str(g)) > 0 and g.latex()
+    assert matcalc.verify(deep, "x", g, draws=1).passed
+    values = {"x": np.full(3, 0.1)}
+    assert np.allclose(matcalc.compile(g)(values), g.evaluate(values))
+    chain = "x'*" + "*".join(["A"] * 1000) + "*x"
+    assert matcalc.diff(chain, "x").shape == ("n",)
