@@ -526,9 +526,6 @@ def check_derivation(steps, shapes=None, symmetric=None):
         results.append(check(Expr(before.node, declarations), Expr(after.node, declarations)))
     return DerivationCheck(steps, results)
 
-# the stage modules, for the command line's layout option
-_diff = _diff
-
 
 # ----------------------------------------------------------------- compiled numpy code
 

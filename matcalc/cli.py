@@ -168,7 +168,7 @@ def demo(out=sys.stdout):
     ours = solution.evaluate(X=X, y=y)
     theirs = np.linalg.lstsq(X, y, rcond=None)[0]
     error = np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))
-    print(f"on random data (X: 50 x 4, y: 50): max relative difference from", file=out)
+    print("on random data (X: 50 x 4, y: 50): max relative difference from", file=out)
     print(f"numpy.linalg.lstsq = {error:.1e}   "
           f"{'(agree)' if error < 1e-10 else '(DISAGREE)'}", file=out)
     print(f"  {solution.verification}", file=out)

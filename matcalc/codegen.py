@@ -65,7 +65,7 @@ def _product(writer, node):
     The language's product is a left fold in which a 1 x 1 result is a scalar, so the
     factors split into chains: a chain that closes at 1 x 1 scales the rest.
     """
-    scalars, chains, current, rows_cols = [], [], [], None
+    scalars, current, rows_cols = [], [], None
     negative = False
     for child in node.children:
         while isinstance(child, ast.Neg):          # a sign goes to the scalar, never to X'
@@ -280,7 +280,7 @@ def _emit_blocked(writer, node, data, vector, inside):
     lines = [f"    {acc} = np.zeros(({d}.shape[1], 1))",
              f"    step = max(64, {BLOCK_BYTES} // (8 * max(1, {d}.shape[1])))",
              f"    for s in range(0, {rows}, step):",
-             f"        e = s + step"]
+             "        e = s + step"]
     saved = dict(writer.names)
     block = f"{d}[s:e]"
     writer.names[data] = block

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from . import ast, printing
 from .diff import derivative, inline_where
 from .shapes import shape_of
-from .simplify import canon, expanded, factored, to_node
+from .simplify import canon, expanded, to_node
 
 
 class Step(NamedTuple):
@@ -30,9 +30,6 @@ def dominators(root, wrt):
     for node in order:
         depends[node] = node is wrt or any(depends[c] for c in node.children)
     dom = {root: {root}}
-    for node in reversed(order):              # parents before children
-        if node is root or not depends[node]:
-            continue
     parents = {}
     for node in order:
         for child in node.children:
@@ -202,4 +199,4 @@ def _product(factors):
     return factors[0] if len(factors) == 1 else ast.Mul(*factors)
 
 
-__all__ = ["Step", "chain_route", "expansion_route", "dominators", "factored", "expanded"]
+__all__ = ["Step", "chain_route", "expansion_route", "dominators"]

@@ -80,6 +80,11 @@ def _contract(V, A):
     return Sum(H(V, A))
 
 
+def _reduce(argument, node, contribution):
+    """An argument broadcast into an array node (a scalar in x + s) gets the sum."""
+    return Sum(contribution) if _scalar(argument) and not _scalar(node) else contribution
+
+
 # ---------------------------------------------------------------- gradient table
 # rule(node, V, i) -> the contribution of node (adjoint V, shape of node) to argument i.
 
@@ -95,23 +100,17 @@ def _mul_rule(node, V, i):
 
 
 def _add_rule(node, V, i):
-    child = node.children[i]
-    if _scalar(child) and not _scalar(node):
-        return Sum(V)                                     # a broadcast scalar
-    return V
+    return _reduce(node.children[i], node, V)
 
 
 def _hadamard_rule(node, V, i):
-    a, other = node.children[i], node.children[1 - i]
-    if _scalar(a) and not _scalar(node):
-        return _contract(V, other)
-    return H(V, other)
+    return _reduce(node.children[i], node, H(V, node.children[1 - i]))
 
 
 def _elemdiv_rule(node, V, i):
     a, b = node.children
     contribution = H(V, P(b, -1)) if i == 0 else Neg(H(H(V, a), P(b, -2)))
-    return Sum(contribution) if _scalar(node.children[i]) and not _scalar(node) else contribution
+    return _reduce(node.children[i], node, contribution)
 
 
 def _div_rule(node, V, i):
@@ -139,10 +138,8 @@ def _power_rule(node, V, i):
 def _elempower_rule(node, V, i):
     a, p = node.children
     if i == 0:
-        contribution = H(V, M(p, ast.ElemPower(a, ast.Add(p, N(-1)))))
-        return Sum(contribution) if _scalar(a) and not _scalar(node) else contribution
-    contribution = H(V, H(E("log", a), node))
-    return Sum(contribution) if not _scalar(node) else contribution
+        return _reduce(a, node, H(V, H(p, ast.ElemPower(a, ast.Add(p, N(-1))))))
+    return _reduce(p, node, H(V, H(E("log", a), node)))
 
 
 def _inverse_rule(node, V, i):                            # Cookbook (61)
@@ -201,6 +198,14 @@ def _j_scale(coefficient_node, V, node):
     return M(ast.Diag(_column(coefficient_node)), V)
 
 
+def _j_through(argument, derivative, V, node):
+    """An elementwise node's Jacobian rule: diag(f') * V, or for an argument broadcast into
+    a vector node (a scalar in x .* s), the sum over the entries: f'' * V."""
+    if _scalar(argument) and not _scalar(node):
+        return M(T(_column(derivative)), V)
+    return _j_scale(derivative, V, node)
+
+
 def _j_mul_rule(node, V, i):
     A, B = node.children
     a, b = (A, B) if i == 0 else (B, A)
@@ -226,22 +231,13 @@ def _j_add_rule(node, V, i):
 
 
 def _j_hadamard_rule(node, V, i):
-    a, other = node.children[i], node.children[1 - i]
-    if _scalar(a) and not _scalar(node):
-        return M(T(_column(other)), V)
-    return _j_scale(other, V, node)
+    return _j_through(node.children[i], node.children[1 - i], V, node)
 
 
 def _j_elemdiv_rule(node, V, i):
     a, b = node.children
-    if i == 0:
-        if _scalar(a) and not _scalar(node):
-            return M(T(_column(P(b, -1))), V)
-        return _j_scale(P(b, -1), V, node)
-    derivative = Neg(H(a, P(b, -2)))
-    if _scalar(b) and not _scalar(node):
-        return M(T(_column(derivative)), V)
-    return _j_scale(derivative, V, node)
+    derivative = P(b, -1) if i == 0 else Neg(H(a, P(b, -2)))
+    return _j_through(node.children[i], derivative, V, node)
 
 
 def _j_div_rule(node, V, i):
@@ -263,9 +259,8 @@ def _j_power_rule(node, V, i):
 def _j_elempower_rule(node, V, i):
     a, p = node.children
     if i == 0:
-        return _j_scale(M(p, ast.ElemPower(a, ast.Add(p, N(-1)))), V, node)
-    derivative = H(E("log", a), node)
-    return M(T(_column(derivative)), V) if not _scalar(node) else M(derivative, V)
+        return _j_through(a, H(p, ast.ElemPower(a, ast.Add(p, N(-1)))), V, node)
+    return _j_through(p, H(E("log", a), node), V, node)
 
 
 def _j_elementwise_rule(node, V, i):

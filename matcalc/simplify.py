@@ -164,10 +164,8 @@ def _mul(p, q):
     out = {}
     for tp, cp in p.terms.items():
         for tq, cq in q.terms.items():
-            term, coefficient = _combine(tp, p.shape, tq, q.shape, shape)
-            if term is None:
-                continue
-            value = out.get(term, 0) + cp * cq * coefficient
+            term = _combine(tp, p.shape, tq, q.shape, shape)
+            value = out.get(term, 0) + cp * cq
             if value:
                 out[term] = value
             else:
@@ -182,7 +180,7 @@ def _atomize(poly):
 
 
 def _combine(tp, sp, tq, sq, shape):
-    """The product of two terms: (term, extra coefficient)."""
+    """The product of two terms."""
     scalars = _merge_scalars(tp.scalars, tq.scalars)
     if sp == () or sq == ():
         factors = tp.factors + tq.factors      # at most one side has matrix factors
@@ -193,13 +191,12 @@ def _combine(tp, sp, tq, sq, shape):
 
 def _finish(scalars, factors, shape):
     """Normalize a term: a 1 x 1 product becomes a scalar atom; diag(v)*u becomes v .* u."""
-    coefficient = ONE
     if factors and shape == ():
         scalars = _merge_scalars(scalars, ((_scalar_product(factors), ONE),))
         factors = ()
     elif factors and len(shape) == 1:
         factors = _diag_to_hadamard(factors)
-    return Term(scalars, factors), coefficient
+    return Term(scalars, factors)
 
 
 def _cancel(factors):
@@ -347,7 +344,7 @@ def _transpose(poly):
     out = {}
     for term, c in poly.terms.items():
         factors = tuple(transpose_atom(f) for f in reversed(term.factors))
-        t, _ = _finish(term.scalars, factors, shape)
+        t = _finish(term.scalars, factors, shape)
         out[t] = out.get(t, 0) + c
     return Poly({t: c for t, c in out.items() if c}, shape)
 
@@ -618,8 +615,6 @@ def _trace_term(term, rest):
                 return _atom(_scalar_product(rotated), ())      # tr(x*y') = y'*x
             candidates.append(rotated)
     best = min(candidates, key=lambda seq: tuple(key(f) for f in seq))
-    if len(best) == 1 and isinstance(best[0], ast.Fill):
-        pass
     return _atom(ast.Trace(best[0] if len(best) == 1 else ast.Mul(*best)), ())
 
 
@@ -651,7 +646,7 @@ def _inverse(poly, shape):
         if square:
             factors = tuple(_invert_atom(f) for f in reversed(term.factors))
             scalars = tuple((a, -e) for a, e in term.scalars)
-            t, _ = _finish(scalars, _cancel(factors) if factors else (), shape)
+            t = _finish(scalars, _cancel(factors) if factors else (), shape)
             return Poly({t: 1 / c}, shape)
         inner = ast.Mul(*term.factors) if len(term.factors) > 1 else term.factors[0]
         return Poly({Term(tuple((a, -e) for a, e in term.scalars),

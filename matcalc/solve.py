@@ -8,13 +8,10 @@ Terms with w on both sides (a Sylvester equation), or w inside a function, are r
 with the reason.
 """
 
-from fractions import Fraction
-
 from . import ast
 from .errors import UnsupportedError
 from .shapes import as_pair, shape_of
-from .simplify import (Poly, Term, _common_scalars, _merge_scalars, canon, expanded,
-                       to_node, transpose_atom)
+from .simplify import Poly, Term, _common_scalars, canon, expanded, to_node, transpose_atom
 
 
 def _contains(node, target):
@@ -113,4 +110,4 @@ def solve(gradient, wrt):
     return expanded(ast.Mul(*parts)), to_node(A)
 
 
-__all__ = ["solve", "collect", "Fraction", "_merge_scalars"]
+__all__ = ["solve", "collect"]

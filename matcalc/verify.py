@@ -19,7 +19,7 @@ import numpy as np
 from . import ast
 from .errors import MatcalcError
 from .evaluate import evaluate
-from .shapes import as_pair
+from .shapes import shape_of
 
 RELATIVE_TOLERANCE = 1e-5      # central differences in float64 reach about 1e-8 here
 STEP = 1e-6                    # relative to the size of the point
@@ -65,7 +65,6 @@ def requirements(*roots):
 
 
 def _shape(node):
-    from .shapes import shape_of
     return shape_of(node)
 
 
@@ -207,20 +206,8 @@ def _directional(gradient, direction, output_ndim, wrt):
     return jacobian.T @ np.reshape(direction, -1)
 
 
-def values_agree(left, right, values_list, tolerance=1e-9):
-    """Evaluate two typed trees on each set of values; (agree, worst, first_disagreement)."""
-    worst = 0.0
-    for values in values_list:
-        a, b = evaluate(left, values), evaluate(right, values)
-        error = _relative_error(a, b)
-        worst = max(worst, error)
-        if not error <= tolerance:
-            return False, worst, (values, a, b)
-    return True, worst, None
-
-
-__all__ = ["Verification", "check_derivative", "draw", "requirements", "symbol_table",
-           "values_agree", "RELATIVE_TOLERANCE", "as_pair"]
+__all__ = ["Verification", "Comparison", "check_derivative", "compare", "draw",
+           "instances", "requirements", "symbol_table", "RELATIVE_TOLERANCE"]
 
 
 class Comparison(NamedTuple):

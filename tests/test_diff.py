@@ -104,6 +104,10 @@ IDENTITIES = [
     ("sum((U*V' - Y).^2)", "V", "2*(V*U' - Y')*U", {}, "canonical"),
     ("tr((X*w - y)*(X*w - y)')", "w", "2*X'*(X*w - y)", {}, "canonical"),
     ("sum(tanh(W*x))", "W", "(1 - tanh(W*x).^2)*x'", {}, "canonical"),
+    # -- exponents that vary: a scalar broadcast, and one of the base's shape
+    ("sum(x.^c)", "c", "sum(log(x) .* x.^c)", {}, "canonical"),
+    ("sum(x.^z)", "z", "log(x) .* x.^z", {"shapes": {"x": ("n",), "z": ("n",)}}, "canonical"),
+    ("x.^z", "z", "diag(log(x) .* x.^z)", {"shapes": {"x": ("n",), "z": ("n",)}}, "canonical"),
 ]
 
 
