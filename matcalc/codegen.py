@@ -136,6 +136,17 @@ def _chain_expression(writer, factors):
     return f"_chain([{', '.join(operands)}])"
 
 
+# operations whose code is one template over the children's names
+_TEMPLATES = {
+    ast.Div: "{0} / {1}",
+    ast.Hadamard: "{0} * {1}",
+    ast.ElemDiv: "{0} / {1}",
+    ast.Sum: "np.sum({0})",
+    ast.Norm1: "np.sum(np.abs({0}))",
+    ast.Norm2: "np.sqrt(np.sum(np.square({0})))",
+}
+
+
 def _line(writer, node):
     kids = [writer.names.get(c) for c in node.children]
     if isinstance(node, ast.Symbol):
@@ -156,12 +167,8 @@ def _line(writer, node):
         return f"-{kids[0]}"
     if isinstance(node, ast.Mul):
         return _product(writer, node)
-    if isinstance(node, ast.Div):
-        return f"{kids[0]} / {kids[1]}"
-    if isinstance(node, ast.Hadamard):
-        return f"{kids[0]} * {kids[1]}"
-    if isinstance(node, ast.ElemDiv):
-        return f"{kids[0]} / {kids[1]}"
+    if type(node) in _TEMPLATES:
+        return _TEMPLATES[type(node)].format(*kids)
     if isinstance(node, ast.Power):
         if _scalar(node.base):
             return f"np.power({kids[0]}, {kids[1]})"
@@ -181,12 +188,6 @@ def _line(writer, node):
         return f"_logdet({kids[0]})" if not _scalar(node.arg) else f"np.log({kids[0]})"
     if isinstance(node, ast.Inverse):
         return f"_inverse(None, {kids[0]})" if not _scalar(node.arg) else f"1.0 / {kids[0]}"
-    if isinstance(node, ast.Sum):
-        return f"np.sum({kids[0]})"
-    if isinstance(node, ast.Norm1):
-        return f"np.sum(np.abs({kids[0]}))"
-    if isinstance(node, ast.Norm2):
-        return f"np.sqrt(np.sum(np.square({kids[0]})))"
     if isinstance(node, ast.Diag):
         if _scalar(node.arg):
             return kids[0]
