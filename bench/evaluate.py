@@ -7,7 +7,9 @@ Cases (float64, data in memory, medians of repeated runs):
   two-layer tanh network, gradient by W1 (500 x 400)
 
 JAX and autograd are optional (`pip install -e '.[bench]'`); a missing one is reported as
-such. Ratios are matcalc's time over the other's (below 1: matcalc is faster).
+such. Ratios are matcalc's time over the other's (below 1: matcalc is faster); matcalc,
+numpy and JAX are timed in interleaved rounds (`common.side_by_side`), so a burst of load
+on the machine hits all three alike.
 
     .venv/bin/python bench/evaluate.py
 """
@@ -20,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matcalc  # noqa: E402
-from common import table, timed  # noqa: E402
+import matcalc.codegen  # noqa: E402
+from common import side_by_side, table, timed  # noqa: E402
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 try:
@@ -81,7 +84,7 @@ def make_cases(rng):
     ]
 
 
-def run(repeat=7):
+def run(rounds=9):
     rows, notes = [], []
     for case in make_cases(np.random.default_rng(0)):
         derivative = matcalc.diff(case.text, case.wrt)
@@ -90,24 +93,27 @@ def run(repeat=7):
         compiled = matcalc.compile(derivative)
         assert np.allclose(compiled(case.values), case.by_hand(), rtol=1e-8, atol=1e-10), \
             case.name
-        t_ours, _ = timed(lambda: compiled(case.values), repeat)
-        t_hand, _ = timed(case.by_hand, repeat)
-        if "for s in range(" in compiled.source:
-            data = max((v for v in case.values.values() if np.ndim(v) == 2), key=np.size)
-            notes.append(f"{case.name}: one blocked pass over the {data.nbytes / 1e6:.0f} MB "
-                         f"data matrix, {data.nbytes / t_ours / 1e9:.1f} GB/s")
         start = case.values[case.wrt]
-        row = [case.name, f"{t_hand * 1e3:.1f} ms", f"{t_ours * 1e3:.1f} ms",
-               f"{t_ours / t_hand:.2f}"]
+        contenders = [lambda: compiled(case.values), case.by_hand]
         if jax is not None:
             transform = jax.hessian if case.hessian else jax.grad
             f = jax.jit(transform(lambda v: case.loss(jnp, v)))
-            f(start).block_until_ready()
-            t_jax, _ = timed(lambda: f(start).block_until_ready(), repeat)
-            row.append(f"{t_jax * 1e3:.1f} ms ({t_ours / t_jax:.2f})")
+            contenders.append(lambda: f(start).block_until_ready())
+        times = side_by_side(contenders, rounds)
+        t_ours, t_hand = times[:2]
+        if "for s in range(" in compiled.source:
+            data = max((v for v in case.values.values() if np.ndim(v) == 2), key=np.size)
+            if data.nbytes > matcalc.codegen.BLOCK_BYTES:
+                notes.append(f"{case.name}: one blocked pass over the "
+                             f"{data.nbytes / 1e6:.0f} MB data matrix, "
+                             f"{data.nbytes / t_ours / 1e9:.1f} GB/s")
+        row = [case.name, f"{t_hand * 1e3:.2f} ms", f"{t_ours * 1e3:.2f} ms",
+               f"{t_ours / t_hand:.2f}"]
+        if jax is not None:
+            row.append(f"{times[2] * 1e3:.2f} ms ({t_ours / times[2]:.2f})")
         else:
             row.append("not installed")
-        if autograd is not None:
+        if autograd is not None:                 # 10-30x slower: timed alone, 3 calls
             transform = autograd.hessian if case.hessian else autograd.grad
             g = transform(lambda v: case.loss(anp, v))
             t_ag, _ = timed(lambda: g(start), 3)

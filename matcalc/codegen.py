@@ -114,6 +114,11 @@ def _chain_expression(writer, factors):
     operands, i = [], 0
     while i < len(factors):
         child = factors[i]
+        if _weighted_gram_at(factors, i):
+            operands.append(f"_weighted_gram({writer.names[factors[i + 2]]}, "
+                            f"{writer.names[factors[i + 1].arg]})")
+            i += 3
+            continue
         if _is_diagonal_matrix(child):
             vector = writer.names[child.arg]
             if i + 1 < len(factors) and not _is_diagonal_matrix(factors[i + 1]):
@@ -134,6 +139,25 @@ def _chain_expression(writer, factors):
     if len(operands) == 2:
         return f"({operands[0]} @ {operands[1]})"
     return f"_chain([{', '.join(operands)}])"
+
+
+def _weighted_gram_at(factors, i):
+    """Do factors i, i+1, i+2 read A' * diag(v) * A?"""
+    if i + 2 >= len(factors):
+        return False
+    first, middle, last = factors[i:i + 3]
+    return isinstance(first, ast.Transpose) and first.arg is last and \
+        _is_diagonal_matrix(middle) and len(shape_of(last)) == 2
+
+
+def _weighted_gram(a, v):
+    """a' * diag(v) * a. With v >= 0 (as in every Gauss-Newton or logistic Hessian) it is
+    z' * z for z = sqrt(v) .* a, which numpy hands to BLAS's symmetric rank-k update: half
+    the flops of the general product, and exactly symmetric. Otherwise a' * (v .* a)."""
+    if v.size and v.min() >= 0:              # a NaN compares false: the general product
+        z = np.sqrt(v) * a
+        return z.T @ z
+    return a.T @ (v * a)
 
 
 # operations whose code is one template over the children's names
@@ -265,7 +289,11 @@ def fusable(node, parents):
 
 
 def _emit_blocked(writer, node, data, vector, inside):
-    """The loop for node = scalars * data' * vector, one pass over data's rows."""
+    """node = scalars * data' * vector as one pass over data's rows.
+
+    Data that fits in one block (the common small case) skips the loop and its
+    accumulator: the same body runs once over the whole matrix.
+    """
     d = writer.names[data]
     negative = False
     scalars = []
@@ -277,35 +305,45 @@ def _emit_blocked(writer, node, data, vector, inside):
     if negative:
         scalars.insert(0, "-1.0")
     acc = writer.fresh()
-    rows = f"{d}.shape[0]"
-    lines = [f"    {acc} = np.zeros(({d}.shape[1], 1))",
-             f"    step = max(64, {BLOCK_BYTES} // (8 * max(1, {d}.shape[1])))",
-             f"    for s in range(0, {rows}, step):",
-             "        e = s + step"]
+    whole = _block_body(writer, data, vector, inside, d, "", "        ")
+    blocked = _block_body(writer, data, vector, inside, f"{d}[s:e]", "[s:e]", "            ")
+    writer.lines.extend(
+        [f"    step = max(64, {BLOCK_BYTES} // (8 * max(1, {d}.shape[1])))",
+         f"    if {d}.shape[0] <= step:"] + whole[0] +
+        [f"        {acc} = {d}.T @ {whole[1]}",
+         "    else:",
+         f"        {acc} = np.zeros(({d}.shape[1], 1))",
+         f"        for s in range(0, {d}.shape[0], step):",
+         "            e = s + step"] + blocked[0] +
+        [f"            {acc} += {d}[s:e].T @ {blocked[1]}"])
+    result = acc if not scalars else f"({' * '.join(scalars)}) * {acc}"
+    return writer.emit(node, result)
+
+
+def _block_body(writer, data, vector, inside, block, rows, indent):
+    """(lines, name of the vector) computing `vector` over `block`, the rows of data
+    selected by `rows` ('' for all, '[s:e]' for one block)."""
     saved = dict(writer.names)
-    block = f"{d}[s:e]"
     writer.names[data] = block
     body = []
     for n in ast.postorder(vector):
         if n not in inside:
             continue
         if isinstance(n, ast.Symbol):              # an n-vector: its rows of this block
-            writer.names[n] = f"{writer.symbols[n.name]}[s:e]"
+            writer.names[n] = f"{writer.symbols[n.name]}{rows}"
         elif isinstance(n, (ast.Number, ast.Transpose, ast.Neg)):
             writer.names[n] = f"({_line(writer, n)})"
         else:
             outer, writer.lines = writer.lines, []     # lines a long sum splits off
             text = _line(writer, n)
-            body.extend("    " + line for line in writer.lines)
+            body.extend(indent + line[4:] for line in writer.lines)
             writer.lines = outer
             name = writer.fresh()
-            body.append(f"        {name} = {text}")
+            body.append(f"{indent}{name} = {text}")
             writer.names[n] = name
-    body.append(f"        {acc} += {block}.T @ {writer.names[vector]}")
+    result = writer.names[vector]
     writer.names = saved
-    writer.lines.extend(lines + body)
-    result = acc if not scalars else f"({' * '.join(scalars)}) * {acc}"
-    return writer.emit(node, result)
+    return body, result
 
 
 def _scalarize(value):
@@ -379,30 +417,53 @@ class Compiled:
         self.roots = roots
         self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
         self.source, self.symbols, self.dimensions = generate(roots)
-        namespace = {"np": np, "_scalarize": _scalarize, "_chain": _chain, "_logdet": _logdet,
+        namespace = {"np": np, "_scalarize": _scalarize, "_chain": _chain,
+                     "_weighted_gram": _weighted_gram, "_logdet": _logdet,
                      "_inverse": _inverse, "_matrix_power": _matrix_power,
                      "_elementwise": ELEMENTWISE}
         exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built code
         self._function = namespace["compiled"]
         self.shapes = [shape_of(r) for r in roots]
+        single = len(roots) == 1
+        self._single = None if not single else _finisher(self.shapes[0])
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
-        arguments, sizes = self._arguments(values)
+        arguments = self._known_arguments(values)
+        if arguments is None:
+            arguments = self._arguments(values)
         with np.errstate(all="ignore"):
-            results = self._function(*arguments, sizes)
-        out = tuple(_finish(value, shape) for value, shape in zip(results, self.shapes))
-        return out[0] if len(out) == 1 else out
+            results = self._function(*arguments)
+        if self._single is not None:
+            return self._single(results[0])
+        return tuple(_finish(value, shape) for value, shape in zip(results, self.shapes))
+
+    def _known_arguments(self, values):
+        """The arguments without checks when every value is a float64 array of exactly the
+        shape the last checked call had (those checks passed for exactly these shapes);
+        None otherwise, and the full check runs."""
+        if self._last is None:
+            return None
+        arguments = []
+        try:
+            for name, shape, column in self._last:
+                value = values[name]
+                if shape is None:                      # a scalar given as a float
+                    if type(value) is not float:
+                        return None
+                    arguments.append(np.float64(value))
+                    continue
+                if type(value) is not np.ndarray or value.dtype is not _FLOAT64 or \
+                        value.shape != shape:
+                    return None
+                arguments.append(value if column is None else value.reshape(column))
+        except KeyError:
+            return None
+        arguments.append(self._last_sizes)
+        return arguments
 
     def _arguments(self, values):
-        """Checked 2-D arguments; a repeated call with float64 arrays of the shapes seen
-        last time skips the checks (they passed for exactly those shapes)."""
-        try:
-            key = tuple(_signature(values[s.name]) for s in self.symbols)
-        except KeyError:
-            key = None
-        if key is not None and key == self._last_key and None not in key:
-            return [_as_2d(values[s.name], s) for s in self.symbols], self._last_sizes
+        """Checked 2-D arguments and the sizes; remembers the shapes for the next call."""
         arrays, sizes = bind_dimensions(self.symbols, values)
         if self.extra_sizes is not None and any(d not in sizes for d in self.dimensions):
             for dim, size in self.extra_sizes(values).items():
@@ -410,31 +471,48 @@ class Compiled:
         for dim in self.dimensions:
             if dim not in sizes:
                 raise EvaluationError(f"the size {dim} is not fixed by any value given")
+        arguments = [arrays[s.name] if s.declared_shape else np.float64(arrays[s.name][0, 0])
+                     for s in self.symbols]
+        self._last = None
         if not any(s.symmetric for s in self.symbols):     # symmetry depends on the values
-            self._last_key, self._last_sizes = key, sizes
-        return [arrays[s.name] if s.declared_shape else np.float64(arrays[s.name][0, 0])
-                for s in self.symbols], sizes
+            plan = [_fast_plan(values.get(s.name), a) for s, a in zip(self.symbols, arguments)]
+            if all(p is not None for p in plan):
+                self._last = [(s.name,) + p for s, p in zip(self.symbols, plan)]
+                self._last_sizes = sizes
+        return arguments + [sizes]
 
-    _last_key = None
+    _last = None              # [(name, shape of the value, 2-D shape or None)] last checked
     _last_sizes = None
 
 
-def _signature(value):
-    """(shape) of a float64 array or a Python float, else None (then the full check runs)."""
-    if isinstance(value, np.ndarray) and value.dtype == np.float64:
-        return value.shape
-    if type(value) is float:
-        return ()
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _fast_plan(value, argument):
+    """(shape, reshape) with which a later value of the same kind becomes `argument` with
+    no checks, or None when the value needs converting (lists, integers, 1 x 1 arrays)."""
+    if type(value) is float and np.ndim(argument) == 0:
+        return None, None
+    if type(value) is not np.ndarray or value.dtype is not _FLOAT64:
+        return None
+    if value.shape == argument.shape:
+        return value.shape, None
+    if value.ndim == 1 and argument.ndim == 2:
+        return value.shape, argument.shape
     return None
 
 
-def _as_2d(value, symbol):
-    if not symbol.declared_shape:
-        return np.float64(value)
-    if value.ndim == 1:
-        rows, _ = as_pair(symbol.declared_shape)
-        return value.reshape(-1, 1) if rows != 1 else value.reshape(1, -1)
-    return value
+def _finisher(shape):
+    """The conversion of a raw result to what evaluate returns for this shape."""
+    if shape == ():
+        return _scalarize
+    if len(shape) == 1:
+        return _flatten
+    return np.asarray
+
+
+def _flatten(value):
+    return np.asarray(value).reshape(-1)
 
 
 def _finish(value, shape):

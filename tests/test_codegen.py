@@ -123,3 +123,28 @@ def test_long_sums_compile(rng):
     g = matcalc.diff(fused, "w")
     values.update(X=rng.normal(size=(30, 3)), w=rng.normal(size=3), y=rng.normal(size=30))
     assert np.allclose(matcalc.compile(g)(values), g.evaluate(values))
+
+
+@pytest.mark.parametrize("sign", ["nonnegative", "mixed"])
+def test_weighted_gram_is_one_symmetric_product(sign, rng):
+    """X'*diag(s)*X: z'*z with z = sqrt(s).*X when s >= 0, X'*(s.*X) otherwise."""
+    f = matcalc.compile("X'*diag(s)*X")
+    assert "_weighted_gram(" in f.source and "diagflat" not in f.source
+    X = rng.normal(size=(40, 6))
+    c = rng.random(40) if sign == "nonnegative" else rng.normal(size=40)
+    H = f(X=X, s=c)
+    assert np.allclose(H, X.T @ np.diag(c) @ X, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(H, H.T) or sign == "mixed"
+    c[3] = np.nan                                  # NaN propagates, as in evaluate
+    assert np.isnan(f(X=X, s=c)).any()
+
+
+def test_small_data_skips_the_block_loop(rng):
+    """Data that fits in one block runs the loop's body once over the whole matrix."""
+    g = matcalc.diff("sum(log(1 + exp(-y .* (X*w))))", "w")
+    f = matcalc.compile(g)
+    X, w, y = rng.normal(size=(30, 4)), rng.normal(size=4), np.sign(rng.normal(size=30))
+    values = {"X": X, "w": w, "y": y}
+    assert np.allclose(f(values), g.evaluate(values), rtol=1e-12, atol=1e-12)
+    assert "np.zeros" in f.source          # the loop is still there for large data
+
