@@ -426,14 +426,18 @@ class Compiled:
         self.shapes = [shape_of(r) for r in roots]
         single = len(roots) == 1
         self._single = None if not single else _finisher(self.shapes[0])
+        self._quiet = not any(_may_warn(n) for root in roots for n in ast.postorder(root))
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
         arguments = self._known_arguments(values)
         if arguments is None:
             arguments = self._arguments(values)
-        with np.errstate(all="ignore"):
+        if self._quiet:
             results = self._function(*arguments)
+        else:
+            with np.errstate(all="ignore"):     # log(0), 0/0 ...: inf and nan, as evaluate
+                results = self._function(*arguments)
         if self._single is not None:
             return self._single(results[0])
         return tuple(_finish(value, shape) for value, shape in zip(results, self.shapes))
@@ -486,6 +490,20 @@ class Compiled:
 
 
 _FLOAT64 = np.dtype(np.float64)
+
+# operations that produce inf or nan from finite values (numpy warns on them; evaluate does
+# not); sums and products of finite values warn only past 1e308, and then numpy says so
+_WARNING_FREE = (ast.Symbol, ast.Number, ast.Identity, ast.Fill, ast.Add, ast.Neg, ast.Mul,
+                 ast.Hadamard, ast.Transpose, ast.Trace, ast.Sum, ast.Diag, ast.Norm1)
+
+
+def _may_warn(node):
+    if isinstance(node, ast.ElemPower) or isinstance(node, ast.Power):
+        return not (isinstance(node.exponent, ast.Number) and node.exponent.value > 0 and
+                    node.exponent.value.denominator == 1)
+    if isinstance(node, ast.Elementwise):
+        return node.name not in ("abs", "sign", "sin", "cos", "tanh", "arctan")
+    return not isinstance(node, _WARNING_FREE)
 
 
 def _fast_plan(value, argument):

@@ -148,3 +148,96 @@ def test_small_data_skips_the_block_loop(rng):
     assert np.allclose(f(values), g.evaluate(values), rtol=1e-12, atol=1e-12)
     assert "np.zeros" in f.source          # the loop is still there for large data
 
+
+# ----------------------------------------------------------------- given values
+
+def test_given_data_stores_the_gram_matrix(rng):
+    """Least squares with X and y given: X'*X and X'*y once, d-sized work per call."""
+    g = matcalc.diff("(X*w - y)'*(X*w - y)", "w")
+    X, y = rng.normal(size=(500, 6)), rng.normal(size=500)
+    f = matcalc.compile(g, given={"X": X, "y": y})
+    assert f.form == "expanded"
+    assert sorted(f.precomputed.values()) == ["-2*X'*y", "X'*X"]
+    assert "X" not in f.stored and "y" not in f.stored     # only d x d and d-sized values
+    assert f.flops == 6 * 6 + 6                            # a d x d product and a sum
+    for _ in range(3):
+        w = rng.normal(size=6)
+        assert np.allclose(f(w=w), 2 * X.T @ (X @ w - y), rtol=1e-10, atol=1e-10)
+
+
+def test_given_wide_data_keeps_the_factored_form(rng):
+    """With d > 2n, X'*X costs more per call than two passes over X: not stored."""
+    g = matcalc.diff("(X*w - y)'*(X*w - y)", "w")
+    X, y = rng.normal(size=(20, 300)), rng.normal(size=20)
+    f = matcalc.compile(g, given={"X": X, "y": y})
+    assert f.form == "as given" and f.precomputed == {}
+    w = rng.normal(size=300)
+    assert np.allclose(f(w=w), 2 * X.T @ (X @ w - y))
+
+
+def test_given_values_are_copied(rng):
+    """The caller changing an array afterwards changes nothing (the stored results were
+    computed from the old values, and the per-call code reads a copy)."""
+    g = matcalc.diff("sum(log(1 + exp(-y .* (X*w))))", "w")
+    X, y, w = rng.normal(size=(50, 3)), np.sign(rng.normal(size=50)), rng.normal(size=3)
+    f = matcalc.compile(g, given={"X": X, "y": y})
+    before = f(w=w)
+    X[:] = 0.0
+    y[:] = 1.0
+    assert np.array_equal(f(w=w), before)
+    assert "for s in range(" in f.source                  # still one blocked pass over X
+
+
+def test_given_scalars_and_sums(rng):
+    loss = "norm2(X*w - y)^2 + lambda*norm2(w)^2"
+    g = matcalc.diff(loss, "w")
+    X, y = rng.normal(size=(80, 4)), rng.normal(size=80)
+    f = matcalc.compile(g, given={"X": X, "y": y, "lambda": 0.5})
+    w = rng.normal(size=4)
+    assert np.allclose(f(w=w), 2 * X.T @ (X @ w - y) + w)
+
+
+def test_given_errors(rng):
+    g = matcalc.diff("(X*w - y)'*(X*w - y)", "w")
+    X, y = rng.normal(size=(5, 2)), rng.normal(size=5)
+    with pytest.raises(matcalc.EvaluationError, match="'z' is given but"):
+        matcalc.compile(g, given={"X": X, "y": y, "z": 1.0})
+    with pytest.raises(matcalc.EvaluationError, match="disagree"):
+        matcalc.compile(g, given={"X": X, "y": rng.normal(size=4)})
+    f = matcalc.compile(g, given={"X": X, "y": y})
+    with pytest.raises(matcalc.EvaluationError, match="'X' was given when"):
+        f(X=X, w=np.ones(2))
+    with pytest.raises(matcalc.EvaluationError, match="no value given for 'w'"):
+        f()
+    with pytest.raises(matcalc.EvaluationError, match="disagree"):
+        f(w=np.ones(3))
+
+
+def test_given_everything_but_the_variable(rng):
+    """Every derivative of the identity table that uses other names than the variable,
+    compiled with all of them given, agrees with evaluate."""
+    checked = 0
+    for text, wrt, _, decls, _ in IDENTITIES:
+        shapes = decls.get("shapes", decls if "symmetric" not in decls else {})
+        loss = matcalc.parse(text, shapes=shapes, symmetric=decls.get("symmetric"))
+        g = matcalc.diff(loss, wrt)
+        values, sizes = _values(loss, rng)
+        given = {name: values[name] for name in g.symbols() if name != wrt}
+        if not given:
+            continue
+        f = matcalc.compile(g, given=given)
+        rest = {name: value for name, value in values.items() if name not in given}
+        expected_value = api._evaluate(g.node, values, sizes)
+        assert np.allclose(f(rest), expected_value, rtol=1e-9, atol=1e-10), (text, wrt)
+        checked += 1
+    assert checked >= 40
+
+
+def test_inf_and_nan_without_warnings(rng):
+    """log(0) and 0/0 give -inf and nan silently, as evaluate does."""
+    import warnings
+    f = matcalc.compile("sum(log(x)) + sum(x ./ y)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = f(x=np.array([0.0, 1.0]), y=np.array([1.0, 0.0]))
+    assert value == -np.inf or np.isnan(value)

@@ -1,0 +1,274 @@
+"""Values that stay fixed across calls: what depends only on them is computed once.
+
+`compile(gradient, given={"X": X, "y": y})` makes a function of the remaining names. Every
+subexpression built only from given names (and numbers) is evaluated when the function is
+made; the per-call code reads the stored result. Products are regrouped so that their
+given factors meet: 2*X'*X*w becomes (2*X'*X)*w, a d x d product stored once, then a
+d-vector product per call instead of two passes over an n x d matrix.
+
+Which form serves the calls best depends on the sizes, so both simplifier forms are costed
+with the given values' sizes (flops per call, the fewest-flops order for every chain) and
+the cheaper is compiled: for least squares the expanded form 2*X'*X*w - 2*X'*y costs d^2
+per call where the factored 2*X'*(X*w - y) costs 2*n*d; for a wide X (d > 2n) it is the
+other way round, and the factored form is kept.
+"""
+
+import numpy as np
+
+from . import ast
+from .codegen import Compiled
+from .errors import EvaluationError, ShapeError
+from .evaluate import bind_dimensions
+from .printing import to_text
+from .shapes import as_pair, shape_of
+
+
+def constant_nodes(roots, given):
+    """The nodes of the DAG under `roots` built only from given names and numbers."""
+    constant = set()
+    for root in roots:
+        for node in ast.postorder(root):
+            if isinstance(node, ast.Symbol):
+                if node.name in given:
+                    constant.add(node)
+            elif all(c in constant for c in node.children):
+                constant.add(node)              # numbers, I, and operations on constants
+    return constant
+
+
+def regroup(roots, given, sizes):
+    """The roots with each product's runs of constant factors grouped, where grouping
+    lowers the per-call flops (a constant group is one stored matrix)."""
+    memo = {}
+    constant = constant_nodes(roots, given)
+
+    def rewrite(node):
+        if not isinstance(node, ast.Mul) or node in constant:
+            return node
+        grouped = _grouped_product(node, constant, sizes)
+        return node if grouped is None else grouped
+
+    def combine(node, kids):
+        rebuilt = node.rebuild(kids)
+        if rebuilt is not node and all(k in constant for k in kids):
+            constant.add(rebuilt)
+        return rewrite(rebuilt)
+
+    return [ast.fold(root, combine, memo) for root in roots]
+
+
+def _grouped_product(node, constant, sizes):
+    """The product with scalar constants first and runs of constant factors inside each
+    chain grouped (a chain: factors whose left fold stays a matrix product), or None when
+    nothing changes or the per-call cost would not drop."""
+    scalars, constant_scalars, chains, current, rows_cols = [], [], [], [], None
+    for child in node.children:
+        if shape_of(child) == ():
+            (constant_scalars if child in constant else scalars).append(child)
+            continue
+        pair = as_pair(shape_of(child))
+        rows_cols = pair if not current else (rows_cols[0], pair[1])
+        current.append(child)
+        if rows_cols == (1, 1):
+            chains.append(current)
+            current = []
+    if current:
+        chains.append(current)
+    factors, changed = [], False
+    if len(constant_scalars) > 1:
+        factors.append(ast.Mul(*constant_scalars))
+        constant.add(factors[-1])
+        changed = True
+    else:
+        factors.extend(constant_scalars)
+    factors.extend(scalars)
+    for chain in chains:
+        new_chain = _group_chain(chain, constant, sizes)
+        changed |= new_chain != chain
+        factors.extend(new_chain)
+    if not changed or len(factors) == 1 and factors[0] is node:
+        return None
+    rebuilt = factors[0] if len(factors) == 1 else ast.Mul(*factors)
+    try:
+        if shape_of(rebuilt) != shape_of(node):
+            return None
+    except ShapeError:                         # a regrouping the shapes reject: keep as is
+        return None
+    return rebuilt
+
+
+def _group_chain(chain, constant, sizes):
+    """The chain with each maximal run of 2+ constant factors grouped when that lowers the
+    flops of the chain's best order, counting stored products as free."""
+    result, i = [], 0
+    while i < len(chain):
+        j = i
+        while j < len(chain) and chain[j] in constant:
+            j += 1
+        if j - i >= 2 and (i > 0 or j < len(chain)):
+            group = ast.Mul(*chain[i:j])
+            before = _chain_flops([_dims(f, sizes) for f in result + chain[i:]])
+            after = _chain_flops([_dims(f, sizes) for f in result + [group] + chain[j:]])
+            if after < before:
+                constant.add(group)
+                result.append(group)
+                i = j
+                continue
+        if j > i:
+            result.extend(chain[i:j])
+            i = j
+        else:
+            result.append(chain[i])
+            i += 1
+    return result
+
+
+def _size(dim, sizes):
+    return dim if isinstance(dim, int) else sizes.get(dim, 1)
+
+
+def _dims(node, sizes):
+    rows, cols = as_pair(shape_of(node))
+    return _size(rows, sizes), _size(cols, sizes)
+
+
+def _chain_flops(pairs):
+    """Multiply-adds of the best order for a chain of (rows, cols): the textbook O(k^3)
+    dynamic program, as numpy.linalg.multi_dot does it."""
+    k = len(pairs)
+    if k < 2:
+        return 0
+    if k == 2 or k > 64:               # long chains: left to right, an upper bound
+        rows, total = pairs[0][0], 0
+        for inner, cols in pairs[1:]:
+            total += rows * inner * cols
+        return total
+    p = [pairs[0][0]] + [c for _, c in pairs]
+    best = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            best[i][j] = min(best[i][m] + best[m + 1][j] + p[i] * p[m + 1] * p[j + 1]
+                             for m in range(i, j))
+    return best[0][k - 1]
+
+
+_CUBIC = (ast.Inverse, ast.Det, ast.LogDet)
+
+
+def per_call_flops(roots, constant, sizes):
+    """An estimate of the work per call: every non-constant node once (the DAG shares),
+    a product at its best order, inverses and determinants cubic, the rest linear."""
+    total = 0
+    for node in {n for root in roots for n in ast.postorder(root)} - constant:
+        if isinstance(node, ast.Mul):
+            matrices = [c for c in node.children if shape_of(c) != ()]
+            total += _chain_flops([_dims(c, sizes) for c in matrices])
+        elif isinstance(node, _CUBIC):
+            rows, _ = _dims(node.arg, sizes)
+            total += rows ** 3
+        elif not isinstance(node, (ast.Symbol, ast.Number)):
+            biggest = max([_dims(node, sizes)] + [_dims(c, sizes) for c in node.children],
+                          key=lambda rc: rc[0] * rc[1])
+            total += biggest[0] * biggest[1]
+    return total
+
+
+_PASSED = (ast.Symbol, ast.Number, ast.Identity, ast.Transpose, ast.Neg)
+
+
+def frontier(roots, constant, sizes):
+    """The constant nodes to store: the largest ones the per-call code uses. Names and
+    numbers are passed as they are; a transpose or a sign of a constant stays in the
+    per-call code, where it costs nothing (a view; a sign folded into a scalar) and keeps
+    patterns such as X'*g(X*w) visible to the code generator, with what is under it stored.
+    A constant root is stored too (the caller gets a copy of it). A constant whose size
+    only the other values fix (c*I with I sized by w) is computed per call."""
+    stored, seen = [], set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node in constant and not isinstance(node, _PASSED) and _sized(node, sizes):
+            stored.append(node)
+            continue
+        stack.extend(node.children)
+    return stored
+
+
+def _sized(root, sizes):
+    return all(isinstance(d, int) or d in sizes
+               for node in ast.postorder(root) for d in shape_of(node))
+
+
+def substitute(roots, replacements):
+    """The roots with each stored node replaced by its symbol."""
+    memo = dict(replacements)
+    return [ast.transform(root, lambda n: n, memo) for root in roots]
+
+
+# ----------------------------------------------------------------- the bound function
+
+class Bound:
+    """A compiled function with some values fixed: call it with the other names.
+
+    `.source` is the per-call code, `.precomputed` the expressions computed once (as text),
+    `.form` which simplifier form was compiled ('as given' or 'expanded').
+    """
+
+    def __init__(self, candidates, given, extra_sizes):
+        symbols = {}
+        for roots in candidates:
+            for root in roots:
+                for node in ast.postorder(root):
+                    if isinstance(node, ast.Symbol):
+                        symbols.setdefault(node.name, node)
+        unused = sorted(set(given) - set(symbols))
+        if unused:
+            raise EvaluationError(f"'{unused[0]}' is given but the expression does not use it")
+        given_symbols = [symbols[name] for name in given]
+        arrays, sizes = bind_dimensions(given_symbols, given)
+        self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape
+                               else arrays[s.name].reshape(np.shape(given[s.name])))
+                      for s in given_symbols}
+        costed = []
+        for form, roots in zip(("as given", "expanded"), candidates):
+            grouped = regroup(roots, self.given, sizes)
+            constant = constant_nodes(grouped, self.given)
+            costed.append((per_call_flops(grouped, constant, sizes), form, grouped, constant))
+        self.flops, self.form, roots, constant = min(costed, key=lambda c: c[0])
+        stored = frontier(roots, constant, sizes)
+        self.precomputed = {}
+        replacements, values = {}, {}
+        if stored:
+            results = Compiled(stored, extra_sizes)(self.given)
+            results = results if len(stored) > 1 else (results,)
+            for k, (node, value) in enumerate(zip(stored, results)):
+                name = f"#{k}"                    # no user name can start with '#'
+                replacements[node] = ast.Symbol(name, shape_of(node))
+                values[name] = value
+                self.precomputed[name] = to_text(node)
+        self._constant_roots = any(root in constant for root in roots)
+        roots = substitute(roots, replacements)
+        used = {n.name for root in roots for n in ast.postorder(root)
+                if isinstance(n, ast.Symbol)}
+        # copies of the given values the calls still read: a later change to the caller's
+        # arrays cannot disagree with what was computed from them
+        self.stored = {name: np.array(v) if name in self.given else v
+                       for name, v in {**self.given, **values}.items() if name in used}
+        self.compiled = Compiled(roots, lambda v: extra_sizes(dict(self.given, **v)))
+        self.source = self.compiled.source
+
+    def __call__(self, values=None, **kwargs):
+        values = dict(values or {}, **kwargs) if kwargs else (values or {})
+        if not self.given.keys().isdisjoint(values):
+            name = next(name for name in values if name in self.given)
+            raise EvaluationError(f"'{name}' was given when the function was compiled; "
+                                      "compile again to change it")
+        results = self.compiled({**self.stored, **values})
+        if self._constant_roots:          # never hand out a stored array itself
+            results = tuple(np.copy(r) for r in results) if isinstance(results, tuple) \
+                else np.copy(results) if isinstance(results, np.ndarray) else results
+        return results
