@@ -318,8 +318,10 @@ def transpose_atom(atom):
         result = atom.arg
     elif isinstance(atom, ast.Fill):
         result = ast.Fill(normalize(*reversed(as_pair(atom.shape))), atom.value)
-    elif isinstance(atom, ast.Diag):            # diag(v) is symmetric
-        result = atom
+    elif isinstance(atom, ast.Diag) and len(shape_of(atom.arg)) == 1:
+        result = atom                           # diag(v) is symmetric; diag(A) is a vector
+    elif isinstance(atom, ast.Diag):
+        result = ast.Transpose(atom)
     elif isinstance(atom, (ast.Inverse, ast.Elementwise)):
         result = atom.rebuild([transpose_node(atom.children[0])])
     elif isinstance(atom, (ast.Hadamard, ast.ElemDiv, ast.ElemPower)) and \
