@@ -14,6 +14,7 @@ Public shapes are normalized: () for a scalar, (d,) for a column, (m, n) otherwi
 """
 
 import re
+from collections import deque
 from typing import NamedTuple
 
 from . import ast
@@ -199,7 +200,7 @@ class _Inference:
         self.text = text
         self.spans = spans
         self.symbols = {}          # name -> (rows, cols) terms, in order of first appearance
-        self.sized = []            # terms of each I / vector(c) / matrix(c), in walk order
+        self.sized = deque()       # terms of each I / vector(c) / matrix(c), in walk order
 
     # -- messages
     def fail(self, node, message, error=ShapeError):
@@ -359,14 +360,31 @@ class _Inference:
                                 f"({self.show(terms)})")
         return first
 
-    # -- walks (iterative, per occurrence)
-    def walk(self, root, bound):
-        """Terms of every occurrence, bottom-up; returns the root's terms."""
+    # -- walks (iterative, per occurrence of I and fills, per distinct node elsewhere)
+    @staticmethod
+    def _sized_inside(root):
+        """The nodes with an I, vector(c) or matrix(c) below them: each occurrence of
+        those gets its own size; any other subtree has the same shape wherever it occurs."""
+        inside = set()
+        for node in ast.postorder(root):
+            if isinstance(node, (ast.Identity, ast.Fill)) or \
+                    any(c in inside for c in node.children):
+                inside.add(node)
+        return inside
+
+    def _bottom_up(self, root, step):
+        """step(node, results of its children) over the tree, in one fixed order, with the
+        results of repeated subtrees free of sized nodes reused (their walk is the same)."""
+        sized = self._sized_inside(root)
+        memo = {}
         results = []
         stack = [(root, False)]
         while stack:
             node, expanded = stack.pop()
             if not expanded:
+                if node in memo:
+                    results.append(memo[node])
+                    continue
                 stack.append((node, True))
                 stack.extend((c, False) for c in reversed(node.children))
                 continue
@@ -374,23 +392,19 @@ class _Inference:
             kids = results[len(results) - n:] if n else []
             if n:
                 del results[len(results) - n:]
-            results.append(self.rule(node, kids, bound))
+            value = step(node, kids)
+            if node not in sized:
+                memo[node] = value
+            results.append(value)
         return results[0]
+
+    def walk(self, root, bound):
+        """Terms of every occurrence, bottom-up; returns the root's terms."""
+        return self._bottom_up(root, lambda node, kids: self.rule(node, kids, bound))
 
     def rebuild(self, root, names, bound_shapes):
         """The typed tree: the same walk order, consuming the sized terms of I and fills."""
-        results = []
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if not expanded:
-                stack.append((node, True))
-                stack.extend((c, False) for c in reversed(node.children))
-                continue
-            n = len(node.children)
-            kids = results[len(results) - n:] if n else []
-            if n:
-                del results[len(results) - n:]
+        def step(node, kids):
             if isinstance(node, ast.Symbol):
                 if node.name in bound_shapes:
                     typed = ast.Symbol(node.name, bound_shapes[node.name])
@@ -398,16 +412,16 @@ class _Inference:
                     typed = ast.Symbol(node.name, self.final(self.symbols[node.name], names),
                                        node.name in self.decls.symmetric)
             elif isinstance(node, ast.Identity):
-                typed = ast.Identity(self.final_dim(self.sized.pop(0)[0], names))
+                typed = ast.Identity(self.final_dim(self.sized.popleft()[0], names))
             elif isinstance(node, ast.Fill):
-                shape = self.final(self.sized.pop(0), names)
+                shape = self.final(self.sized.popleft(), names)
                 typed = ast.Fill(shape, kids[0])
             else:
                 typed = node.rebuild(kids)
             if typed is not node and node in self.spans:
                 self.spans.setdefault(typed, self.spans[node])
-            results.append(typed)
-        return results[0]
+            return typed
+        return self._bottom_up(root, step)
 
     def final_dim(self, term, names):
         term = _find(term)
@@ -484,6 +498,9 @@ def infer(roots, decls, text=None, spans=None, targets=None):
 def shape_of(root):
     """The normalized shape of a typed node, checking every operation on the way."""
     if root._shape is not None:
+        return root._shape
+    if all(c._shape is not None for c in root.children):     # the usual case: one new node
+        object.__setattr__(root, "_shape", _typed_rule(root))
         return root._shape
     for node in ast.postorder(root, known=lambda n: n._shape is not None):
         object.__setattr__(node, "_shape", _typed_rule(node))

@@ -62,14 +62,22 @@ def key(node):
     found = _keys.get(node)
     if found is not None:
         return found
+    if all(c in _keys for c in node.children):       # the usual case: one new node
+        return _key_of(node)
     for n in ast.postorder(node, known=_keys.__contains__):
-        payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf)
-                                         else n.args[:n.n_payload]))
-        children = [_keys[c] for c in n.children]
-        digest = hashlib.blake2b(repr((_RANK[type(n)], payload, [c[3] for c in children]))
-                                 .encode(), digest_size=12).hexdigest()
-        _keys[n] = (_RANK[type(n)], payload, tuple(c[:2] for c in children), digest)
+        _key_of(n)
     return _keys[node]
+
+
+def _key_of(n):
+    """The key of a node whose children have theirs."""
+    payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf)
+                                     else n.args[:n.n_payload]))
+    children = [_keys[c] for c in n.children]
+    digest = hashlib.blake2b(repr((_RANK[type(n)], payload, [c[3] for c in children]))
+                             .encode(), digest_size=12).hexdigest()
+    found = _keys[n] = (_RANK[type(n)], payload, tuple(c[:2] for c in children), digest)
+    return found
 
 
 def _term_key(term):
@@ -138,6 +146,8 @@ def _scale(poly, value):
 
 
 def _merge_scalars(a, b):
+    if not a or not b:                 # both are canonical: sorted, no zero exponents
+        return a or b
     exponents = dict(a)
     for atom, e in b:
         value = exponents.get(atom, 0) + e
@@ -787,7 +797,11 @@ def expanded(node):
 
 def factored(node):
     """The cheap form: common factors pulled out of sums, shared subexpressions named."""
-    expanded_root = expanded(node)
+    poly = canon(node)
+    expanded_root = to_node(poly)
+    # the expanded tree's own canonical form is the polynomial it was printed from: seeding
+    # it spares a second canonicalization of the whole (often huge) sum
+    _canon.setdefault(expanded_root, poly)
     memo = {}
     for n in ast.postorder(expanded_root):
         if isinstance(n, ast.Add):
