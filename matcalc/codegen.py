@@ -16,7 +16,7 @@ import numpy as np
 from . import ast
 from .errors import EvaluationError, UnsupportedError
 from .evaluate import ELEMENTWISE, bind_dimensions, _inverse, _logdet, _matrix_power
-from .shapes import as_pair, shape_of
+from .shapes import as_pair, product_chains, shape_of
 
 _NUMPY = {
     "exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign",
@@ -60,32 +60,23 @@ def _scalar(node):
 
 
 def _product(writer, node):
-    """A product: scalars multiplied once, diagonals as scalings, each chain by multi_dot.
-
-    The language's product is a left fold in which a 1 x 1 result is a scalar, so the
-    factors split into chains: a chain that closes at 1 x 1 scales the rest.
-    """
-    scalars, current, rows_cols = [], [], None
-    negative = False
+    """A product: scalars multiplied once, diagonals as scalings, each chain by multi_dot;
+    a chain that closes at 1 x 1 is one more scalar (shapes.product_chains)."""
+    negative, factors = False, []
     for child in node.children:
         while isinstance(child, ast.Neg):          # a sign goes to the scalar, never to X'
             negative, child = not negative, child.arg
-        if _scalar(child):
-            scalars.append(writer.names[child])
-            continue
-        pair = as_pair(shape_of(child))
-        rows_cols = pair if not current else (rows_cols[0], pair[1])
-        current.append(child)
-        if rows_cols == (1, 1):
-            scalars.append(f"_scalarize({_chain_expression(writer, current)})")
-            current = []
-    if negative:
-        scalars.insert(0, "-1.0")
+        factors.append(child)
+    scalar_nodes, chains = product_chains(factors)
+    scalars = ["-1.0"] if negative else []
+    scalars += [writer.names[s] for s in scalar_nodes]
+    scalars += [f"_scalarize({_chain_expression(writer, chain)})"
+                for chain, closed in chains if closed]
     if len(scalars) > MAX_OPERANDS:
         scalars = [_split(writer, [scalars[0]] + [f" * {x}" for x in scalars[1:]])]
-    if not current:
+    if not chains or chains[-1][1]:
         return " * ".join(scalars) if scalars else "1.0"
-    chain = _chain_expression(writer, current)
+    chain = _chain_expression(writer, chains[-1][0])
     return chain if not scalars else f"({' * '.join(scalars)}) * {chain}"
 
 
@@ -440,7 +431,7 @@ class Compiled:
                 results = self._function(*arguments)
         if self._single is not None:
             return self._single(results[0])
-        return tuple(_finish(value, shape) for value, shape in zip(results, self.shapes))
+        return tuple(_finisher(shape)(value) for value, shape in zip(results, self.shapes))
 
     def _known_arguments(self, values):
         """The arguments without checks when every value is a float64 array of exactly the
@@ -531,11 +522,3 @@ def _finisher(shape):
 
 def _flatten(value):
     return np.asarray(value).reshape(-1)
-
-
-def _finish(value, shape):
-    if shape == ():
-        return _scalarize(value)
-    if len(shape) == 1:
-        return np.asarray(value).reshape(-1)
-    return np.asarray(value)

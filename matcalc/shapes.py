@@ -507,6 +507,29 @@ def shape_of(root):
     return root._shape
 
 
+def product_chains(factors):
+    """(scalars, chains) of a product's factors, in order.
+
+    The language's product is a left fold in which a 1 x 1 result is a scalar, so the
+    matrix factors split into chains whose fold is a plain matrix product; each chain is
+    (factors, closed), closed when it ends at 1 x 1 and so scales the rest.
+    """
+    scalars, chains, current, rows_cols = [], [], [], None
+    for factor in factors:
+        if shape_of(factor) == ():
+            scalars.append(factor)
+            continue
+        pair = as_pair(shape_of(factor))
+        rows_cols = pair if not current else (rows_cols[0], pair[1])
+        current.append(factor)
+        if rows_cols == (1, 1):
+            chains.append((current, True))
+            current = []
+    if current:
+        chains.append((current, False))
+    return scalars, chains
+
+
 def pair_of(node):
     return as_pair(shape_of(node))
 

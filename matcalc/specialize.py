@@ -20,7 +20,7 @@ from .codegen import Compiled
 from .errors import EvaluationError, ShapeError
 from .evaluate import bind_dimensions
 from .printing import to_text
-from .shapes import as_pair, shape_of
+from .shapes import as_pair, product_chains, shape_of
 
 
 def constant_nodes(roots, given):
@@ -61,19 +61,9 @@ def _grouped_product(node, constant, sizes):
     """The product with scalar constants first and runs of constant factors inside each
     chain grouped (a chain: factors whose left fold stays a matrix product), or None when
     nothing changes or the per-call cost would not drop."""
-    scalars, constant_scalars, chains, current, rows_cols = [], [], [], [], None
-    for child in node.children:
-        if shape_of(child) == ():
-            (constant_scalars if child in constant else scalars).append(child)
-            continue
-        pair = as_pair(shape_of(child))
-        rows_cols = pair if not current else (rows_cols[0], pair[1])
-        current.append(child)
-        if rows_cols == (1, 1):
-            chains.append(current)
-            current = []
-    if current:
-        chains.append(current)
+    all_scalars, chains = product_chains(node.children)
+    constant_scalars = [c for c in all_scalars if c in constant]
+    scalars = [c for c in all_scalars if c not in constant]
     factors, changed = [], False
     if len(constant_scalars) > 1:
         factors.append(ast.Mul(*constant_scalars))
@@ -82,7 +72,7 @@ def _grouped_product(node, constant, sizes):
     else:
         factors.extend(constant_scalars)
     factors.extend(scalars)
-    for chain in chains:
+    for chain, _ in chains:
         new_chain = _group_chain(chain, constant, sizes)
         changed |= new_chain != chain
         factors.extend(new_chain)
@@ -268,7 +258,12 @@ class Bound:
             raise EvaluationError(f"'{name}' was given when the function was compiled; "
                                       "compile again to change it")
         results = self.compiled({**self.stored, **values})
-        if self._constant_roots:          # never hand out a stored array itself
-            results = tuple(np.copy(r) for r in results) if isinstance(results, tuple) \
-                else np.copy(results) if isinstance(results, np.ndarray) else results
-        return results
+        if not self._constant_roots:
+            return results
+        if isinstance(results, tuple):    # never hand out a stored array itself
+            return tuple(_own(r) for r in results)
+        return _own(results)
+
+
+def _own(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
