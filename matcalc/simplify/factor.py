@@ -1,0 +1,156 @@
+"""The factored form: common factors pulled out of sums, shared subexpressions named.
+
+2*X'*X*w - 2*X'*y -> 2*X'*(X*w - y): the common coefficient and scalar atoms first, then
+common elementwise factors, then the left or right matrix factor most terms share, repeated
+until no two terms share one.
+"""
+
+from fractions import Fraction
+from math import gcd
+
+from .. import ast
+from ..shapes import as_pair, normalize, shape_of
+from . import canonical
+from .canonical import canon
+from .order import _ordered, key
+from .polynomial import (Term, _broadcast_scalars, _is_diagonal, _merge_monomials,
+                         _merge_scalars, _monomial, _monomial_node, _mul_node, _scale_monomial,
+                         _splice, _term_node, to_node, zero)
+from .sharing import name_shared
+
+
+# ----------------------------------------------------------------- factored form
+
+def factored(node):
+    """The cheap form: common factors pulled out of sums, shared subexpressions named."""
+    poly = canon(node)
+    expanded_root = to_node(poly)
+    # the expanded tree's own canonical form is the polynomial it was printed from: seeding
+    # it spares a second canonicalization of the whole (often huge) sum
+    canonical._canon.setdefault(expanded_root, poly)
+    memo = {}
+    for n in ast.postorder(expanded_root):
+        if isinstance(n, ast.Add):
+            memo[n] = _factor_poly(canon(n), memo)
+        else:
+            memo[n] = n.rebuild([memo[c] for c in n.children])
+    return name_shared(memo[expanded_root])
+
+
+def _factor_poly(poly, memo):
+    terms = [(c, Term(tuple((memo.get(a, a), e) for a, e in t.scalars),
+                      tuple(memo.get(f, f) for f in t.factors)))
+             for t, c in _broadcast_scalars(_ordered(poly.terms.items()))]
+    return _factor_terms(terms, poly.shape)
+
+
+def _factor_terms(terms, shape):
+    """Pull common coefficient and scalars, then group by common left or right factors."""
+    if not terms:
+        return zero(shape)
+    if len(terms) == 1:
+        c, t = terms[0]
+        return _term_node(c, t)
+    if all(len(t.factors) == 1 and _is_diagonal(t.factors[0]) for _, t in terms):
+        # diag(a) - diag(b) = diag(a - b): one diagonal, never an n x n sum
+        inside = [(c, Term(t.scalars, (t.factors[0].arg,))) for c, t in terms]
+        n = as_pair(shape)[0]
+        return ast.Diag(_factor_terms(inside, (n,)))
+    common_c, common_s, terms = _common_scalars(terms)
+    body = _common_elementwise(terms, shape)
+    if body is None:
+        body = _group(terms, shape)
+    if common_c == 1 and not common_s:
+        return body
+    return _term_node(common_c, Term(common_s, ()), (body,))
+
+
+def _common_elementwise(terms, shape):
+    """a .* b - a .* c = a .* (b - c): common factors of elementwise products, pulled out."""
+    if shape == () or not all(len(t.factors) == 1 for _, t in terms):
+        return None
+    monomials = [_monomial(t.factors[0]) for _, t in terms]
+    common = dict(monomials[0])
+    for mono in monomials[1:]:
+        common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
+                  if f in mono and (e > 0) == (mono[f] > 0)}
+    if not common:
+        return None
+    inside = [(c, Term(t.scalars, (_monomial_node(_merge_monomials(
+        mono, _scale_monomial(common, -1)), shape),)))
+        for (c, t), mono in zip(terms, monomials)]
+    return ast.Hadamard(_monomial_node(common, shape), _factor_terms(inside, shape))
+
+
+def _common_scalars(terms):
+    coefficients = [c for c, _ in terms]
+    numerator = 0
+    for c in coefficients:
+        numerator = gcd(numerator, c.numerator)
+    denominator = 1
+    for c in coefficients:
+        denominator = denominator * c.denominator // gcd(denominator, c.denominator)
+    common = Fraction(numerator, denominator)
+    if all(c < 0 for c in coefficients):
+        common = -common
+    shared = None
+    for _, t in terms:
+        exps = dict(t.scalars)
+        if shared is None:
+            shared = exps
+        else:
+            shared = {a: (min(e, exps[a]) if e > 0 else max(e, exps[a]))
+                      for a, e in shared.items() if a in exps and (e > 0) == (exps[a] > 0)}
+    shared = {a: e for a, e in (shared or {}).items() if e}
+    common_s = tuple(sorted(shared.items(), key=lambda item: key(item[0])))
+    rest = []
+    for c, t in terms:
+        scalars = _merge_scalars(t.scalars, tuple((a, -e) for a, e in common_s))
+        rest.append((c / common, Term(scalars, t.factors)))
+    return common, common_s, rest
+
+
+def _group(terms, shape):
+    if len(terms) == 1:
+        c, t = terms[0]
+        return _term_node(c, t)
+    best = None
+    for side in (0, -1):
+        counts = {}
+        for _, t in terms:
+            if len(t.factors) >= 2:
+                counts[t.factors[side]] = counts.get(t.factors[side], 0) + 1
+        for factor, count in counts.items():
+            if count >= 2 and (best is None or count > best[0]):
+                best = (count, side, factor)
+    if best is None:
+        terms = [(c, t) for t, c in _broadcast_scalars([(t, c) for c, t in terms])]
+        nodes = [_term_node(c, t, first=(i == 0)) for i, (c, t) in enumerate(terms)]
+        return ast.Add(*nodes)
+    _, side, factor = best
+    inside, outside = [], []
+    for c, t in terms:
+        if len(t.factors) >= 2 and t.factors[side] is factor:
+            rest = t.factors[1:] if side == 0 else t.factors[:-1]
+            inside.append((c, Term(t.scalars, rest)))
+        else:
+            outside.append((c, t))
+    inner_shape = _rest_shape(factor, shape, side)
+    inner = _factor_terms(inside, inner_shape)
+    inner_parts = _splice(inner) if not isinstance(inner, ast.Add) else [inner]
+    grouped = _mul_node([factor] + inner_parts if side == 0 else inner_parts + [factor])
+    if not outside:
+        return grouped
+    rest = _group(outside, shape)
+    if isinstance(rest, ast.Add):
+        return ast.Add(grouped, *rest.children)
+    if isinstance(rest, ast.Mul) and isinstance(rest.children[0], ast.Neg):
+        # a leading '-' of the rest now stands inside the sum: write it as a negation
+        rest = ast.Neg(_mul_node([rest.children[0].arg] + list(rest.children[1:])))
+    return ast.Add(grouped, rest)
+
+
+def _rest_shape(factor, shape, side):
+    rows, cols = as_pair(shape)
+    f_rows, f_cols = as_pair(shape_of(factor))
+    return normalize(f_cols, cols) if side == 0 else normalize(rows, f_rows)

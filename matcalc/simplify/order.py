@@ -1,0 +1,57 @@
+"""A total order on canonical nodes: how terms, factors and arguments are sorted.
+
+One order decides which of two equal forms is canonical (w'*X'*y or y'*X*w), so it must be
+deterministic across runs and cheap however deep the nodes are.
+"""
+
+import hashlib
+
+from .. import ast
+
+
+# ----------------------------------------------------------------- a total order on nodes
+
+_RANK = {cls: i for i, cls in enumerate((
+    ast.Number, ast.Symbol, ast.Transpose, ast.Identity, ast.Fill, ast.Inverse, ast.Power,
+    ast.Mul, ast.Add, ast.Neg, ast.Div, ast.Hadamard, ast.ElemDiv, ast.ElemPower,
+    ast.Elementwise, ast.Trace, ast.Det, ast.LogDet, ast.Sum, ast.Norm1, ast.Norm2, ast.Diag,
+    ast.Derivative, ast.Where))}
+_keys = {}
+
+
+def key(node):
+    """A sort key: deterministic, structural, and cheap to compare however deep the nodes.
+
+    (type rank, payload, the children's ranks and payloads, a digest of the whole subtree):
+    names order alphabetically one level down, and the digest (blake2b of the structure,
+    the same in every run) settles the rest without walking the trees.
+    """
+    found = _keys.get(node)
+    if found is not None:
+        return found
+    if all(c in _keys for c in node.children):       # the usual case: one new node
+        return _key_of(node)
+    for n in ast.postorder(node, known=_keys.__contains__):
+        _key_of(n)
+    return _keys[node]
+
+
+def _key_of(n):
+    """The key of a node whose children have theirs."""
+    payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf)
+                                     else n.args[:n.n_payload]))
+    children = [_keys[c] for c in n.children]
+    digest = hashlib.blake2b(repr((_RANK[type(n)], payload, [c[3] for c in children]))
+                             .encode(), digest_size=12).hexdigest()
+    found = _keys[n] = (_RANK[type(n)], payload, tuple(c[:2] for c in children), digest)
+    return found
+
+
+def _term_key(term):
+    return (-len(term.factors), tuple(key(f) for f in term.factors),
+            tuple((key(a), e) for a, e in term.scalars))
+
+
+def _ordered(items):
+    """Terms in print order: positive coefficients first, then longest products first."""
+    return sorted(items, key=lambda item: (item[1] < 0, _term_key(item[0])))
