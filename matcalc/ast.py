@@ -100,7 +100,8 @@ class Number(Leaf):
 
 
 class Identity(Leaf):
-    """`I`: the n x n identity; `n` is None until shape inference sizes it."""
+    """`I`: the n x n identity; `n` is None until shape inference sizes it, or given
+    (`I(n*d)`)."""
 
     __slots__ = ()
 
@@ -108,6 +109,18 @@ class Identity(Leaf):
         return super().__new__(cls, n)
 
     n = property(lambda self: self.args[0])
+
+
+class Commutation(Leaf):
+    """commutation(m, n): the mn x mn permutation K with K*vec(X) = vec(X') for X m x n."""
+
+    __slots__ = ()
+
+    def __new__(cls, m, n):
+        return super().__new__(cls, m, n)
+
+    m = property(lambda self: self.args[0])
+    n = property(lambda self: self.args[1])
 
 
 # ---------------------------------------------------------------- operations
@@ -227,6 +240,37 @@ class Diag(_Unary):
     __slots__ = ()
 
 
+class Vec(_Unary):
+    """vec(A): the columns of A stacked into one column (column-major)."""
+    __slots__ = ()
+
+
+class Softmax(_Unary):
+    """softmax(x) = exp(x) / sum(exp(x)) of a vector."""
+    __slots__ = ()
+
+
+class LogSumExp(_Unary):
+    """logsumexp(x) = log(sum(exp(x))) of a vector."""
+    __slots__ = ()
+
+
+class Kron(Node):
+    """kron(A, B): the Kronecker product, block (i, j) = A_ij * B."""
+    __slots__ = ()
+    left = property(lambda self: self.args[0])
+    right = property(lambda self: self.args[1])
+
+
+class Unvec(Node):
+    """unvec(v, m, n): the m x n matrix whose vec is v (the inverse of vec)."""
+
+    __slots__ = ()
+    n_payload = 1
+    shape = property(lambda self: self.args[0])
+    arg = property(lambda self: self.args[1])
+
+
 class Derivative(Node):
     """diff(a, w): the derivative of a by the symbol w, denominator layout."""
 
@@ -248,6 +292,7 @@ class Where(Node):
 MATRIX_FUNCTIONS = {
     "tr": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
     "sum": Sum, "norm1": Norm1, "norm2": Norm2, "diag": Diag,
+    "vec": Vec, "softmax": Softmax, "logsumexp": LogSumExp,
 }
 FUNCTION_NAMES = {cls: name for name, cls in MATRIX_FUNCTIONS.items()}
 ELEMENTWISE_FUNCTIONS = (

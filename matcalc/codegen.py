@@ -13,9 +13,10 @@ Values are checked and converted by the same binder as `evaluate`, so errors rea
 
 import numpy as np
 
-from . import ast
+from . import ast, dims
 from .errors import EvaluationError, UnsupportedError
-from .evaluate import ELEMENTWISE, bind_dimensions, _inverse, _logdet, _matrix_power
+from .evaluate import (ELEMENTWISE, bind_dimensions, commutation_matrix, logsumexp, softmax,
+                       _inverse, _logdet, _matrix_power)
 from .shapes import as_pair, product_chains, shape_of
 
 _NUMPY = {
@@ -48,11 +49,15 @@ class _Writer:
         return name
 
     def dim(self, d):
-        if isinstance(d, int):
-            return str(d)
-        if d not in self.dims:
-            self.dims[d] = f"sizes[{str(d)!r}]"
-        return self.dims[d]
+        """The code of a dimension's size: 3, sizes['n'], (sizes['m'] * sizes['n'])."""
+        coefficient, powers = dims.factors(d)
+        parts = [str(coefficient)] if coefficient != 1 or not powers else []
+        for name, exponent in sorted(powers.items()):
+            key = dims.Dim(name)
+            if key not in self.dims:
+                self.dims[key] = f"sizes[{name!r}]"
+            parts += [self.dims[key]] * exponent
+        return parts[0] if len(parts) == 1 else "(" + " * ".join(parts) + ")"
 
 
 def _scalar(node):
@@ -157,6 +162,9 @@ _TEMPLATES = {
     ast.Hadamard: "{0} * {1}",
     ast.ElemDiv: "{0} / {1}",
     ast.Sum: "np.sum({0})",
+    ast.Kron: "np.kron({0}, {1})",
+    ast.Softmax: "_softmax({0})",
+    ast.LogSumExp: "_logsumexp({0})",
     ast.Norm1: "np.sum(np.abs({0}))",
     ast.Norm2: "np.sqrt(np.sum(np.square({0})))",
 }
@@ -209,6 +217,13 @@ def _line(writer, node):
         if len(shape_of(node.arg)) == 1:
             return f"np.diagflat({kids[0]})"
         return f"np.diag({kids[0]}).reshape(-1, 1).copy()"
+    if isinstance(node, ast.Vec):
+        return f"np.reshape({kids[0]}, (-1, 1), order='F')" if not _scalar(node.arg) else kids[0]
+    if isinstance(node, ast.Unvec):
+        rows, cols = (writer.dim(d) for d in node.shape)
+        return f"np.reshape({kids[0]}, ({rows}, {cols}), order='F')"
+    if isinstance(node, ast.Commutation):
+        return f"_commutation({writer.dim(node.m)}, {writer.dim(node.n)})"
     if isinstance(node, ast.Elementwise):
         if node.name in _NUMPY:
             return f"{_NUMPY[node.name]}({kids[0]})"
@@ -411,6 +426,8 @@ class Compiled:
         namespace = {"np": np, "_scalarize": _scalarize, "_chain": _chain,
                      "_weighted_gram": _weighted_gram, "_logdet": _logdet,
                      "_inverse": _inverse, "_matrix_power": _matrix_power,
+                     "_softmax": softmax, "_logsumexp": logsumexp,
+                     "_commutation": commutation_matrix,
                      "_elementwise": ELEMENTWISE}
         exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built code
         self._function = namespace["compiled"]
@@ -485,7 +502,8 @@ _FLOAT64 = np.dtype(np.float64)
 # operations that produce inf or nan from finite values (numpy warns on them; evaluate does
 # not); sums and products of finite values warn only past 1e308, and then numpy says so
 _WARNING_FREE = (ast.Symbol, ast.Number, ast.Identity, ast.Fill, ast.Add, ast.Neg, ast.Mul,
-                 ast.Hadamard, ast.Transpose, ast.Trace, ast.Sum, ast.Diag, ast.Norm1)
+                 ast.Hadamard, ast.Transpose, ast.Trace, ast.Sum, ast.Diag, ast.Norm1,
+                 ast.Kron, ast.Vec, ast.Unvec, ast.Commutation, ast.Softmax, ast.LogSumExp)
 
 
 def _may_warn(node):

@@ -8,7 +8,7 @@ a numpy float64 (division by zero gives inf, not an exception) and every array i
 
 import numpy as np
 
-from . import ast
+from . import ast, dims
 from .errors import EvaluationError, UnsupportedError
 from .shapes import as_pair, describe, shape_of
 
@@ -59,8 +59,11 @@ def _fit(name, array, shape):
 
 
 def bind_dimensions(symbols, values):
-    """Arrays for each symbol and the size of each symbolic dimension, checked for agreement."""
-    arrays, sizes, source = {}, {}, {}
+    """Arrays for each symbol and the size of each symbolic dimension, checked for agreement.
+
+    A product dimension (n*d) is checked once its names are known, or gives the one name
+    it leaves unknown (n*d = 12 with n = 3 gives d = 4)."""
+    arrays, sizes, source, products = {}, {}, {}, []
     for symbol in symbols:
         name = symbol.name
         if name not in values:
@@ -71,6 +74,8 @@ def bind_dimensions(symbols, values):
                 if dim != size:
                     raise EvaluationError(f"'{name}' has {size} where its shape "
                                           f"{describe(symbol.declared_shape)} says {dim}")
+            elif isinstance(dim, dims.DimProduct):
+                products.append((name, dim, size))
             elif dim in sizes and sizes[dim] != size:
                 raise EvaluationError(
                     f"the values disagree on dimension {dim}: '{source[dim]}' gives "
@@ -81,15 +86,57 @@ def bind_dimensions(symbols, values):
         if symbol.symmetric and not np.allclose(array, array.T, rtol=1e-10, atol=1e-12):
             raise EvaluationError(f"'{name}' is declared symmetric but its value is not")
         arrays[name] = array
+    for name, dim, size in sorted(products, key=lambda item: len(dims.names(item[1]) -
+                                                                  set(sizes))):
+        _bind_product(name, dim, size, sizes)
     return arrays, sizes
 
 
+def _bind_product(name, dim, size, sizes):
+    unknown = [n for n in dims.names(dim) if n not in sizes]
+    if len(unknown) == 1 and dims.factors(dim)[1][unknown[0]] == 1:
+        rest = dims.size(dims.quotient(dim, dims.Dim(unknown[0])), sizes)
+        if rest and size % rest == 0:
+            sizes[dims.Dim(unknown[0])] = size // rest
+    value = dims.size(dim, sizes)
+    if value is None:
+        raise EvaluationError(f"'{name}' has a size {dim} whose factors no value fixes")
+    if value != size:
+        raise EvaluationError(f"'{name}' has {size} where its size {dim} is {value}")
+
+
 def _size(dim, sizes, what):
-    if isinstance(dim, int):
-        return dim
-    if dim not in sizes:
+    value = dims.size(dim, sizes)
+    if value is None:
         raise EvaluationError(f"the size {dim} of {what} is not fixed by any value given")
-    return sizes[dim]
+    return value
+
+
+def commutation_matrix(m, n):
+    """The mn x mn permutation K with K @ vec(X) = vec(X.T) for X m x n (vec column-major):
+    entry (j + n*i, i + m*j) is 1."""
+    i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    K = np.zeros((m * n, m * n))
+    K[(j + n * i).ravel(), (i + m * j).ravel()] = 1.0
+    return K
+
+
+def softmax(x):
+    """exp(x) / sum(exp(x)), computed from x - max(x): no overflow at entries of 1000."""
+    if np.ndim(x) == 0:
+        return np.float64(1.0)
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def logsumexp(x):
+    """log(sum(exp(x))) = max(x) + log(sum(exp(x - max(x))))."""
+    if np.ndim(x) == 0:
+        return np.float64(x)
+    top = np.max(x)
+    if not np.isfinite(top):
+        return np.float64(top)
+    return np.float64(top + np.log(np.sum(np.exp(x - top))))
 
 
 def _matrix_power(node, base, k):
@@ -179,6 +226,20 @@ def _rule(node, kids, arrays, sizes):
         return np.diag(value).reshape(-1, 1).copy()
     if isinstance(node, ast.Elementwise):
         return ELEMENTWISE[node.name](kids[0])
+    if isinstance(node, ast.Softmax):
+        return softmax(kids[0])
+    if isinstance(node, ast.LogSumExp):
+        return logsumexp(kids[0])
+    if isinstance(node, ast.Kron):
+        return np.kron(kids[0], kids[1])
+    if isinstance(node, ast.Vec):
+        return np.reshape(kids[0], (-1, 1), order="F") if np.ndim(kids[0]) else kids[0]
+    if isinstance(node, ast.Unvec):
+        rows, cols = (_size(d, sizes, "unvec") for d in node.shape)
+        return np.reshape(kids[0], (rows, cols), order="F")
+    if isinstance(node, ast.Commutation):
+        return commutation_matrix(_size(node.m, sizes, "commutation"),
+                                  _size(node.n, sizes, "commutation"))
     if isinstance(node, ast.Derivative):
         raise UnsupportedError("diff(...) terms are evaluated through matcalc.evaluate, "
                                "which differentiates them first")
@@ -229,7 +290,7 @@ def _evaluate_plain(root, values, bound, dimensions):
     for symbol in ast.postorder(root):
         if isinstance(symbol, ast.Symbol) and symbol.name in bound and np.ndim(bound[symbol.name]):
             for dim, size in zip(as_pair(symbol.declared_shape), bound[symbol.name].shape):
-                if not isinstance(dim, int):
+                if isinstance(dim, dims.Dim):
                     sizes.setdefault(dim, size)
     memo = {}
     for node in ast.postorder(root):

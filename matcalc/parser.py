@@ -16,13 +16,13 @@ from typing import NamedTuple
 
 import lark
 
-from . import ast
+from . import ast, dims
 from .errors import ParseError, caret_context
 
 MAX_DEPTH = 500   # deeper nesting is refused with a clear error, before any pass can recurse
 MAX_LENGTH = 2_000_000
 
-SPECIAL_FUNCTIONS = ("vector", "matrix", "diff")
+SPECIAL_FUNCTIONS = ("vector", "matrix", "diff", "kron", "commutation", "unvec")
 KNOWN_FUNCTIONS = tuple(ast.MATRIX_FUNCTIONS) + ast.ELEMENTWISE_FUNCTIONS + SPECIAL_FUNCTIONS
 RESERVED_NAMES = frozenset({"I", "eye", "where"})
 
@@ -140,34 +140,76 @@ class _Build(lark.Transformer):
         return self._make(node, operands[0].start, operands[-1].end, operands)
 
     # -- calls
+    # how many arguments each function takes, where it is not one
+    ARITY = {"diff": (2,), "vector": (1, 2), "matrix": (1, 3), "kron": (2,),
+             "commutation": (2,), "unvec": (3,)}
+
     def call(self, children):
         name, lpar, *args, rpar = children
         fname = str(name)
         nodes = [a.node for a in args]
         if fname in ("I", "eye"):
-            self._fail(f"'{fname}' is the identity and takes no argument", lpar.start_pos)
+            if len(nodes) != 1:
+                self._fail(f"'{fname}(k)' takes one size; '{fname}' alone sizes itself",
+                           lpar.start_pos)
+            node = ast.Identity(self._dimension(args[0]))
+            return self._make(node, name.start_pos, rpar.end_pos)
         if fname not in KNOWN_FUNCTIONS:
             close = difflib.get_close_matches(fname, KNOWN_FUNCTIONS, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             self._fail(f"unknown function '{fname}'{hint}; known functions: "
                        + ", ".join(KNOWN_FUNCTIONS), name.start_pos)
-        arity = 2 if fname == "diff" else 1
-        if len(nodes) != arity:
-            self._fail(f"{fname} takes {arity} argument{'s' if arity > 1 else ''}, "
+        arities = self.ARITY.get(fname, (1,))
+        if len(nodes) not in arities:
+            wanted = " or ".join(str(a) for a in arities)
+            self._fail(f"{fname} takes {wanted} argument{'s' if arities != (1,) else ''}, "
                        f"got {len(nodes)}", lpar.start_pos)
+        sizes = [self._dimension(a) for a in args[1:]] if fname in (
+            "vector", "matrix", "unvec", "commutation") else []
         if fname == "diff":
             if not isinstance(nodes[1], ast.Symbol):
                 self._fail("diff(a, w): w must be a variable name", args[1].start)
             node = ast.Derivative(nodes[0], nodes[1])
         elif fname == "vector":
-            node = ast.Fill((None,), nodes[0])
+            node = ast.Fill((sizes[0] if sizes else None,), nodes[0])
         elif fname == "matrix":
-            node = ast.Fill((None, None), nodes[0])
+            node = ast.Fill(tuple(sizes) if sizes else (None, None), nodes[0])
+        elif fname == "commutation":
+            node = ast.Commutation(self._dimension(args[0]), sizes[0])
+            return self._make(node, name.start_pos, rpar.end_pos)
+        elif fname == "unvec":
+            node = ast.Unvec(tuple(sizes), nodes[0])
+            args = args[:1]
+        elif fname == "kron":
+            node = ast.Kron(*nodes)
         elif fname in ast.MATRIX_FUNCTIONS:
             node = ast.MATRIX_FUNCTIONS[fname](nodes[0])
         else:
             node = ast.Elementwise(fname, nodes[0])
-        return self._make(node, name.start_pos, rpar.end_pos, args)
+        return self._make(node, name.start_pos, rpar.end_pos, args[:1] if sizes else args)
+
+    def _dimension(self, located):
+        """A size argument (I(n*d), vector(c, n)): a name, a positive integer, or a product
+        or integer power of them."""
+        found = []
+        stack = [located.node]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Mul):
+                stack.extend(node.children)
+            elif isinstance(node, ast.Symbol):
+                found.append(dims.Dim(node.name))
+            elif isinstance(node, ast.Number) and node.value.denominator == 1 and \
+                    node.value >= 1:
+                found.append(int(node.value))
+            elif isinstance(node, ast.Power) and isinstance(node.base, ast.Symbol) and \
+                    isinstance(node.exponent, ast.Number) and \
+                    node.exponent.value.denominator == 1 and node.exponent.value >= 1:
+                found.extend([dims.Dim(node.base.name)] * int(node.exponent.value))
+            else:
+                self._fail("a size must be a dimension: a name (n), a positive integer, or "
+                           "a product of them (n*d)", located.start)
+        return dims.product(*found)
 
     # -- the outermost where
     def binding(self, children):

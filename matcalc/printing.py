@@ -9,6 +9,7 @@ themselves; the factored form arrives as a `Where` node built by the simplifier.
 from fractions import Fraction
 
 from . import ast
+from .shapes import unfixed_constants
 
 WHERE, ADD, MUL, NEG, POW, POSTFIX, ATOM = range(7)
 
@@ -76,17 +77,30 @@ def _wrap(item, condition):
     return f"({text})" if condition else text
 
 
-def _text_rule(node, memo):
+def _sizes_text(dims):
+    return "".join(f", {d}" for d in dims)
+
+
+def _text_rule(node, memo, explicit=()):
     kids = [memo[c] for c in node.children]
     if isinstance(node, ast.Symbol):
         return node.name, ATOM
     if isinstance(node, ast.Number):
         return number_text(node.value)
     if isinstance(node, ast.Identity):
-        return "I", ATOM
+        return (f"I({node.n})" if node in explicit else "I"), ATOM
     if isinstance(node, ast.Fill):
+        if node.shape == ():
+            return kids[0]
         kind = "vector" if len(node.shape) == 1 else "matrix"
-        return f"{kind}({kids[0][0]})", ATOM
+        sizes = _sizes_text(node.shape) if node in explicit else ""
+        return f"{kind}({kids[0][0]}{sizes})", ATOM
+    if isinstance(node, ast.Commutation):
+        return f"commutation({node.m}, {node.n})", ATOM
+    if isinstance(node, ast.Kron):
+        return f"kron({kids[0][0]}, {kids[1][0]})", ATOM
+    if isinstance(node, ast.Unvec):
+        return f"unvec({kids[0][0]}{_sizes_text(node.shape)})", ATOM
     if isinstance(node, ast.Add):
         parts = []
         for i, (child, item) in enumerate(zip(node.children, kids)):
@@ -137,10 +151,12 @@ def _text_rule(node, memo):
 
 
 def to_text(root):
-    """The expression in the input language."""
+    """The expression in the input language; it parses back to the same tree (a constant
+    whose size nothing else fixes is written with its size)."""
+    explicit = unfixed_constants(root)
     memo = {}
     for node in ast.postorder(root):
-        memo[node] = _text_rule(node, memo)
+        memo[node] = _text_rule(node, memo, explicit)
     return memo[root][0]
 
 
@@ -153,6 +169,8 @@ LATEX_FUNCTIONS = {
     "relu": r"\operatorname{relu}",
     "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
     "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}",
+    "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
+    "logsumexp": r"\operatorname{logsumexp}",
 }
 
 
@@ -181,10 +199,24 @@ def _latex_wrap(item, condition):
     return rf"\left({text}\right)" if condition else text
 
 
-def _latex_rule(node, memo):
+def _latex_dim(dim):
+    return str(dim).replace("*", r" \cdot ")
+
+
+def _latex_rule(node, memo, explicit=()):
     kids = [memo[c] for c in node.children]
     if isinstance(node, ast.Symbol):
         return latex_name(node.name), ATOM
+    if isinstance(node, ast.Identity) and node in explicit:
+        return f"I_{{{_latex_dim(node.n)}}}", ATOM
+    if isinstance(node, ast.Commutation):
+        return f"K_{{{_latex_dim(node.m)},{_latex_dim(node.n)}}}", ATOM
+    if isinstance(node, ast.Kron):
+        return _latex_wrap(kids[0], kids[0][1] < POW) + r" \otimes " + \
+            _latex_wrap(kids[1], kids[1][1] < POW), MUL
+    if isinstance(node, ast.Unvec):
+        dims = ",".join(_latex_dim(d) for d in node.shape)
+        return rf"\operatorname{{vec}}^{{-1}}_{{{dims}}}\left({kids[0][0]}\right)", ATOM
     if isinstance(node, ast.Number):
         value = node.value
         if value.denominator != 1 and number_text(value)[1] == MUL:
@@ -196,6 +228,8 @@ def _latex_rule(node, memo):
         return "I", ATOM
     if isinstance(node, ast.Fill):
         one = r"\mathbf{1}" if len(node.shape) == 1 else r"\mathbf{J}"
+        if node in explicit:
+            one += "_{" + r" \times ".join(_latex_dim(d) for d in node.shape) + "}"
         value = node.value
         if isinstance(value, ast.Number) and value.value == 0:
             return r"\mathbf{0}", ATOM
@@ -214,7 +248,8 @@ def _latex_rule(node, memo):
                 parts.append((" + " if i else "") + _latex_wrap(item, item[1] <= ADD))
         return "".join(parts), ADD
     if isinstance(node, ast.Mul):
-        texts = [_latex_wrap(k, k[1] < MUL or (i and k[1] <= NEG)) for i, k in enumerate(kids)]
+        texts = [_latex_wrap(k, k[1] < MUL or (i and k[1] <= NEG) or isinstance(c, ast.Kron))
+                 for i, (c, k) in enumerate(zip(node.children, kids))]
         out = texts[0]
         for prev, text in zip(kids, texts[1:]):
             joiner = r" \cdot " if text[:1].isdigit() or text.startswith("-") else " "
@@ -256,9 +291,10 @@ def _latex_rule(node, memo):
 
 
 def to_latex(root):
+    explicit = unfixed_constants(root)
     memo = {}
     for node in ast.postorder(root):
-        memo[node] = _latex_rule(node, memo)
+        memo[node] = _latex_rule(node, memo, explicit)
     return memo[root][0]
 
 

@@ -17,34 +17,14 @@ import re
 from collections import deque
 from typing import NamedTuple
 
-from . import ast
+from . import ast, dims
+from .dims import Dim, DimProduct
 from .errors import MatcalcError, ShapeError, UnsupportedError, caret_context
 
 GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
     "sigma tau upsilon phi chi psi omega".split())
 DIM_NAMES = ("n", "d", "m", "k", "p", "q", "r", "s")
-
-
-class Dim(str):
-    """A symbolic dimension: compares equal to its name and to a SymPy Symbol of that name."""
-
-    __slots__ = ()
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            return str.__eq__(self, other)
-        if getattr(other, "is_Symbol", False):
-            return other.name == str(self)
-        return False
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    __hash__ = str.__hash__
-
-    def __repr__(self):
-        return f"Dim({str(self)!r})"
 
 
 def normalize(rows, cols):
@@ -87,7 +67,7 @@ class Declarations(NamedTuple):
     symmetric: frozenset
 
     def dim_names(self):
-        return {d for shape in self.shapes.values() for d in shape if isinstance(d, Dim)}
+        return {n for shape in self.shapes.values() for d in shape for n in dims.names(d)}
 
 
 def _dimension(name, value):
@@ -97,24 +77,27 @@ def _dimension(name, value):
         if value < 1:
             raise MatcalcError(f"shape of {name}: dimension {value} must be at least 1")
         return value
+    if isinstance(value, DimProduct):
+        return value
     text = getattr(value, "name", value)     # a SymPy Symbol, or a string
-    if isinstance(text, str) and text.strip().isdigit():
-        return _dimension(name, int(text))
-    if isinstance(text, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text.strip()):
-        return Dim(text.strip())
-    raise MatcalcError(f"shape of {name}: {value!r} is not a dimension "
-                       "(use a name such as n, or a positive integer)")
+    dim = dims.from_text(text) if isinstance(text, str) else None
+    if dim is None:
+        raise MatcalcError(f"shape of {name}: {value!r} is not a dimension "
+                           "(use a name such as n, a positive integer, or a product n*d)")
+    return dim
 
 
 def parse_shape_text(name, text):
-    """'n x d', 'n,d', 'n', 'scalar', 'symmetric n x n' -> (shape, symmetric)."""
+    """'n x d', 'n,d', 'n', 'n*d', 'scalar', 'symmetric n x n' -> (shape, symmetric).
+
+    `x` and `,` separate the dimensions; `*` multiplies within one (`n*d x 1`)."""
     words = text.strip()
     symmetric = False
     if words.startswith("symmetric"):
         symmetric, words = True, words[len("symmetric"):].strip()
     if words in ("scalar", "", "()"):
         return (), symmetric
-    parts = [p for p in re.split(r"\s*(?:\bx\b|,|\*)\s*", words.strip("()")) if p]
+    parts = [p for p in re.split(r"\s*(?:\bx\b|,)\s*", words.strip("()")) if p]
     return tuple(parts), symmetric
 
 
@@ -126,7 +109,7 @@ def declarations(shapes=None, symmetric=None):
             raise MatcalcError(f"cannot declare {name!r}: not a variable name")
         if isinstance(shape, str):
             shape, _ = parse_shape_text(name, shape)
-        if isinstance(shape, (int, Dim)) or (hasattr(shape, "is_Symbol")):
+        if isinstance(shape, (int, Dim, DimProduct)) or (hasattr(shape, "is_Symbol")):
             shape = (shape,)
         if not isinstance(shape, (tuple, list)):
             raise MatcalcError(f"shape of {name}: expected (), (d,) or (m, n), got {shape!r}")
@@ -162,6 +145,16 @@ class _Var:
         self.order = _Var._count
 
 
+class _Prod:
+    """A product of terms not all known yet: the rows m*p of kron(A, B) while A or B is
+    free. It resolves to a dimension once its factors are known."""
+
+    __slots__ = ("factors",)
+
+    def __init__(self, factors):
+        self.factors = tuple(factors)
+
+
 def _find(term):
     root = term
     while isinstance(root, _Var) and root.parent is not None:
@@ -171,21 +164,113 @@ def _find(term):
     return root
 
 
-def _unify(a, b):
-    a, b = _find(a), _find(b)
+def _split(term):
+    """(the known part, the unknown variables) of a term, multiplied out (no recursion)."""
+    known, unknown, stack = [], [], [term]
+    while stack:
+        t = _find(stack.pop())
+        if isinstance(t, _Prod):
+            stack.extend(t.factors)
+        elif isinstance(t, _Var):
+            unknown.append(t)
+        else:
+            known.append(t)
+    return dims.product(*known), unknown
+
+
+def _resolve(term):
+    """A term with everything known substituted: a dimension, a variable, or a _Prod."""
+    term = _find(term)
+    if not isinstance(term, _Prod):
+        return term
+    known, unknown = _split(term)
+    if not unknown:
+        return known
+    if known == 1 and len(unknown) == 1:
+        return unknown[0]
+    return _Prod([known] + unknown)
+
+
+def _times(*terms):
+    """The product of terms: a dimension when all are known."""
+    return _resolve(_Prod(terms))
+
+
+def _unify(a, b, pending=None):
+    """Make a and b equal; False if they cannot be. A product equation that cannot be
+    decided yet (m*p = n*q with several unknowns) is appended to `pending`."""
+    a, b = _resolve(a), _resolve(b)
     if a is b:
         return True
     if isinstance(a, _Var) and isinstance(b, _Var):
         older, newer = (a, b) if a.order < b.order else (b, a)
         newer.parent = older
         return True
-    if isinstance(a, _Var):
+    if isinstance(a, _Var) and not (isinstance(b, _Prod) and a in _split(b)[1]):
         a.parent = b
         return True
-    if isinstance(b, _Var):
+    if isinstance(b, _Var) and not (isinstance(a, _Prod) and b in _split(a)[1]):
         b.parent = a
         return True
+    if isinstance(a, _Prod) or isinstance(b, _Prod):
+        return _unify_products(a, b, pending)
     return a == b
+
+
+def _unify_products(a, b, pending):
+    """Solve known_a * vars_a = known_b * vars_b where it has one answer."""
+    (ka, va), (kb, vb) = _split(a), _split(b)
+    for var in list(va):
+        if var in vb:
+            va.remove(var)
+            vb.remove(var)
+    if not va and not vb:
+        return ka == kb
+    if len(va) + len(vb) == 1:                      # one unknown: divide
+        var, known, other = (va[0], kb, ka) if va else (vb[0], ka, kb)
+        q = dims.quotient(known, other)
+        if q is None:
+            return False
+        var.parent = q
+        return True
+    if len(va) == 1 and len(vb) == 1 and ka == kb:
+        return _unify(va[0], vb[0])
+    if pending is None:
+        return False
+    pending.append((a, b))
+    return True
+
+
+def _guess_products(a, b):
+    """A last resort for a product equation left undecided: unknowns paired in order of
+    appearance (kron(A, B) = kron(C, D) makes A like C and B like D), or the known factors
+    dealt out one per unknown. Returns whether the equation could be made to hold."""
+    (ka, va), (kb, vb) = _split(a), _split(b)
+    for var in list(va):
+        if var in vb:
+            va.remove(var)
+            vb.remove(var)
+    if not va and not vb:
+        return ka == kb
+    if va and vb:
+        va.sort(key=lambda v: v.order)
+        vb.sort(key=lambda v: v.order)
+        for x, y in zip(va, vb):
+            _unify(x, y)
+        return _unify_products(a, b, None)
+    unknown, known, other = (va, kb, ka) if va else (vb, ka, kb)
+    rest = dims.quotient(known, other)
+    if rest is None:
+        return False
+    coefficient, powers = dims.factors(rest)
+    pieces = [dims.Dim(n) for n, e in sorted(powers.items()) for _ in range(e)]
+    pieces = ([coefficient] if coefficient != 1 else []) + pieces
+    if len(pieces) < len(unknown):
+        return False
+    for var, piece in zip(unknown[:-1], pieces):
+        var.parent = piece
+    unknown[-1].parent = dims.product(*pieces[len(unknown) - 1:])
+    return True
 
 
 def _integer_literal(node):
@@ -201,6 +286,8 @@ class _Inference:
         self.spans = spans
         self.symbols = {}          # name -> (rows, cols) terms, in order of first appearance
         self.sized = deque()       # terms of each I / vector(c) / matrix(c), in walk order
+        self.pending = []          # product equations not decided yet: (a, b)
+        self.pending_nodes = []    # the node each one came from, for messages
 
     # -- messages
     def fail(self, node, message, error=ShapeError):
@@ -217,25 +304,54 @@ class _Inference:
                     line=line, column=column, context=caret_context(self.text, line, column))
 
     def show(self, terms):
-        def term(t):
-            t = _find(t)
-            return "?" if isinstance(t, _Var) else str(t)
-        rows, cols = (term(t) for t in terms)
+        rows, cols = (self.show_dim(t) for t in terms)
         return describe(normalize(*(int(x) if x == "1" else x for x in (rows, cols))))
 
-    def show_dim(self, term):
-        term = _find(term)
+    @staticmethod
+    def show_dim(term):
+        term = _resolve(term)
+        if isinstance(term, _Prod):
+            known, unknown = _split(term)
+            return "*".join(([str(known)] if known != 1 else []) + ["?"] * len(unknown))
         return "?" if isinstance(term, _Var) else str(term)
 
+    def _unify(self, node, a, b):
+        """_unify, remembering product equations left open and where they came from."""
+        before = len(self.pending)
+        ok = _unify(a, b, self.pending)
+        self.pending_nodes.extend([node] * (len(self.pending) - before))
+        return ok
+
     def unify(self, node, a, b, message):
-        if not _unify(a, b):
+        if not self._unify(node, a, b):
             self.fail(node, message)
 
+    def settle(self, guess=False):
+        """Decide the open product equations that later unifications made decidable; with
+        `guess`, the rest too (see _guess_products). A contradiction is a ShapeError."""
+        progress = True
+        while progress and self.pending:
+            progress = False
+            open_ = list(zip(self.pending, self.pending_nodes))
+            self.pending, self.pending_nodes = [], []
+            for (a, b), node in open_:
+                count = len(self.pending)
+                if not self._unify(node, a, b):
+                    self.fail(node, f"the sizes {self.show_dim(a)} and {self.show_dim(b)} "
+                                    "cannot be made equal")
+                progress = progress or len(self.pending) == count
+        if guess:
+            for (a, b), node in zip(self.pending, self.pending_nodes):
+                if not _guess_products(a, b):
+                    self.fail(node, f"the sizes {self.show_dim(a)} and {self.show_dim(b)} "
+                                    "cannot be made equal")
+            self.pending, self.pending_nodes = [], []
+
     def scalar(self, terms):
-        return _find(terms[0]) == 1 and _find(terms[1]) == 1
+        return _resolve(terms[0]) == 1 and _resolve(terms[1]) == 1
 
     def force_scalar(self, node, child, terms, role):
-        if not (_unify(terms[0], 1) and _unify(terms[1], 1)):
+        if not (self._unify(node, terms[0], 1) and self._unify(node, terms[1], 1)):
             self.fail(node, f"{role} must be a scalar, but '{self.source(child)}' is "
                             f"{self.show(terms)}")
 
@@ -273,14 +389,17 @@ class _Inference:
         if isinstance(node, ast.Number):
             return (1, 1)
         if isinstance(node, ast.Identity):
-            var = _Var()
-            self.sized.append((var, var))
-            return (var, var)
+            size = _Var() if node.n is None else node.n
+            self.sized.append((size, size))
+            return (size, size)
         if isinstance(node, ast.Fill):
             self.force_scalar(node, node.value, kids[0], "the fill value")
-            terms = (_Var(), 1) if len(node.shape) == 1 else (_Var(), _Var())
+            terms = tuple(_Var() if d is None else d for d in as_pair(node.shape))
             self.sized.append(terms)
             return terms
+        if isinstance(node, ast.Commutation):
+            size = _times(node.m, node.n)
+            return (size, size)
         if isinstance(node, (ast.Add, ast.Hadamard, ast.ElemDiv)):
             return self.broadcast(node, kids)
         if isinstance(node, ast.Neg):
@@ -328,21 +447,38 @@ class _Inference:
             return (1, 1)
         if isinstance(node, ast.Diag):
             rows, cols = kids[0]
-            if _find(cols) == 1:
+            if _resolve(cols) == 1:
                 return (rows, rows)
             self.unify(node, rows, cols, f"diag of a matrix needs a square matrix, but "
                                          f"'{self.source(node.arg)}' is {self.show(kids[0])}")
             return (rows, 1)
         if isinstance(node, ast.Elementwise):
             return kids[0]
+        if isinstance(node, (ast.Softmax, ast.LogSumExp)):
+            name = ast.FUNCTION_NAMES[type(node)]
+            self.unify(node, kids[0][1], 1, f"{name} takes a vector, but "
+                                            f"'{self.source(node.arg)}' is {self.show(kids[0])}")
+            return kids[0] if isinstance(node, ast.Softmax) else (1, 1)
+        if isinstance(node, ast.Kron):
+            (r1, c1), (r2, c2) = kids
+            return (_times(r1, r2), _times(c1, c2))
+        if isinstance(node, ast.Vec):
+            return (_times(*kids[0]), 1)
+        if isinstance(node, ast.Unvec):
+            m, n = node.shape
+            self.unify(node, kids[0][1], 1, f"unvec takes a vector, but "
+                                            f"'{self.source(node.arg)}' is {self.show(kids[0])}")
+            self.unify(node, kids[0][0], _times(m, n),
+                       f"unvec to {m} x {n} needs a {dims.product(m, n)}-vector, but "
+                       f"'{self.source(node.arg)}' is {self.show(kids[0])}")
+            return (m, n)
         if isinstance(node, ast.Derivative):
             expr, wrt = kids
             if self.scalar(expr):
                 return wrt
-            if _find(expr[1]) == 1 and _find(wrt[1]) == 1:
-                return (wrt[0], expr[0])
-            self.fail(node, f"the derivative of {self.show(expr)} by {self.show(wrt)} would "
-                            "be a tensor", UnsupportedError)
+            if self.scalar(wrt):          # F's shape; a column's derivative is a row
+                return (1, expr[0]) if _resolve(expr[1]) == 1 else expr
+            return (_times(*wrt), _times(*expr))      # the matrix form: size(w) x size(F)
         raise UnsupportedError(f"no shape rule for {type(node).__name__}")
 
     def broadcast(self, node, kids):
@@ -352,7 +488,8 @@ class _Inference:
             return (1, 1)
         first_child, first = shaped[0]
         for child, terms in shaped[1:]:
-            if not (_unify(first[0], terms[0]) and _unify(first[1], terms[1])):
+            if not (self._unify(node, first[0], terms[0]) and
+                    self._unify(node, first[1], terms[1])):
                 op = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
                       ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
                 self.fail(node, f"cannot {op[type(node)]} '{self.source(first_child)}' "
@@ -424,7 +561,10 @@ class _Inference:
         return self._bottom_up(root, step)
 
     def final_dim(self, term, names):
-        term = _find(term)
+        term = _resolve(term)
+        if isinstance(term, _Prod):
+            known, unknown = _split(term)
+            return dims.product(known, *(self.final_dim(v, names) for v in unknown))
         if isinstance(term, _Var):
             if term not in names:
                 names[term] = self.fresh_name(names)
@@ -466,9 +606,11 @@ def infer(roots, decls, text=None, spans=None, targets=None):
         target = targets[i] if targets else None
         if target is not None:
             wanted = as_pair(target)
-            if not (_unify(terms[0], wanted[0]) and _unify(terms[1], wanted[1])):
+            if not (inference._unify(root, terms[0], wanted[0]) and
+                    inference._unify(root, terms[1], wanted[1])):
                 inference.fail(root, f"the expression is {inference.show(terms)} but should "
                                      f"be {describe(target)}")
+    inference.settle(guess=True)
     names = {}
     for terms in inference.symbols.values():     # name free dims in order of appearance
         inference.final(terms, names)
@@ -491,6 +633,81 @@ def infer(roots, decls, text=None, spans=None, targets=None):
             raise ShapeError(f"the shapes cannot be made consistent: {error.message}") from None
     symbols = {name: inference.final(terms, names) for name, terms in inference.symbols.items()}
     return typed_roots, symbols
+
+
+def unfixed_constants(root):
+    """The I / vector(c) / matrix(c) nodes of a typed tree whose size the rest of the tree
+    does not fix: written without their size, they would read back with another size (or
+    none). The printer writes their size (`I(m*n)`, `vector(1, d)`) so that the text parses
+    back, under the same declarations, to the same tree.
+
+    It reads the tree again as the parser would, sizes left out, and compares each
+    occurrence's inferred size with the one it has. Subtrees without a constant (or a
+    `where` name) are read as one symbol of their shape: only the paths to constants are
+    walked.
+    """
+    order = ast.postorder(root)
+    bound = set(root.names) if isinstance(root, ast.Where) else set()
+    inside = set()
+    for node in order:
+        if isinstance(node, (ast.Identity, ast.Fill)) or any(c in inside for c in node.children) \
+                or isinstance(node, ast.Symbol) and node.name in bound:
+            inside.add(node)
+    constants = [n for n in order if isinstance(n, (ast.Identity, ast.Fill))]
+    if not constants:
+        return set()
+    declared, stripped = {}, {}
+
+    def stand_in(node):
+        if isinstance(node, ast.Symbol):
+            declared[node.name] = node.declared_shape
+            return ast.Symbol(node.name)
+        name = f"_{len(declared)}"                 # not a name the grammar can write
+        declared[name] = shape_of(node)
+        return ast.Symbol(name)
+    for node in order:
+        if node not in inside or node in stripped:
+            continue
+        if isinstance(node, ast.Symbol):
+            stripped[node] = ast.Symbol(node.name)
+        elif isinstance(node, ast.Identity):
+            stripped[node] = ast.Identity()
+        elif isinstance(node, ast.Fill):
+            stripped[node] = ast.Fill((None,) if len(node.shape) == 1 else (None, None),
+                                      node.value)
+        else:
+            stripped[node] = node.rebuild([stripped[c] if c in inside else stand_in(c)
+                                           for c in node.children])
+    parts = list(root.values) + [root.body] if isinstance(root, ast.Where) else [root]
+    names = root.names if isinstance(root, ast.Where) else ()
+    symmetric = {n.name for n in order if isinstance(n, ast.Symbol) and n.symmetric}
+    inference = _Inference(Declarations(declared, frozenset(symmetric)), None, {})
+    try:
+        terms = {}
+        for i, part in enumerate(parts):
+            if part not in inside:
+                result = as_pair(shape_of(part))
+            else:
+                result = inference.walk(stripped[part], dict(terms))
+            if i < len(names):
+                terms[names[i]] = result
+        inference.settle()
+    except MatcalcError:
+        return set(constants)          # it does not read back at all: every size written
+    occurrences = []                   # the constants left to right, as the walk met them
+    stack = [p for p in reversed(parts) if p in inside]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Identity, ast.Fill)):
+            occurrences.append(node)
+        else:
+            stack.extend(c for c in reversed(node.children) if c in inside)
+    unfixed = set()
+    for node, inferred in zip(occurrences, inference.sized):
+        wanted = as_pair(node.shape) if isinstance(node, ast.Fill) else (node.n, node.n)
+        if any(_resolve(t) != w for t, w in zip(inferred, wanted)):
+            unfixed.add(node)
+    return unfixed
 
 
 # ----------------------------------------------------------------- shapes of typed trees
@@ -528,6 +745,17 @@ def product_chains(factors):
     if current:
         chains.append((current, False))
     return scalars, chains
+
+
+def derivative_shape(function, variable):
+    """The shape of d function / d variable (SPEC 2b): a scalar's derivative has the
+    variable's shape; by a scalar, a matrix keeps its shape and a column becomes a row;
+    otherwise the matrix form d vec(F) / d vec(W), size(W) x size(F)."""
+    if function == ():
+        return variable
+    if variable == ():
+        return normalize(1, function[0]) if len(function) == 1 else function
+    return normalize(dims.product(*as_pair(variable)), dims.product(*as_pair(function)))
 
 
 def pair_of(node):
@@ -610,14 +838,26 @@ def _typed_rule(node):
         return (r,)
     if isinstance(node, ast.Elementwise):
         return kids[0]
+    if isinstance(node, (ast.Softmax, ast.LogSumExp)):
+        if len(kids[0]) == 2:
+            _fail(node, f"{ast.FUNCTION_NAMES[type(node)]} takes a vector, not "
+                        f"{describe(kids[0])}")
+        return kids[0] if isinstance(node, ast.Softmax) else ()
+    if isinstance(node, ast.Commutation):
+        size = dims.product(node.m, node.n)
+        return normalize(size, size)
+    if isinstance(node, ast.Kron):
+        (r1, c1), (r2, c2) = (as_pair(k) for k in kids)
+        return normalize(dims.product(r1, r2), dims.product(c1, c2))
+    if isinstance(node, ast.Vec):
+        return normalize(dims.product(*as_pair(kids[0])), 1)
+    if isinstance(node, ast.Unvec):
+        if as_pair(kids[0]) != (dims.product(*node.shape), 1):
+            _fail(node, f"unvec to {describe(node.shape)} needs a "
+                        f"{dims.product(*node.shape)}-vector, not {describe(kids[0])}")
+        return normalize(*node.shape)
     if isinstance(node, ast.Derivative):
-        expr, wrt = kids
-        if expr == ():
-            return wrt
-        if len(expr) == 1 and len(wrt) <= 1:
-            return normalize(as_pair(wrt)[0], expr[0])
-        raise UnsupportedError(f"the derivative of {describe(expr)} by {describe(wrt)} "
-                               "would be a tensor")
+        return derivative_shape(*kids)
     if isinstance(node, ast.Where):
         return kids[0]
     raise UnsupportedError(f"no shape rule for {type(node).__name__}")

@@ -15,7 +15,7 @@ other way round, and the factored form is kept.
 
 import numpy as np
 
-from . import ast
+from . import ast, dims
 from .codegen import Compiled
 from .errors import EvaluationError, ShapeError
 from .evaluate import bind_dimensions
@@ -114,7 +114,8 @@ def _group_chain(chain, constant, sizes):
 
 
 def _size(dim, sizes):
-    return dim if isinstance(dim, int) else sizes.get(dim, 1)
+    value = dims.size(dim, sizes)
+    return 1 if value is None else value
 
 
 def _dims(node, sizes):
@@ -189,7 +190,7 @@ def frontier(roots, constant, sizes):
 
 
 def _sized(root, sizes):
-    return all(isinstance(d, int) or d in sizes
+    return all(dims.size(d, sizes) is not None
                for node in ast.postorder(root) for d in shape_of(node))
 
 

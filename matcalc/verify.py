@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import ast
+from . import ast, dims
 from .errors import MatcalcError
 from .evaluate import evaluate
 from .shapes import shape_of
@@ -98,15 +98,7 @@ def draw(symbols, rng, invertible=(), positive=(), sizes=None):
     sizes = {} if sizes is None else sizes
     values = {}
     for name, symbol in symbols.items():
-        dims = []
-        for dim in symbol.declared_shape:
-            if isinstance(dim, int):
-                dims.append(dim)
-            else:
-                if dim not in sizes:
-                    sizes[dim] = SIZES[len(sizes) % len(SIZES)]
-                dims.append(sizes[dim])
-        shape = tuple(dims)
+        shape = tuple(_draw_size(dim, sizes) for dim in symbol.declared_shape)
         square = len(shape) == 2 and shape[0] == shape[1]
         if name in positive and name in invertible and square:
             # positive entries and a dominant diagonal: invertible, positive determinant
@@ -125,15 +117,25 @@ def draw(symbols, rng, invertible=(), positive=(), sizes=None):
     return values, sizes
 
 
+def _draw_size(dim, sizes):
+    """The size of a dimension, drawing a distinct small size for each new name in it."""
+    for name in sorted(dims.names(dim)):
+        if name not in sizes:
+            sizes[dims.Dim(name)] = SIZES[len(sizes) % len(SIZES)]
+    return dims.size(dim, sizes)
+
+
 def size_constants(sizes, *roots):
-    """Give a size to the dimensions only an I or a vector(c)/matrix(c) carries."""
+    """Give a size to the dimensions only an I, a vector(c)/matrix(c), a commutation or an
+    unvec carries."""
     for root in roots:
         for node in ast.postorder(root):
-            dims = (node.n,) if isinstance(node, ast.Identity) else \
-                node.shape if isinstance(node, ast.Fill) else ()
-            for dim in dims:
-                if dim is not None and not isinstance(dim, int) and dim not in sizes:
-                    sizes[dim] = SIZES[len(sizes) % len(SIZES)]
+            carried = (node.n,) if isinstance(node, ast.Identity) else \
+                node.shape if isinstance(node, (ast.Fill, ast.Unvec)) else \
+                node.args if isinstance(node, ast.Commutation) else ()
+            for dim in carried:
+                if dim is not None:
+                    _draw_size(dim, sizes)
     return sizes
 
 
@@ -275,10 +277,9 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
             break
         order = list(SIZES[:6])
         rng.shuffle(order)
-        dims = sorted({d for s in symbols.values() for d in s.declared_shape
-                       if not isinstance(d, int)} | {d for d in wrt.declared_shape
-                                                     if not isinstance(d, int)})
-        sizes = {d: order[i % len(order)] for i, d in enumerate(dims)}
+        names = sorted({n for s in list(symbols.values()) + [wrt] for d in s.declared_shape
+                        for n in dims.names(d)})
+        sizes = {dims.Dim(n): order[i % len(order)] for i, n in enumerate(names)}
         values, sizes = draw(symbols, rng, invertible, positive, sizes)
         try:
             A = np.atleast_2d(evaluate(coefficient, values, sizes))

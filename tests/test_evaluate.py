@@ -145,3 +145,62 @@ def test_integer_declared_dims_are_checked():
 
 def test_division_by_zero_is_inf_not_an_exception():
     assert matcalc.parse("c/s").evaluate(c=1.0, s=0.0) == float("inf")
+
+
+# ----------------------------------------------------------------- kron, vec, softmax, ...
+
+def _commutation(m, n):
+    """K with K @ X.flatten('F') == X.T.flatten('F'), built entry by entry."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[j + n * i, i + m * j] = 1
+    return K
+
+
+def test_kron_vec_unvec_commutation(rng):
+    A, B, X = rng.normal(size=(2, 3)), rng.normal(size=(4, 5)), rng.normal(size=(3, 2))
+    shapes = {"A": ("m", "n"), "B": ("p", "q"), "X": ("n", "m")}
+    assert np.allclose(matcalc.parse("kron(A, B)", shapes).evaluate(A=A, B=B), np.kron(A, B))
+    assert np.allclose(matcalc.parse("vec(X)", shapes).evaluate(X=X), X.flatten("F"))
+    assert np.allclose(matcalc.parse("unvec(vec(X), n, m)", shapes).evaluate(X=X), X)
+    K = matcalc.parse("commutation(n, m)", shapes).evaluate(X=X)
+    assert np.array_equal(K, _commutation(3, 2))
+    assert np.allclose(K @ X.flatten("F"), X.T.flatten("F"))
+    # vec(A*X*B) = kron(B', A)*vec(X)
+    S = {"A": ("p", "n"), "X": ("n", "m"), "B": ("m", "q")}
+    A2, B2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 5))
+    left = matcalc.parse("vec(A*X*B)", S).evaluate(A=A2, X=X, B=B2)
+    right = matcalc.parse("kron(B', A)*vec(X)", S).evaluate(A=A2, X=X, B=B2)
+    assert np.allclose(left, right)
+
+
+def test_sizes_of_written_constants(rng):
+    w = rng.normal(size=3)
+    D = matcalc.parse("kron(w, I(2))", {"w": ("d",)}).evaluate(w=w)
+    assert np.allclose(D, np.kron(w.reshape(-1, 1), np.eye(2)))
+    assert np.allclose(matcalc.parse("vector(2, 3)").evaluate({}), np.full(3, 2.0))
+    assert np.allclose(matcalc.parse("matrix(1, 2, 3) + A", {"A": (2, 3)}).evaluate(
+        A=np.zeros((2, 3))), np.ones((2, 3)))
+
+
+def test_softmax_and_logsumexp_are_stable():
+    x = np.array([1000.0, 999.0, -1000.0])
+    s = matcalc.parse("softmax(x)").evaluate(x=x)
+    e = np.exp(x - x.max())
+    assert np.all(np.isfinite(s)) and np.allclose(s, e / e.sum()) and np.isclose(s.sum(), 1)
+    lse = matcalc.parse("logsumexp(x)").evaluate(x=x)
+    assert np.isclose(lse, 1000.0 + np.log1p(np.exp(-1.0) + np.exp(-2000.0)))
+    small = np.array([0.1, -0.3, 0.7])
+    assert np.isclose(matcalc.parse("logsumexp(x)").evaluate(x=small),
+                      np.log(np.sum(np.exp(small))))
+    assert matcalc.parse("logsumexp(a)").evaluate(a=2.5) == 2.5
+
+
+def test_product_sizes_from_values(rng):
+    # a value of v fixes n*d; with n known from X it gives d
+    e = matcalc.parse("unvec(v, n, d) + X", {"v": ("n*d",), "X": ("n", "d")})
+    X = rng.normal(size=(3, 2))
+    assert np.allclose(e.evaluate(v=X.flatten("F"), X=X), 2 * X)
+    with pytest.raises(matcalc.EvaluationError, match="its size d\\*n is 6"):
+        e.evaluate(v=np.ones(5), X=X)

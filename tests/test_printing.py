@@ -13,7 +13,7 @@ ROUND_TRIPS = [
     "A^-1", "x.^-2", "0.001", "t1 where t0 = X*w, t1 = t0'*t0", "diff(x'*x, x)",
     "a - b - c", "exp(x) + vector(1)", "a - (b + c)", "(a*b)*c", "a*(b*c)", "-(a*b)",
     "a^b^c", "(a^b)^c", "a^-b^c", "a^-(b*c)", "(-a)^2", "A''", "a - -b", "-(-a)", "a*(-b)",
-    "a/b/c", "a/(b/c)", "sqrt(abs(x)) ./ (y .* z)", "x - (y - z)", "(A^2)'", "matrix(2)",
+    "a/b/c", "a/(b/c)", "sqrt(abs(x)) ./ (y .* z)", "x - (y - z)", "(A^2)'", "matrix(2, n, d)",
     "norm2(A*x - b)^2 + lambda*norm1(x)", "2^-x", "tr(A) + det(B) + logdet(C)",
     "inv(A)*diag(x) + diag(A)*x'", "sigmoid(x) + softplus(x) - relu(x) .* sign(x)",
     "sin(x) + cos(x) + tan(x) + arcsin(x) + arccos(x) + arctan(x) + tanh(x)",
@@ -63,9 +63,31 @@ def test_simplifier_style_terms_print_as_subtraction():
     ("W1 .* W_2", r"W_{1} \odot W_{2}"),
     ("2*3*x", r"2 \cdot 3 x"),
     ("sqrt(x) ./ abs(x)", r"\sqrt{x} \oslash \left|x\right|"),
+    ("kron(A, B')*vec(X)", r"\left(A \otimes {B}^\top\right) \operatorname{vec}\left(X\right)"),
+    ("commutation(m, n)", "K_{m,n}"),
+    ("kron(w, I(m))", r"w \otimes I_{m}"),
+    ("softmax(x)", r"\operatorname{softmax}\left(x\right)"),
 ])
 def test_latex(text, latex):
     assert matcalc.parse(text).latex() == latex
+
+
+@pytest.mark.parametrize("text, printed", [
+    ("tr(I)", "tr(I(n))"),                       # nothing else fixes the size: written
+    ("A + I", "A + I"),                           # A fixes it
+    ("kron(w, I(m))", "kron(w, I(m))"),
+    ("x + vector(1)", "x + vector(1)"),
+    ("vector(2, 3)", "vector(2, 3)"),
+    ("I(n*d)", "I(d*n)"),
+    ("t0 + t0 where t0 = I", "t0 + t0 where t0 = I(n)"),
+    ("t0*x where t0 = I", "t0*x where t0 = I"),
+    ("kron(A, B)*commutation(m, n)*vec(X)", "kron(A, B)*commutation(m, n)*vec(X)"),
+    ("unvec(v, m, n)", "unvec(v, m, n)"),
+])
+def test_constants_print_their_size_where_needed(text, printed):
+    e = matcalc.parse(text)
+    assert str(e) == printed
+    assert matcalc.parse(printed, e.symbols()) == e
 
 
 def test_repr_latex_for_notebooks():

@@ -129,8 +129,12 @@ def test_identity_sizes_per_place():
 def test_diff_term_shapes():
     assert matcalc.parse("diff(x'*A*x, x)").shape == ("n",)
     assert matcalc.parse("diff(A*x, x)").shape == ("d", "n")
-    with pytest.raises(matcalc.UnsupportedError, match="tensor"):
-        matcalc.parse("diff(A*X, X)")
+    # past two indices: the matrix form d vec(F) / d vec(W), size(W) x size(F) (SPEC 2b)
+    shapes = {"A": ("p", "m"), "X": ("m", "n"), "t": ()}
+    assert matcalc.parse("diff(A*X, X)", shapes).shape == ("m*n", "n*p")
+    assert matcalc.parse("diff(A*X, t)", shapes).shape == ("p", "n")     # F's shape
+    assert matcalc.parse("diff(A*X, X)", shapes).shape[0] == \
+        matcalc.parse("vec(X)", shapes).shape[0]
 
 
 def test_redeclaring_an_expr_must_agree():
@@ -138,3 +142,63 @@ def test_redeclaring_an_expr_must_agree():
     assert matcalc.parse(e, shapes={"X": ("n", "d")}) == e
     with pytest.raises(matcalc.ShapeError, match="now declared"):
         matcalc.parse(e, shapes={"X": ("n", "n")})
+
+
+# ----------------------------------------------------------------- products of dimensions
+
+@pytest.mark.parametrize("text, shapes, expected", [
+    ("kron(A, B)", {"A": ("m", "n"), "B": ("p", "q")}, ("m*p", "n*q")),
+    ("vec(X)", {"X": ("m", "n")}, ("m*n",)),
+    ("commutation(m, n)", {}, ("m*n", "m*n")),
+    ("I(n*d)", {}, ("d*n", "n*d")),
+    ("unvec(v, m, n)", {}, ("m", "n")),
+    ("kron(x, y)", {"x": ("n",), "y": ("d",)}, ("n*d",)),
+    ("kron(w, I(m))", {"w": ("d",)}, ("d*m", "m")),
+    ("softmax(x)", {}, ("n",)),
+    ("logsumexp(x)", {}, ()),
+    ("kron(A, B)*vec(X)", {"A": ("m", "n"), "B": ("p", "q")}, ("m*p",)),   # X: q x n
+])
+def test_product_dimensions(text, shapes, expected):
+    e = matcalc.parse(text, shapes)
+    assert e.shape == expected
+    assert matcalc.parse(str(e), shapes) == e
+
+
+def test_products_unify_both_ways():
+    # vec(X) must have n*q entries: X gets one factor per dimension
+    e = matcalc.parse("kron(A, B)*vec(X)", {"A": ("m", "n"), "B": ("p", "q")})
+    assert set(e.symbols()["X"]) == {"n", "q"}
+    # an unknown factor is solved from the known ones
+    e = matcalc.parse("vec(Y*C) + v", {"C": ("k", "n"), "v": ("n*q",)})
+    assert e.symbols()["Y"] == ("q", "k")
+    with pytest.raises(matcalc.ShapeError, match="cannot"):
+        matcalc.parse("vec(Y*C) + v", {"C": ("k", "n"), "v": ("m*q",)})
+    # v must be an (n*d)-vector; a declared product dimension reads in any order
+    e = matcalc.parse("unvec(v, n, d)", {"v": ("d*n",)})
+    assert e.shape == ("n", "d") and e.symbols()["v"] == ("n*d",)
+    with pytest.raises(matcalc.ShapeError, match="unvec to n x d"):
+        matcalc.parse("unvec(v, n, d)", {"v": ("n",)})
+
+
+def test_undeclared_products_are_made_consistent():
+    # kron(A, B') = d(A*X*B)/dX needs A and B square: the shapes that make it valid
+    e = matcalc.parse("diff(A*X*B, X) + kron(A, B')")
+    shapes = e.symbols()
+    assert shapes["A"][0] == shapes["A"][1] and shapes["B"][0] == shapes["B"][1]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("softmax(X)", "softmax takes a vector"),
+    ("logsumexp(X')", "logsumexp takes a vector"),
+    ("kron(x, y) + z", "cannot add"),
+])
+def test_new_function_shape_errors(text, fragment):
+    with pytest.raises(matcalc.ShapeError, match=fragment):
+        matcalc.parse(text, {"X": ("m", "n"), "x": ("m",), "y": ("n",), "z": ("m",)})
+
+
+def test_product_declarations():
+    assert matcalc.parse("v", {"v": "n*d"}).shape == ("d*n",)
+    assert matcalc.parse("V", {"V": "n*d x m"}).shape == ("d*n", "m")
+    with pytest.raises(matcalc.MatcalcError, match="not a dimension"):
+        matcalc.parse("v", {"v": ("n+d",)})

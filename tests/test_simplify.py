@@ -5,7 +5,7 @@ import pytest
 
 import matcalc
 from matcalc import api
-from matcalc.verify import draw, requirements, symbol_table
+from matcalc.verify import draw, requirements, size_constants, symbol_table
 
 SHAPES = {"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n"), "X": ("n", "d"),
           "x": ("n",), "y": ("n",), "w": ("d",), "u": ("n",), "v": ("n",), "a": (), "b": (),
@@ -54,6 +54,27 @@ RULES = [
     ("elementwise power one", "x.^1", "x"),
     ("log of exp", "log(exp(x))", "x"),
     ("broadcast scalar", "1 + x - x", "vector(1)"),
+    # Kronecker products, vec, commutation matrices (docs/past-two-indices.md)
+    ("kron is bilinear", "kron(2*A + B, C)", "2*kron(A, C) + kron(B, C)"),
+    ("kron by a scalar scales", "kron(a, A) - a*A", "matrix(0)"),
+    ("kron of a column and a row", "kron(x, y')", "x*y'"),
+    ("kron of identities", "kron(I(n), I(d))", "I(d*n)"),
+    ("transpose of a kron", "kron(A, x)'", "kron(A', x')"),
+    ("mixed product", "kron(A, B)*kron(C, A)", "kron(A*C, B*A)"),
+    ("kron times vec", "kron(A, B)*vec(C)", "vec(B*C*A')"),
+    ("inverse of a kron", "inv(kron(A, B))", "kron(inv(A), inv(B))"),
+    ("trace of a kron", "tr(kron(A, B))", "tr(A)*tr(B)"),
+    ("vec is linear", "vec(A + 2*B)", "vec(A) + 2*vec(B)"),
+    ("vec of a column", "vec(x)", "x"),
+    ("vec of a row", "vec(x')", "x"),
+    ("vec of an outer product", "vec(x*w')", "kron(w, x)"),
+    ("unvec undoes vec", "unvec(vec(X), n, d)", "X"),
+    ("unvec of a kron of columns", "unvec(kron(w, x), n, d)", "x*w'"),
+    ("commutation of a vector", "commutation(n, 1)", "I(n)"),
+    ("commutation times its transpose", "commutation(n, d)*commutation(d, n)", "I(d*n)"),
+    ("transpose of a commutation", "commutation(n, d)'", "commutation(d, n)"),
+    ("softmax of a scalar", "softmax(a)", "1"),
+    ("logsumexp of a scalar", "logsumexp(a)", "a"),
 ]
 
 
@@ -68,7 +89,8 @@ def test_rule(rule, text, expected, rng):
     invertible, positive = requirements(e.node)
     for _ in range(3):                                        # ... and keeps the value
         values, sizes = draw(symbols, rng, invertible, positive)
-        before = e.evaluate(values)
+        size_constants(sizes, e.node)                         # sizes only constants carry
+        before = matcalc.api._evaluate(e.node, values, sizes)
         after = matcalc.api._evaluate(simplified.node, values, sizes)
         assert np.allclose(before, after, rtol=1e-9, atol=1e-9)
 

@@ -11,6 +11,7 @@ from fractions import Fraction
 from .. import ast
 from ..errors import UnsupportedError
 from ..shapes import as_pair, normalize, shape_of
+from . import kronecker
 from .order import key
 from .sharing import inline
 from .polynomial import (ONE, Poly, Term, _add, _atom, _cancel, _const, _constant,
@@ -38,8 +39,12 @@ def transpose_atom(atom):
         result = ast.Fill(normalize(*reversed(as_pair(atom.shape))), atom.value)
     elif isinstance(atom, ast.Diag) and len(shape_of(atom.arg)) == 1:
         result = atom                           # diag(v) is symmetric; diag(A) is a vector
-    elif isinstance(atom, ast.Diag):
-        result = ast.Transpose(atom)
+    elif isinstance(atom, (ast.Diag, ast.Vec, ast.Unvec, ast.Softmax)):
+        result = ast.Transpose(atom)           # a column (or a matrix) with no structure
+    elif isinstance(atom, ast.Kron):
+        result = kronecker.transpose_kron(atom)
+    elif isinstance(atom, ast.Commutation):
+        result = ast.Commutation(atom.n, atom.m)
     elif isinstance(atom, (ast.Inverse, ast.Elementwise)):
         result = atom.rebuild([transpose_node(atom.children[0])])
     elif isinstance(atom, (ast.Hadamard, ast.ElemDiv, ast.ElemPower)) and \
@@ -94,7 +99,19 @@ def _rule(node):
     if isinstance(node, ast.Number):
         return _const(node.value)
     if isinstance(node, ast.Identity):
-        return _atom(node, shape)
+        return _const(1) if shape == () else _atom(node, shape)
+    if isinstance(node, ast.Commutation):
+        return kronecker.commutation(node, shape)
+    if isinstance(node, ast.Kron):
+        return kronecker.kron(kids[0], kids[1], shape)
+    if isinstance(node, ast.Vec):
+        return kronecker.vec(kids[0], shape)
+    if isinstance(node, ast.Unvec):
+        return kronecker.unvec(kids[0], node.shape, shape)
+    if isinstance(node, ast.Softmax):
+        return _const(1) if shape == () else _atom(ast.Softmax(to_node(kids[0])), shape)
+    if isinstance(node, ast.LogSumExp):
+        return kids[0] if kids[0].shape == () else _atom(ast.LogSumExp(to_node(kids[0])), ())
     if isinstance(node, ast.Fill):
         if not kids[0].terms:
             return Poly({}, shape)
@@ -290,6 +307,10 @@ def _linear(poly, shape, term_rule):
 
 def _trace_term(term, rest):
     factors = term.factors
+    if len(factors) == 1 and isinstance(factors[0], ast.Kron):
+        split = kronecker.trace_kron(factors[0])
+        if split is not None:
+            return split
     candidates = []
     for sequence in (factors, tuple(transpose_atom(f) for f in reversed(factors))):
         for i in range(len(sequence)):
@@ -342,6 +363,10 @@ def _invert_atom(f):
         return f.arg
     if isinstance(f, ast.Identity):
         return f
+    if isinstance(f, ast.Commutation):
+        return ast.Commutation(f.n, f.m)                 # a permutation: K^-1 = K'
+    if isinstance(f, ast.Kron) and kronecker.invert_kron(f) is not None:
+        return kronecker.invert_kron(f)
     if isinstance(f, ast.Power) and isinstance(f.exponent, ast.Number):
         return ast.Power(_invert_atom(f.base), f.exponent)
     return ast.Inverse(f)

@@ -15,7 +15,8 @@ _RANK = {cls: i for i, cls in enumerate((
     ast.Number, ast.Symbol, ast.Transpose, ast.Identity, ast.Fill, ast.Inverse, ast.Power,
     ast.Mul, ast.Add, ast.Neg, ast.Div, ast.Hadamard, ast.ElemDiv, ast.ElemPower,
     ast.Elementwise, ast.Trace, ast.Det, ast.LogDet, ast.Sum, ast.Norm1, ast.Norm2, ast.Diag,
-    ast.Derivative, ast.Where))}
+    ast.Derivative, ast.Where, ast.Kron, ast.Vec, ast.Unvec, ast.Commutation, ast.Softmax,
+    ast.LogSumExp))}
 _keys = {}
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from .. import ast
 from ..shapes import as_pair, normalize, shape_of
-from . import canonical
+from . import canonical, kronecker
 from .order import _ordered, key
 
 
@@ -156,6 +156,13 @@ def _cancel(factors):
     for f in factors:
         if isinstance(f, ast.Identity):
             continue
+        if out and isinstance(out[-1], kronecker.KRONECKER) and \
+                isinstance(f, kronecker.KRONECKER + (ast.Vec,)):
+            merged = kronecker.merge(out[-1], f)
+            if merged is not None:
+                out.pop()
+                out.extend(merged)
+                continue
         if out and _is_diagonal(out[-1]) and _is_diagonal(f):     # diag(a)*diag(b)
             out[-1] = ast.Diag(to_node(canonical._hadamard(
                 canonical.canon(out[-1].arg), canonical.canon(f.arg), shape_of(f.arg))))
