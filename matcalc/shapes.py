@@ -217,13 +217,19 @@ def _unify(a, b, pending=None):
     return a == b
 
 
-def _unify_products(a, b, pending):
-    """Solve known_a * vars_a = known_b * vars_b where it has one answer."""
+def _reduced(a, b):
+    """(known_a, unknowns_a), (known_b, unknowns_b) with the unknowns both share cancelled."""
     (ka, va), (kb, vb) = _split(a), _split(b)
     for var in list(va):
         if var in vb:
             va.remove(var)
             vb.remove(var)
+    return (ka, va), (kb, vb)
+
+
+def _unify_products(a, b, pending):
+    """Solve known_a * vars_a = known_b * vars_b where it has one answer."""
+    (ka, va), (kb, vb) = _reduced(a, b)
     if not va and not vb:
         return ka == kb
     if len(va) + len(vb) == 1:                      # one unknown: divide
@@ -245,11 +251,7 @@ def _guess_products(a, b):
     """A last resort for a product equation left undecided: unknowns paired in order of
     appearance (kron(A, B) = kron(C, D) makes A like C and B like D), or the known factors
     dealt out one per unknown. Returns whether the equation could be made to hold."""
-    (ka, va), (kb, vb) = _split(a), _split(b)
-    for var in list(va):
-        if var in vb:
-            va.remove(var)
-            vb.remove(var)
+    (ka, va), (kb, vb) = _reduced(a, b)
     if not va and not vb:
         return ka == kb
     if va and vb:
