@@ -1,12 +1,13 @@
 """matcalc: symbolic matrix calculus in denominator layout, checked numerically."""
 
 from .api import (Check, Derivation, DerivationCheck, Expr, Solution, check,
-                  check_derivation, compile, derive, diff, from_sympy, functions, lambdify,
-                  parse, simplify, solve, stationary_point, symbols, verify)
+                  check_derivation, compile, derive, diff, differential, from_sympy, functions,
+                  lambdify, parse, simplify, solve, stationary_point, symbols, verify)
 from .errors import (EvaluationError, MatcalcError, ParseError, ShapeError,
                      UnsupportedError)
 
 __all__ = ["Expr", "Derivation", "Solution", "Check", "DerivationCheck", "parse", "diff",
+           "differential",
            "derive", "simplify", "verify", "solve", "stationary_point", "check",
            "check_derivation", "compile", "lambdify", "symbols", "functions", "from_sympy", "MatcalcError", "ParseError",
            "ShapeError", "UnsupportedError", "EvaluationError"]

@@ -6,8 +6,8 @@ Stages import only earlier stages; this module is the one place that ties them t
 import contextlib
 import gc
 
-from . import ast, printing
-from . import diff as _diff
+from . import ast, dims, printing
+from . import derivatives as _diff
 from . import parser as _parser
 from . import shapes as _shapes
 from . import simplify as _simplify
@@ -53,14 +53,17 @@ def _no_cycle_collection():
 class Expr:
     """A typed expression with the declarations it was read under.
 
-    Equality is structural (the AST is hash-consed), so parse(str(e)) == e.
+    Equality is structural (the AST is hash-consed), so parse(str(e)) == e. A derivative
+    returned by `diff` also knows the shapes of the function and the variable it came from
+    (`derivative_of`), so that `evaluate(values, tensor=True)` can give the tensor.
     """
 
-    __slots__ = ("node", "declarations")
+    __slots__ = ("node", "declarations", "derivative_of")
 
-    def __init__(self, node, declarations):
+    def __init__(self, node, declarations, derivative_of=None):
         self.node = node
         self.declarations = declarations
+        self.derivative_of = derivative_of        # (F's shape, W's shape) or None
 
     @property
     def shape(self):
@@ -177,12 +180,54 @@ def _form(node, form):
 
 
 @_scoped
-def diff(expr, wrt, shapes=None, symmetric=None, form="factored"):
-    """d expr / d wrt in denominator layout, simplified (see SPEC section 2)."""
+def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None):
+    """d expr / d wrt in denominator layout, simplified (SPEC sections 2 and 2b).
+
+    Past two indices the result is the matrix form d vec(F) / d vec(W) (size(W) x size(F),
+    column-major vec): d(A*X*B)/dX = kron(B, A'). With `direction` (the name of a variable
+    of wrt's shape, declared here if it is new), the derivative along it, in F's shape:
+    a Hessian-vector product when expr is a gradient, without the size(W) x size(F) matrix.
+    """
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
+    if direction is not None:
+        direction, declarations = _direction(expr, symbol, direction)
+        raw = _diff.derivative(expr.node, symbol, direction=direction)
+        return Expr(_form(raw, form), declarations)
     raw = _diff.derivative(expr.node, symbol)
-    return Expr(_form(raw, form), _keep_shapes(expr))
+    return Expr(_form(raw, form), _keep_shapes(expr),
+                derivative_of=(expr.shape, symbol.declared_shape))
+
+
+def _direction(expr, symbol, name):
+    """The Symbol node of a direction for `symbol`, and the declarations that include it."""
+    if isinstance(name, Expr) and isinstance(name.node, ast.Symbol):
+        name = name.node.name
+    if not isinstance(name, str) or not _parser.is_name(name):
+        raise MatcalcError(f"direction must be the name of a variable of {symbol.name}'s "
+                           f"shape, got {name!r}")
+    shape = symbol.declared_shape
+    known = dict(expr.declarations.shapes, **expr.symbols())
+    if name in known and known[name] != shape:
+        raise ShapeError(f"the direction {name} is {_shapes.describe(known[name])}, but "
+                         f"{symbol.name} is {_shapes.describe(shape)}")
+    declarations = _keep_shapes(expr)
+    declarations = _shapes.Declarations(dict(declarations.shapes, **{name: shape}),
+                                        declarations.symmetric)
+    return ast.Symbol(name, shape, name in declarations.symmetric), declarations
+
+
+@_scoped
+def differential(expr, wrt, shapes=None, symmetric=None, form="expanded"):
+    """dF in terms of dX, the form the matrix-calculus literature uses: for inv(X),
+    -inv(X)*dX*inv(X). The differential of a variable X is written dX (SPEC 2b)."""
+    expr = parse(expr, shapes, symmetric)
+    symbol = _symbol(expr, wrt)
+    name = "d" + symbol.name
+    if name in expr.symbols() or name in expr.declarations.shapes:
+        raise MatcalcError(f"the differential of {symbol.name} is written {name}, but {name} "
+                           f"is already a variable here; rename it to take the differential")
+    return diff(expr, symbol.name, form=form, direction=name)
 
 
 def _keep_shapes(expr):
@@ -198,11 +243,36 @@ def simplify(expr, shapes=None, symmetric=None, form="factored"):
                 _keep_shapes(expr))
 
 
-def _evaluate_expr(expr, values):
+def _evaluate_expr(expr, values, tensor=False):
     node = expr.node
+    layout = expr.derivative_of
+    if tensor and layout is None and isinstance(node, ast.Derivative):
+        layout = (_shapes.shape_of(node.expr), _shapes.shape_of(node.wrt))
     if any(isinstance(n, ast.Derivative) for n in ast.postorder(node)):
         node = _diff.expand_derivatives(_diff.inline_where(node))
-    return _evaluate(node, values, _declared_sizes(expr, values))
+    sizes = _declared_sizes(expr, values)
+    value = _evaluate(node, values, sizes)
+    if not tensor:
+        return value
+    if layout is None:
+        raise MatcalcError("tensor=True gives the tensor of a derivative: use it on what "
+                           "matcalc.diff returns, or on a diff(F, W) expression")
+    return _as_tensor(value, layout, expr, values)
+
+
+def _as_tensor(value, layout, expr, values):
+    """The matrix form D as the tensor with W's axes, then F's (SPEC 2b): the column-major
+    reshape of D (numpy order="F")."""
+    import numpy as np
+    f_shape, w_shape = layout
+    if f_shape == () or (w_shape == () and len(f_shape) == 2):
+        return value                                   # already in that shape
+    arrays, sizes = _bind(_symbol_nodes(expr.node).values(), values)
+    sizes = dict(_declared_sizes(expr, values), **sizes)
+    numeric = tuple(dims.size(d, sizes) for d in tuple(w_shape) + tuple(f_shape))
+    if None in numeric:
+        raise MatcalcError("the values do not fix every size of the tensor's axes")
+    return np.reshape(np.asarray(value), numeric, order="F")
 
 
 def _declared_sizes(expr, values):
@@ -220,8 +290,14 @@ def _declared_sizes(expr, values):
     return sizes
 
 
-Expr.evaluate = lambda self, values=None, **kwargs: _evaluate_expr(
-    self, dict(values or {}, **kwargs))
+def _evaluate_method(self, values=None, *, tensor=False, **kwargs):
+    """The value for `values` (name -> number or array; keywords work too): a float, a 1-D
+    array for a column, else a 2-D array. A derivative past two indices evaluates to its
+    matrix form; `tensor=True` gives the tensor D[w-index, f-index] instead (SPEC 2b)."""
+    return _evaluate_expr(self, dict(values or {}, **kwargs), tensor)
+
+
+Expr.evaluate = _evaluate_method
 
 
 def _declared_like(expr):
@@ -252,6 +328,8 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
                          f"{_shapes.describe(expected_shape)}, but the claimed derivative is "
                          f"{_shapes.describe(derivative.shape)}")
     function = expr.node
+    if any(isinstance(n, ast.Derivative) for n in ast.postorder(function)):
+        function = _diff.expand_derivatives(_diff.inline_where(function))
     if not any(n is symbol for n in ast.postorder(function)):
         function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(symbol)))
     return _verify.check_derivative(function, symbol.name,
@@ -482,7 +560,7 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     left_node = _diff.expand_derivatives(_diff.inline_where(left.node))
     right_node = _diff.expand_derivatives(_diff.inline_where(right.node))
     if _is_zero_literal(right_node) and left.shape != ():
-        right_node = _diff._zero(left.shape)
+        right_node = _diff.zero(left.shape)
     elif left.shape != right.shape:
         raise ShapeError(f"the two sides have different shapes: '{_short(left)}' is "
                          f"{_shapes.describe(left.shape)}, '{_short(right)}' is "

@@ -12,7 +12,7 @@ differentiate term by term with d(w'*B*w)/dw = (B + B')*w and d(s'*w)/dw = s.
 from typing import NamedTuple
 
 from . import ast, printing
-from .diff import derivative, inline_where
+from .derivatives import derivative, inline_where
 from .shapes import shape_of
 from .simplify import canon, expanded, to_node
 

@@ -159,6 +159,26 @@ def _elementwise_rule(node, V, i):
     return H(V, ELEMENTWISE_DERIVATIVE[node.name](a, node))
 
 
+def _softmax_rule(node, V, i):
+    """s = softmax(x): x_bar = (diag(s) - s*s') * V = s .* V - s*(s'*V) (symmetric)."""
+    return ast.Add(H(node, V), Neg(M(node, M(T(node), V))))
+
+
+def _kron_rule(node, V, i):
+    """v = kron(A, B), A m x n, B p x q. A_bar[i, j] sums block (i, j) of V .* kron(1, B):
+    kron(I(m), 1_p') * (V .* kron(matrix(1, m, n), B)) * kron(I(n), 1_q); B_bar likewise
+    sums the entries (k, l) of every block."""
+    A, B = node.children
+    (m, n), (p, q) = as_pair(shape_of(A)), as_pair(shape_of(B))
+    row = lambda k: T(ast.Fill(normalize(k, 1), N(1)))            # noqa: E731
+    col = lambda k: ast.Fill(normalize(k, 1), N(1))               # noqa: E731
+    if i == 0:
+        weighted = H(V, ast.Kron(ast.Fill(normalize(m, n), N(1)), B))
+        return M(ast.Kron(ast.Identity(m), row(p)), weighted, ast.Kron(ast.Identity(n), col(q)))
+    weighted = H(V, ast.Kron(A, ast.Fill(normalize(p, q), N(1))))
+    return M(ast.Kron(row(m), ast.Identity(p)), weighted, ast.Kron(col(n), ast.Identity(q)))
+
+
 def _integer(node):
     negative = isinstance(node, ast.Neg)
     value = (node.arg if negative else node).value
@@ -185,6 +205,11 @@ GRADIENT = {
     ast.Diag:        _diag_rule,
     ast.Elementwise: _elementwise_rule,
     ast.Fill:        _fill_rule,
+    ast.Softmax:     _softmax_rule,
+    ast.LogSumExp:   lambda node, V, i: M(V, ast.Softmax(node.arg)),       # d lse = s'*dx
+    ast.Kron:        _kron_rule,
+    ast.Vec:         lambda node, V, i: ast.Unvec(as_pair(shape_of(node.arg)), V),
+    ast.Unvec:       lambda node, V, i: ast.Vec(V),
 }
 
 
@@ -276,6 +301,15 @@ def _j_scalar_only(name, rule):
     return apply
 
 
+def _j_kron_rule(node, V, i):
+    """kron(a, b) of vectors a (p), b (q): kron(I(p), b') * V for a, kron(a', I(q)) * V
+    for b (kron(a, b) = kron(I, b)*a = kron(a, I)*b; a row's adjoint is its column's)."""
+    a, b = (_column(c) for c in node.children)
+    if i == 0:
+        return M(ast.Kron(ast.Identity(as_pair(shape_of(a))[0]), T(b)), V)
+    return M(ast.Kron(T(a), ast.Identity(as_pair(shape_of(b))[0])), V)
+
+
 JACOBIAN = {
     ast.Add:         _j_add_rule,
     ast.Neg:         lambda node, V, i: Neg(V),
@@ -297,6 +331,10 @@ JACOBIAN = {
     ast.LogDet:      _j_scalar_only("logdet", lambda node, V, i: ast.Div(V, node.arg)),
     ast.Inverse:     _j_scalar_only("inv", lambda node, V, i: Neg(M(node, node, V))),
     ast.Diag:        _j_scalar_only("diag", lambda node, V, i: V),
+    ast.Softmax:     lambda node, V, i: M(ast.Add(ast.Diag(node), Neg(M(node, T(node)))), V),
+    ast.LogSumExp:   lambda node, V, i: M(ast.Softmax(node.arg), V),
+    ast.Vec:         lambda node, V, i: V,                # of a vector: the vector itself
+    ast.Kron:        _j_kron_rule,
 }
 
 
@@ -321,21 +359,13 @@ def _binary(root):
     return ast.transform(root, rule)
 
 
-def expand_derivatives(root):
-    """Replace each diff(a, w) term by its derivative (innermost first)."""
-    def rule(node):
-        if isinstance(node, ast.Derivative):
-            return derivative(node.expr, node.wrt)
-        return node
-    return ast.transform(root, rule)
-
-
 def derivative(root, wrt):
     """d root / d wrt in denominator layout, as a raw (unsimplified) tree.
 
-    root: a typed scalar or column-vector node; wrt: a Symbol node of the tree (or not in it).
+    root: a typed scalar or column-vector node without diff(...) terms (derivatives.py
+    expands those); wrt: a Symbol node of the tree (or not in it).
     """
-    root = expand_derivatives(inline_where(root))
+    root = inline_where(root)
     root_shape, wrt_shape = shape_of(root), shape_of(wrt)
     if root_shape == ():
         table, seed = GRADIENT, N(1)

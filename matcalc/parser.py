@@ -27,6 +27,11 @@ KNOWN_FUNCTIONS = tuple(ast.MATRIX_FUNCTIONS) + ast.ELEMENTWISE_FUNCTIONS + SPEC
 RESERVED_NAMES = frozenset({"I", "eye", "where"})
 
 
+def is_name(text):
+    """Is text a variable name of the language (and not a reserved word)?"""
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text)) and text not in RESERVED_NAMES
+
+
 class Located(NamedTuple):
     node: ast.Node
     start: int

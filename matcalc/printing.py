@@ -90,8 +90,6 @@ def _text_rule(node, memo, explicit=()):
     if isinstance(node, ast.Identity):
         return (f"I({node.n})" if node in explicit else "I"), ATOM
     if isinstance(node, ast.Fill):
-        if node.shape == ():
-            return kids[0]
         kind = "vector" if len(node.shape) == 1 else "matrix"
         sizes = _sizes_text(node.shape) if node in explicit else ""
         return f"{kind}({kids[0][0]}{sizes})", ATOM

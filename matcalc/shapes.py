@@ -707,6 +707,8 @@ def unfixed_constants(root):
     unfixed = set()
     for node, inferred in zip(occurrences, inference.sized):
         wanted = as_pair(node.shape) if isinstance(node, ast.Fill) else (node.n, node.n)
+        if wanted == (1, 1):
+            continue      # a 1 x 1 constant: its size came from a scalar's, which I(1) would hide
         if any(_resolve(t) != w for t, w in zip(inferred, wanted)):
             unfixed.add(node)
     return unfixed

@@ -9,7 +9,7 @@ is read from the expression, not asked of the user.
 
 A derivative G of f by w is checked along random directions D against
 (f(w + eps*D) - f(w - eps*D)) / (2*eps): for a scalar f, <G, D>; for a vector f (Jacobian
-G, d x n), G' * D.
+G, d x n), G' * D; past two indices, G' * vec(D) with the matrix form G (SPEC 2b).
 """
 
 from typing import NamedTuple
@@ -180,7 +180,7 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
                 minus = evaluate(function, dict(values, **{wrt_name: point - step * direction}),
                                  sizes)
                 numeric = (np.asarray(plus) - np.asarray(minus)) / (2 * step)
-                analytic = _directional(gradient, direction, np.ndim(plus), wrt)
+                analytic = _directional(gradient, direction, numeric)
                 errors.append(_relative_error(numeric, analytic))
         except MatcalcError:
             skipped += 1               # e.g. a singular draw: try another instance
@@ -197,15 +197,18 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
     return Verification(worst <= tolerance, done, worst, tolerance, note)
 
 
-def _directional(gradient, direction, output_ndim, wrt):
-    """The derivative applied to a direction: <G, D> or G' * D."""
-    if output_ndim == 0:
-        return float(np.sum(np.asarray(gradient).reshape(np.shape(direction)) * direction)) \
-            if np.ndim(direction) else float(gradient) * float(direction)
-    # a Jacobian d x n (rows follow the variable's entries), or 1 x n for a scalar variable
-    d = np.size(direction)
-    jacobian = np.asarray(gradient).reshape(d, -1)
-    return jacobian.T @ np.reshape(direction, -1)
+def _directional(derivative, direction, numeric):
+    """The derivative applied to a direction, in the function's shape (SPEC 2b layout):
+    <G, D> for a scalar function; G * d by a scalar (G has F's shape, or is a row);
+    otherwise D' * vec(direction), D = d vec(F) / d vec(W) with column-major vec."""
+    f_shape = np.shape(numeric)
+    derivative = np.asarray(derivative, dtype=float)
+    if f_shape == ():
+        return float(np.sum(derivative.reshape(np.shape(direction)) * direction))
+    if np.ndim(direction) == 0:
+        return np.reshape(derivative * float(direction), f_shape)
+    D = derivative.reshape(np.size(direction), -1)
+    return np.reshape(D.T @ np.reshape(direction, -1, order="F"), f_shape, order="F")
 
 
 __all__ = ["Verification", "Comparison", "check_derivative", "compare", "draw",

@@ -82,7 +82,7 @@ def test_check_a_derivation_file(tmp_path):
     ("diff", "a +", "--wrt", "a"),
     ("diff", "X*y", "--wrt", "y", "--shape", "X=n,d", "--shape", "y=n"),
     ("diff", "x'*x", "--wrt", "q"),
-    ("diff", "A*X", "--wrt", "X"),
+    ("diff", "S*X", "--wrt", "S", "--symmetric", "S"),    # non-scalar by symmetric
     ("check", "--file", "/nonexistent/file"),
     ("diff", "x", "--shape", "bad"),
 ])

@@ -56,6 +56,10 @@ def _factor_terms(terms, shape):
         inside = [(c, Term(t.scalars, (t.factors[0].arg,))) for c, t in terms]
         n = as_pair(shape)[0]
         return ast.Diag(_factor_terms(inside, (n,)))
+    terms = _common_kron_sides(terms)
+    if len(terms) == 1:
+        c, t = terms[0]
+        return _term_node(c, t)
     common_c, common_s, terms = _common_scalars(terms)
     body = _common_elementwise(terms, shape)
     if body is None:
@@ -63,6 +67,37 @@ def _factor_terms(terms, shape):
     if common_c == 1 and not common_s:
         return body
     return _term_node(common_c, Term(common_s, ()), (body,))
+
+
+def _common_kron_sides(terms):
+    """kron(A, B) + c*kron(A, C) = kron(A, B + c*C), and the same on the right: Kronecker
+    products that share a side become one."""
+    for side in (0, 1):
+        groups = {}
+        for c, t in terms:
+            if len(t.factors) == 1 and isinstance(t.factors[0], ast.Kron):
+                groups.setdefault(t.factors[0].children[side], []).append((c, t))
+        shared = {k: v for k, v in groups.items() if len(v) >= 2}
+        if not shared:
+            continue
+        merged, done = [], set()
+        for c, t in terms:
+            factor = t.factors[0] if len(t.factors) == 1 else None
+            key_ = factor.children[side] if isinstance(factor, ast.Kron) else None
+            if key_ not in shared:
+                merged.append((c, t))
+                continue
+            if key_ in done:
+                continue
+            done.add(key_)
+            group = shared[key_]
+            others = [(gc, Term(gt.scalars, (gt.factors[0].children[1 - side],)))
+                      for gc, gt in group]
+            inner = _factor_terms(others, shape_of(group[0][1].factors[0].children[1 - side]))
+            pair = (key_, inner) if side == 0 else (inner, key_)
+            merged.append((Fraction(1), Term((), (ast.Kron(*pair),))))
+        terms = merged
+    return terms
 
 
 def _common_elementwise(terms, shape):

@@ -16,6 +16,7 @@ The identities, each a rewrite that keeps shape and value (A is m x n, B p x q):
     unvec(vec(A), m, n)     = A;   unvec(kron(b, a), m, n) = a*b'
     commutation(m, 1)       = I(m);  commutation(m, n)' = commutation(n, m)
     commutation(m, n)*commutation(n, m) = I(m*n)
+    commutation(p, m)*kron(A, B) = kron(B, A)*commutation(q, n)
 """
 
 from .. import ast, dims
@@ -147,6 +148,13 @@ def merge(left, right):
     if isinstance(left, ast.Commutation) and isinstance(right, ast.Commutation):
         if left.m == right.n and left.n == right.m:
             return ()
+        return None
+    if isinstance(left, ast.Commutation) and isinstance(right, ast.Kron):
+        # K(p, m)*kron(A, B) = kron(B, A)*K(q, n) for A m x n, B p x q: commutation
+        # matrices move right, where they meet their transposes and cancel
+        (m, n), (p, q) = as_pair(shape_of(right.left)), as_pair(shape_of(right.right))
+        if left.m == p and left.n == m:
+            return (ast.Kron(right.right, right.left), ast.Commutation(q, n))
         return None
     if not isinstance(left, ast.Kron):
         return None
