@@ -528,7 +528,9 @@ def _format_values(values):
 
 
 def parse_together(texts, shapes=None, symmetric=None):
-    """Several expressions read with one symbol table (their dimensions agree).
+    """Several expressions claimed equal, read with one symbol table: their dimensions
+    agree and they take one shape together (undeclared names get the shapes that make all
+    of them valid, e.g. square A and B for (A*B)' == A'*B').
 
     For messages they count as the lines of one text: an error in the third names line 3.
     """
@@ -543,7 +545,7 @@ def parse_together(texts, shapes=None, symmetric=None):
         for node, (start, end) in result.spans.items():
             spans.setdefault(node, (start + offset, end + offset))
         offset += len(text) + 1
-    typed, _ = _shapes.infer(parsed, decls, "\n".join(texts), spans)
+    typed, _ = _shapes.infer(parsed, decls, "\n".join(texts), spans, equal=True)
     return [Expr(node, decls) for node in typed]
 
 

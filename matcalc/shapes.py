@@ -587,10 +587,12 @@ class _Inference:
         return f"n{i}"
 
 
-def infer(roots, decls, text=None, spans=None, targets=None):
+def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
     """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols).
 
     `symbols` maps each free name to its inferred shape, in order of first appearance.
+    `equal` makes the roots take one shape together (the two sides of an identity; a
+    literal 0 stands for the zero of any shape).
     `targets`, one shape (or None) per root, makes each root take that shape: a claimed
     derivative such as `I` or `vector(1)` gets its size from the derivative it stands for.
     """
@@ -612,12 +614,19 @@ def infer(roots, decls, text=None, spans=None, targets=None):
                     inference._unify(root, terms[1], wanted[1])):
                 inference.fail(root, f"the expression is {inference.show(terms)} but should "
                                      f"be {describe(target)}")
+        plans[i] = (root, bound, terms)
+    if equal:
+        sides = [(root, terms) for root, _, terms in plans if root is not ast.Number(0)]
+        for (_, a), (root, b) in zip(sides, sides[1:]):
+            if not (inference._unify(root, a[0], b[0]) and inference._unify(root, a[1], b[1])):
+                inference.fail(root, f"the two sides cannot have one shape: one is "
+                                     f"{inference.show(a)}, the other {inference.show(b)}")
     inference.settle(guess=True)
     names = {}
     for terms in inference.symbols.values():     # name free dims in order of appearance
         inference.final(terms, names)
     typed_roots = []
-    for root, _ in plans:
+    for root, _, _ in plans:
         if isinstance(root, ast.Where):
             shapes_so_far, values = {}, []
             for name, value in zip(root.names, root.values):

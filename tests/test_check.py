@@ -86,3 +86,15 @@ def test_shape_error_in_a_derivation_names_the_step():
 def test_a_derivation_needs_two_steps():
     with pytest.raises(matcalc.MatcalcError):
         matcalc.check_derivation(["x"])
+
+
+def test_both_sides_take_one_shape():
+    # undeclared names get the shapes that make both sides valid together: here square
+    result = matcalc.check("(A*B)'", "A'*B'")
+    assert not result.holds and result.counterexample is not None
+    values, left, right = result.counterexample
+    assert values["A"].shape[0] == values["A"].shape[1] == values["B"].shape[1]
+    assert matcalc.check("(A*B)'", "B'*A'").holds
+    # a real conflict under the user's declarations stays a ShapeError
+    with pytest.raises(matcalc.ShapeError, match="one shape"):
+        matcalc.check("A*B", "B'*A'", shapes={"A": ("m", "n"), "B": ("n", "k")})
