@@ -309,16 +309,20 @@ def _declared_like(expr):
 
 @_scoped
 def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verify.DRAWS,
-           seed=0):
+           seed=0, direction=None):
     """Check a derivative of expr by wrt numerically (central differences, random draws).
 
     `derivative` may be text, an Expr, or None (then matcalc's own derivative is checked).
+    With `direction`, it is the derivative along that variable (in expr's shape).
     """
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
-    expected_shape = _diff_shape(expr, symbol)
+    if direction is not None:
+        direction, declarations = _direction(expr, symbol, direction)
+        expr = Expr(expr.node, declarations)
+    expected_shape = _diff_shape(expr, symbol) if direction is None else expr.shape
     if derivative is None:
-        derivative = diff(expr, symbol.name)
+        derivative = diff(expr, symbol.name, direction=direction and direction.name)
     elif not isinstance(derivative, Expr):
         derivative = parse(derivative, _declared_like(expr), expr.symmetric,
                            shape=expected_shape)
@@ -332,9 +336,12 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
         function = _diff.expand_derivatives(_diff.inline_where(function))
     if not any(n is symbol for n in ast.postorder(function)):
         function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(symbol)))
+    if direction is not None and not any(n is direction for n in ast.postorder(function)):
+        function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(direction)))  # drawn too
     return _verify.check_derivative(function, symbol.name,
                                     _diff.expand_derivatives(derivative.node),
-                                    seed=seed, draws=draws)
+                                    seed=seed, draws=draws,
+                                    along=direction and direction.name)
 
 
 def _sum_of(symbol):
@@ -370,10 +377,13 @@ class Derivation:
 
     def lines(self):
         route = {"chain": "chain rule du/dw = dv/dw * du/dv",
+                 "matrix": "matrix form d vec(F)/d vec(X) (SPEC 2b); chain rule "
+                           "dU/dW = dV/dW * dU/dV",
                  "expand": "expanding the function, then term by term"}[self.method]
         out = [f"d/d{self.wrt} of {self.expr}", f"  (denominator layout; {route})"]
         for step in self.steps:
-            out.append(f"  {step.label} = {step.expr}")
+            joiner = " " if step.label.endswith("->") else " = "
+            out.append(f"  {step.label}{joiner}{step.expr}")
             out.append(f"      [{step.rule}]")
         out.append(f"  = {self.expanded}   [expanded]")
         if str(self.result) != str(self.expanded):
@@ -387,7 +397,8 @@ class Derivation:
         return "\n".join(self.lines())
 
     def latex(self):
-        rows = [rf"\text{{{_latex_text(step.label)}}} &= {step.expr.latex()}"
+        rows = [(step.source.latex() + r" &\mapsto " if step.source is not None else
+                 rf"\text{{{_latex_text(step.label)}}} &= ") + step.expr.latex()
                 for step in self.steps]
         rows.append(rf"&= {self.expanded.latex()}")
         if str(self.result) != str(self.expanded):
@@ -405,10 +416,10 @@ def _latex_text(text):
 class _Step:
     """A step for users: rule, label and the expression as an Expr."""
 
-    __slots__ = ("rule", "label", "expr")
+    __slots__ = ("rule", "label", "expr", "source")
 
-    def __init__(self, rule, label, expr):
-        self.rule, self.label, self.expr = rule, label, expr
+    def __init__(self, rule, label, expr, source=None):
+        self.rule, self.label, self.expr, self.source = rule, label, expr, source
 
     def __iter__(self):
         return iter((self.rule, self.expr))
@@ -427,7 +438,10 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     if method == "expand" and expr.shape != ():
         raise MatcalcError("the expansion route needs a scalar function")
     route = _derivation.chain_route if method == "chain" else _derivation.expansion_route
-    raw_steps, raw = route(expr.node, symbol)
+    if method == "chain" and _derivation.past_two_indices(
+            _diff.inline_where(expr.node), symbol):
+        route, method = _derivation.matrix_route, "matrix"
+    raw_steps, raw = route(_diff.expand_derivatives(_diff.inline_where(expr.node)), symbol)
     declarations = _keep_shapes(expr)
     extra = dict(declarations.shapes)
     for step in raw_steps:
@@ -435,7 +449,9 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
             if isinstance(node, ast.Symbol):
                 extra.setdefault(node.name, node.declared_shape)
     declarations = _shapes.Declarations(extra, declarations.symmetric)
-    steps = [_Step(s.rule, s.label, Expr(s.node, declarations)) for s in raw_steps]
+    steps = [_Step(s.rule, s.label, Expr(s.node, declarations),
+                   None if s.source is None else Expr(s.source, declarations))
+             for s in raw_steps]
     result = Expr(_simplify.factored(raw), declarations)
     expanded_result = Expr(_simplify.expanded(raw), declarations)
     agreement = None

@@ -36,8 +36,9 @@ def _declarations(args):
 
 
 def _layout(expr, layout):
-    """Denominator layout is matcalc's; numerator layout is its transpose."""
-    if layout == "numerator" and expr.shape != ():
+    """Denominator layout is matcalc's; numerator layout is its transpose (a derivative
+    along a direction has the function's shape in both)."""
+    if layout == "numerator" and expr.shape != () and expr.derivative_of is not None:
         return api.simplify(api.Expr(api.ast.Transpose(api._diff.inline_where(expr.node)),
                                      expr.declarations))
     return expr
@@ -47,14 +48,29 @@ def _shape_json(shape):
     return [d if isinstance(d, int) else str(d) for d in shape]
 
 
+def command_differential(args, expr, out):
+    """--differential: dF in terms of dX (expanded unless --form factored)."""
+    d = api.differential(expr, args.wrt, form=args.form or "expanded")
+    if args.json:
+        print(json.dumps({"schema": JSON_SCHEMA_VERSION, "input": str(expr), "wrt": args.wrt,
+                          "differential": str(d), "latex": d.latex(),
+                          "shape": _shape_json(d.shape)}, indent=2), file=out)
+    else:
+        print(d.latex() if args.latex else str(d), file=out)
+    return 0
+
+
 def command_diff(args, out):
     shapes, symmetric = _declarations(args)
     expr = api.parse(args.expr, shapes, symmetric)
-    factored = _layout(api.diff(expr, args.wrt), args.layout)
-    expanded = _layout(api.diff(expr, args.wrt, form="expanded"), args.layout)
-    shown = factored if args.form == "factored" else expanded
+    if args.differential:
+        return command_differential(args, expr, out)
+    along = {"direction": args.direction} if args.direction else {}
+    factored = _layout(api.diff(expr, args.wrt, **along), args.layout)
+    expanded = _layout(api.diff(expr, args.wrt, form="expanded", **along), args.layout)
+    shown = factored if (args.form or "factored") == "factored" else expanded
     derivation = api.derive(expr, args.wrt, method=args.method) if args.steps else None
-    report = api.verify(expr, args.wrt) if (args.verify or args.json) else None
+    report = api.verify(expr, args.wrt, **along) if (args.verify or args.json) else None
     if args.json:
         document = {
             "schema": JSON_SCHEMA_VERSION,
@@ -203,7 +219,12 @@ def _parser():
     d.add_argument("--steps", action="store_true", help="show the derivation step by step")
     d.add_argument("--method", choices=("chain", "expand"), default="chain",
                    help="the route shown by --steps")
-    d.add_argument("--form", choices=("factored", "expanded"), default="factored")
+    d.add_argument("--form", choices=("factored", "expanded"), default=None,
+                   help="factored (the default) or expanded (the default of --differential)")
+    d.add_argument("--differential", action="store_true",
+                   help="print the differential dF in terms of dX instead")
+    d.add_argument("--direction", metavar="V",
+                   help="the derivative along V (a name, of the variable's shape)")
     d.add_argument("--latex", action="store_true", help="print LaTeX")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--verify", action="store_true", help="check numerically")

@@ -7,13 +7,18 @@ du/dv is the derivative of u by v; dv/dw * du/dv is the backward rule of v appli
 
 Expansion route (the first document's appendix): expand u into its canonical terms and
 differentiate term by term with d(w'*B*w)/dw = (B + B')*w and d(s'*w)/dw = s.
+
+Past two indices (a matrix by anything, anything but a scalar by a matrix), the chain route
+works in matrix form (SPEC 2b): the differential dF, then each of its terms identified
+(A*dX*B -> kron(B, A')), and with an intermediate V the documents' chain rule
+dU/dW = dV/dW * dU/dV as a product of matrix forms.
 """
 
 from typing import NamedTuple
 
-from . import ast, printing
+from . import ast, printing, vecdiff
 from .derivatives import derivative, inline_where
-from .shapes import shape_of
+from .shapes import as_pair, shape_of
 from .simplify import canon, expanded, to_node
 
 
@@ -21,6 +26,7 @@ class Step(NamedTuple):
     rule: str         # the rule or identity applied
     label: str        # what this step computes, e.g. "du/dv"
     node: object      # the expression (an AST node)
+    source: object = None    # for a rewriting step (a term -> its matrix form): the term
 
 
 def dominators(root, wrt):
@@ -138,6 +144,82 @@ def chain_route(root, wrt):
         label = f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}"
     steps.append(Step("chain rule, the documents' order", label, combined))
     return steps, combined
+
+
+def past_two_indices(root, wrt):
+    """Does d root / d wrt take the matrix form (SPEC 2b)?"""
+    f, w = shape_of(root), shape_of(wrt)
+    return f != () and (len(f) == 2 or len(w) == 2 or (w == () and len(f) == 2))
+
+
+def matrix_route(root, wrt):
+    """Steps and the raw result past two indices: differential, identification, and the
+    chain rule in matrix form through an intermediate V when there is one."""
+    root = inline_where(root)
+    taken = {n.name for n in ast.postorder(root) if isinstance(n, ast.Symbol)}
+    w = wrt.name
+    v_node = choose_intermediate(root, wrt)
+    if v_node is not None and (shape_of(v_node) == () or shape_of(wrt) == () or
+                               v_node is wrt):
+        v_node = None             # the matrix-form chain needs a non-scalar V and W
+    if v_node is None:
+        return _identified(root, wrt, fresh_name(taken, "d" + w), "F")
+    v_name = fresh_name(taken, "V")
+    u_name = fresh_name(taken | {v_name}, "U")
+    v = ast.Symbol(v_name, shape_of(v_node))
+    u_in_v = replace(root, v_node, v)
+    steps = [Step("introduce the intermediate variable", v_name, v_node),
+             Step("write the function in terms of it", u_name, u_in_v)]
+    dv_steps, dv_dw = _identified(v_node, wrt, fresh_name(taken, "d" + w), v_name)
+    du_steps, du_dv = _identified(u_in_v, v, fresh_name(taken | {v_name}, "d" + v_name),
+                                  u_name)
+    steps += dv_steps + du_steps
+    combined = ast.Mul(dv_dw, substitute(du_dv, v, v_node))
+    shown = ast.Mul(expanded(dv_dw), expanded(substitute(du_dv, v, v_node)))
+    steps.append(Step("chain rule in matrix form, the documents' order",
+                      f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}", shown))
+    return steps, combined
+
+
+def _identified(root, wrt, d_name, f_name):
+    """The differential of root (labelled d<f_name>), then its matrix form term by term."""
+    d_symbol = ast.Symbol(d_name, shape_of(wrt))
+    dF = vecdiff.differential(root, wrt, d_symbol)
+    dF = vecdiff.zero(shape_of(root)) if dF is None else dF
+    shown = expanded(dF)
+    steps = [Step("the differential: d(A*B) = dA*B + A*dB, d inv(A) = -inv(A)*dA*inv(A), "
+                  "d f(A) = f'(A) .* dA, ...", f"d{f_name}", shown)]
+    if shape_of(wrt) == ():
+        steps.append(Step(f"by a scalar: d{f_name}/d{wrt.name} is d{f_name} with "
+                          f"{d_name} = 1", f"d{f_name}/d{wrt.name}",
+                          expanded(vecdiff.directional(root, wrt, ast.Number(1)))))
+        return steps, vecdiff.directional(root, wrt, ast.Number(1))
+    poly = canon(shown)
+    for term, coefficient in poly.terms.items():
+        single = to_node(type(poly)({term: coefficient}, poly.shape))
+        form = vecdiff.identify(single, d_symbol)
+        steps.append(Step(f"identification: {_pattern(single, d_symbol)}",
+                          f"{printing.to_text(single)} ->", expanded(form), single))
+    result = vecdiff.identify(shown, d_symbol)
+    steps.append(Step("the matrix form d vec(F)/d vec(X), size(X) x size(F)",
+                      f"d{f_name}/d{wrt.name}", expanded(result)))
+    return steps, result
+
+
+def _pattern(term, d_symbol):
+    """The identification rule a term of dF follows, as the textbooks state it."""
+    nodes = set(ast.postorder(term))
+    if ast.Transpose(d_symbol) in nodes:
+        rows, cols = as_pair(shape_of(d_symbol))
+        if cols == 1:
+            return "A*dx'*B -> kron(B, A') (dx' and dx have the same vec)"
+        return f"A*dX'*B -> commutation({cols}, {rows})*kron(B, A')"
+    if any(isinstance(n, ast.Hadamard) and d_symbol in n.children for n in nodes):
+        return "H .* dX -> diag(vec(H))"
+    if any(shape_of(n) == () and d_symbol in set(ast.postorder(n)) for n in nodes
+           if n is not term):
+        return "s(dX)*M -> vec(G)*vec(M)' for the scalar s(dX) = tr(G'*dX)"
+    return "A*dX*B -> kron(B, A')"
 
 
 def expansion_route(root, wrt):

@@ -18,8 +18,12 @@ from .shapes import describe, parse_shape_text
 HELP = {
     "let": "let X: n x d | let w: d | let c: scalar | let A: symmetric n x n\n"
            "    declare shapes for the rest of the session ('let' alone lists them)",
-    "diff": "diff EXPR wrt w [expanded]\n    the derivative in denominator layout "
-            "(factored form unless 'expanded')",
+    "diff": "diff EXPR wrt w [expanded] [along V]\n    the derivative in denominator layout "
+            "(factored form unless 'expanded'); past two indices the matrix form\n"
+            "    d vec(F)/d vec(w); 'along V': the derivative in the direction V, in EXPR's "
+            "shape",
+    "differential": "differential EXPR wrt X [factored]\n    dF in terms of dX, e.g. "
+                    "-inv(X)*dX*inv(X) for inv(X)",
     "derive": "derive EXPR wrt w [expand]\n    the derivation step by step (chain rule, or "
               "the expansion route), with its numeric check",
     "solve": "solve EXPR wrt w\n    the stationary point of a scalar EXPR",
@@ -80,9 +84,18 @@ class Session:
         return ""
 
     def do_diff(self, rest):
+        direction = None
+        along = re.search(r"\s+along\s+([A-Za-z][A-Za-z0-9_]*)\s*$", rest)
+        if along:
+            rest, direction = rest[:along.start()], along.group(1)
         expr, wrt, option = self._wrt(rest, "diff", ("expanded", "factored"))
         return str(api.diff(expr, wrt, self.shapes, self.symmetric,
-                            form=option or "factored"))
+                            form=option or "factored", direction=direction))
+
+    def do_differential(self, rest):
+        expr, wrt, option = self._wrt(rest, "differential", ("expanded", "factored"))
+        return str(api.differential(expr, wrt, self.shapes, self.symmetric,
+                                    form=option or "expanded"))
 
     def do_derive(self, rest):
         expr, wrt, option = self._wrt(rest, "derive", ("expand", "chain"))

@@ -155,8 +155,11 @@ def _relative_error(a, b):
 
 
 def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
-                     tolerance=RELATIVE_TOLERANCE):
-    """Central differences of `function` along random directions against `derivative`."""
+                     tolerance=RELATIVE_TOLERANCE, along=None):
+    """Central differences of `function` along random directions against `derivative`.
+
+    With `along` (the name of a direction variable), `derivative` is the derivative along
+    it, and the direction is that variable's drawn value."""
     rng = np.random.default_rng(seed)
     symbols = symbol_table(function, derivative)
     if wrt_name not in symbols:
@@ -170,8 +173,9 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
             gradient = np.asarray(evaluate(derivative, values, sizes), dtype=float)
             point = np.asarray(values[wrt_name], dtype=float)
             errors = []
-            for _ in range(DIRECTIONS):
-                direction = rng.normal(size=point.shape)
+            for _ in range(DIRECTIONS if along is None else 1):
+                direction = rng.normal(size=point.shape) if along is None else \
+                    np.asarray(values[along], dtype=float).reshape(point.shape)
                 if wrt.symmetric:
                     direction = (direction + direction.T) / 2
                 step = STEP * max(1.0, float(np.max(np.abs(point), initial=0.0)))
@@ -180,7 +184,8 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
                 minus = evaluate(function, dict(values, **{wrt_name: point - step * direction}),
                                  sizes)
                 numeric = (np.asarray(plus) - np.asarray(minus)) / (2 * step)
-                analytic = _directional(gradient, direction, numeric)
+                analytic = _directional(gradient, direction, numeric) if along is None \
+                    else gradient.reshape(np.shape(numeric))
                 errors.append(_relative_error(numeric, analytic))
         except MatcalcError:
             skipped += 1               # e.g. a singular draw: try another instance

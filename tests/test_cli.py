@@ -56,6 +56,22 @@ def test_steps_and_latex():
     assert run("diff", "x'*x", "--wrt", "x", "--latex").stdout.strip() == "2 x"
 
 
+def test_past_two_indices_on_the_command_line():
+    result = run("diff", "inv(X)", "--wrt", "X", "--verify")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "-kron(inv(X), inv(X'))"
+    assert "numeric check passed" in result.stdout
+    result = run("diff", "inv(X)", "--wrt", "X", "--differential")
+    assert result.returncode == 0 and result.stdout.strip() == "-inv(X)*dX*inv(X)"
+    result = run("diff", "X'*X", "--wrt", "X", "--direction", "V", "--verify")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "V'*X + X'*V"
+    document = json.loads(run("diff", "A*X*B", "--wrt", "X", "--shape", "X=m,n",
+                              "--shape", "A=p,m", "--shape", "B=n,q", "--json").stdout)
+    assert document["result"]["factored"] == "kron(B, A')"
+    assert document["shape"] == ["m*n", "p*q"] and document["verification"]["passed"]
+
+
 def test_solve():
     result = run("solve", "(X*w - y)'*(X*w - y)", "--wrt", "w")
     assert result.returncode == 0
@@ -140,6 +156,15 @@ def test_repl_through_a_pipe():
 def test_repl_spec_example():
     result = run(stdin="diff (X*w - y)'*(X*w - y) wrt w\n")
     assert result.stdout == "2*X'*(X*w - y)\n" and result.returncode == 0
+
+
+def test_repl_differential_and_directions():
+    result = run(stdin="let X: m x n\ndifferential inv(X'*X) wrt X\n"
+                       "diff tr(X'*X) wrt X along V\ndiff X*w wrt X\n")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "-inv(X'*X)*X'*dX*inv(X'*X) - inv(X'*X)*dX'*X*inv(X'*X)",
+        "2*tr(V*X')", "kron(w, I(m))"]
 
 
 def test_repl_quit_after_errors_exits_0():

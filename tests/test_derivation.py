@@ -49,3 +49,37 @@ def test_text_and_latex_render():
     latex = d.latex()
     assert latex.startswith("\\begin{aligned}") and latex.endswith("\\end{aligned}")
     assert "{X}^\\top" in latex and "\\text{du/dv} &= 2 v" in latex
+
+
+# ---------------------------------------------------------------- past two indices
+
+def test_matrix_route_shows_the_differential_and_the_identification():
+    d = matcalc.derive("inv(X)", "X", shapes={"X": ("n", "n")})
+    rules = [s.rule for s in d.steps]
+    assert rules[0].startswith("the differential")
+    assert str(d.steps[0].expr) == "-inv(X)*dX*inv(X)"
+    assert d.steps[1].rule == "identification: A*dX*B -> kron(B, A')"
+    assert d.steps[1].label == "-inv(X)*dX*inv(X) ->"
+    assert str(d.result) == "-kron(inv(X), inv(X'))"
+    assert d.verification.passed
+    assert r"\mapsto" in d.latex()
+
+
+def test_matrix_route_chain_rule_in_the_documents_order():
+    shapes = {"X": ("n", "n"), "A": ("n", "n"), "B": ("n", "n")}
+    d = matcalc.derive("inv(A*X*B)", "X", shapes=shapes)
+    labels = [s.label for s in d.steps]
+    assert labels[:2] == ["V", "U"] and str(d.steps[0].expr) == "A*X*B"
+    assert "dV/dX" in labels and "dU/dV" in labels
+    chain = d.steps[-1]
+    assert chain.label == "dU/dX = dV/dX * dU/dV"
+    assert str(chain.expr).startswith("kron(B, A')*")          # dV/dX first, as documents do
+    assert d.verification.passed
+    assert matcalc.check(str(d.result), "diff(inv(A*X*B), X)", shapes=shapes).holds
+
+
+def test_matrix_route_transposed_differential_and_hadamard_patterns():
+    d = matcalc.derive("X'*X + X .* X", "X")
+    rules = " ".join(s.rule for s in d.steps)
+    assert "A*dX'*B -> commutation" in rules and "H .* dX -> diag(vec(H))" in rules
+    assert d.verification.passed
