@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import derive  # noqa: E402
 import evaluate  # noqa: E402
 import language  # noqa: E402
+import past_two_indices  # noqa: E402
 import simplify  # noqa: E402
 
 
@@ -23,6 +24,8 @@ def main():
           f"{numpy.__version__}, SymPy {sympy.__version__}\n")
     print("## Derivatives: matcalc vs SymPy\n")
     print(derive.run())
+    print("## Past two indices\n")
+    print(past_two_indices.run())
     print("## Scaling with depth\n")
     print(simplify.run())
     print("## Generated numpy code vs hand-written numpy, JAX and autograd\n")

@@ -144,17 +144,18 @@ KRONECKER = (ast.Kron, ast.Commutation)
 
 
 def merge(left, right):
-    """The factors that replace the adjacent pair left*right, or None to keep both."""
+    """(scalar atoms, factors) that replace the adjacent pair left*right, or None to keep
+    both."""
     if isinstance(left, ast.Commutation) and isinstance(right, ast.Commutation):
         if left.m == right.n and left.n == right.m:
-            return ()
+            return (), ()
         return None
     if isinstance(left, ast.Commutation) and isinstance(right, ast.Kron):
         # K(p, m)*kron(A, B) = kron(B, A)*K(q, n) for A m x n, B p x q: commutation
         # matrices move right, where they meet their transposes and cancel
         (m, n), (p, q) = as_pair(shape_of(right.left)), as_pair(shape_of(right.right))
         if left.m == p and left.n == m:
-            return (ast.Kron(right.right, right.left), ast.Commutation(q, n))
+            return (), (ast.Kron(right.right, right.left), ast.Commutation(q, n))
         return None
     if not isinstance(left, ast.Kron):
         return None
@@ -179,11 +180,13 @@ def _cols(node):
 
 
 def _single_factor(node):
-    """The factors of node's canonical form when it is one unscaled term, else None."""
+    """(scalar atoms, factors) of node's canonical form when it is one term with
+    coefficient 1, else None."""
     single = _single(canonical.canon(node))
-    if single is None or single[0] != 1 or single[1].scalars:
+    if single is None or single[0] != 1:
         return None
-    return tuple(f for f in single[1].factors if not isinstance(f, ast.Identity))
+    return single[1].scalars, tuple(f for f in single[1].factors
+                                    if not isinstance(f, ast.Identity))
 
 
 __all__ = ["kron", "vec", "unvec", "commutation", "merge", "transpose_kron", "invert_kron",

@@ -136,7 +136,10 @@ def _combine(tp, sp, tq, sq, shape):
     if sp == () or sq == ():
         factors = tp.factors + tq.factors      # at most one side has matrix factors
     else:
-        factors = _cancel(tp.factors + tq.factors)
+        produced = []
+        factors = _cancel(tp.factors + tq.factors, produced)
+        for atoms in produced:                 # kron(a', B)*kron(b, C) = (a'*b)*kron(B, C)
+            scalars = _merge_scalars(scalars, atoms)
     return _finish(scalars, factors, shape)
 
 
@@ -150,8 +153,9 @@ def _finish(scalars, factors, shape):
     return Term(scalars, factors)
 
 
-def _cancel(factors):
-    """Drop I between factors; cancel inv(A)*A and A*inv(A)."""
+def _cancel(factors, produced=None):
+    """Drop I between factors; cancel inv(A)*A and A*inv(A); merge Kronecker factors
+    (the scalar atoms a merge leaves go to `produced`; without it, such merges wait)."""
     out = []
     for f in factors:
         if isinstance(f, ast.Identity):
@@ -159,9 +163,11 @@ def _cancel(factors):
         if out and isinstance(out[-1], kronecker.KRONECKER) and \
                 isinstance(f, kronecker.KRONECKER + (ast.Vec,)):
             merged = kronecker.merge(out[-1], f)
-            if merged is not None:
+            if merged is not None and (produced is not None or not merged[0]):
                 out.pop()
-                out.extend(merged)
+                out.extend(merged[1])
+                if merged[0]:
+                    produced.append(merged[0])
                 continue
         if out and _is_diagonal(out[-1]) and _is_diagonal(f):     # diag(a)*diag(b)
             out[-1] = ast.Diag(to_node(canonical._hadamard(
