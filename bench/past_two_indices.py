@@ -196,8 +196,26 @@ def hessian_vector_products():
     return report
 
 
+def large_sum(terms=2000):
+    """d/dX of A_1*X*B_1 + ... + A_k*X*B_k (each A_i, B_i its own matrix), from the text."""
+    text = " + ".join(f"A{i}*X*B{i}" for i in range(terms))
+    shapes = {"X": ("m", "n")}
+    shapes.update({f"A{i}": ("p", "m") for i in range(terms)})
+    shapes.update({f"B{i}": ("n", "q") for i in range(terms)})
+    start = time.perf_counter()
+    expr = matcalc.parse(text, shapes)
+    parsed = time.perf_counter()
+    result = matcalc.diff(expr, "X")
+    done = time.perf_counter()
+    printed = str(result)
+    return (f"A {terms}-term sum `A0*X*B0 + A1*X*B1 + ...` by X: parse "
+            f"{(parsed - start):.2f} s, differentiate and simplify {(done - parsed):.2f} s, "
+            f"to `{printed[:40]}...` ({printed.count('kron(')} Kronecker terms).\n")
+
+
 def run():
     return ("### Matrix-form derivatives: matcalc vs SymPy\n\n" + versus_sympy()
+            + "\n" + large_sum()
             + "\n### Hessian-vector products without the Hessian\n\n"
             + hessian_vector_products())
 
