@@ -92,3 +92,38 @@ def test_deep_inputs_never_exhaust_the_stack():
     assert np.allclose(matcalc.compile(g)(values), g.evaluate(values))
     chain = "x'*" + "*".join(["A"] * 1000) + "*x"
     assert matcalc.diff(chain, "x").shape == ("n",)
+
+
+MATRIX_FORM_EXAMPLES = 300
+
+
+@settings(max_examples=MATRIX_FORM_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(expressions(max_leaves=6), st.sampled_from([1, 2]), st.sampled_from(["x", "A"]),
+       st.integers(0, 2**32 - 1))
+def test_random_matrix_forms_are_verified_and_read_back(triple, which, wrt, seed):
+    """Vector- and matrix-valued expressions by a vector or a matrix (SPEC 2b): the matrix
+    form agrees with central differences, and its printed text reads back to the same
+    numbers under the same declarations."""
+    text, _ = triple[which]
+    e = matcalc.parse(text, shapes=DECLS)
+    g = matcalc.diff(e, wrt)
+    report = matcalc.verify(e, wrt, g, draws=2)
+    assert report.passed, (text, wrt, str(g), report)
+    values = values_for(np.random.default_rng(seed))
+    back = matcalc.parse(str(g), shapes=g.declarations.shapes)
+    assert np.allclose(back.evaluate(values), g.evaluate(values), rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(expressions(max_leaves=8), st.sampled_from(["x", "A"]))
+def test_random_hessians_and_hessian_vector_products(triple, wrt):
+    """The Hessian of a random scalar (by a matrix: its matrix form) and the product along V
+    agree with central differences of the gradient."""
+    text, _ = triple[0]
+    g = matcalc.diff(matcalc.parse(text, shapes=DECLS), wrt)
+    H = matcalc.diff(g, wrt)
+    assert matcalc.verify(g, wrt, H, draws=2).passed, (text, str(H))
+    along = matcalc.diff(g, wrt, direction="V")
+    assert matcalc.verify(g, wrt, along, direction="V", draws=2).passed, (text, str(along))
