@@ -128,6 +128,11 @@ def _chain_expression(writer, factors):
             operands.append(f"np.diagflat({vector})")
             i += 1
             continue
+        if _small_power(child) and child not in writer.names:
+            # A^k inside a product: k operands, so that multi_dot can order A*(A*x)
+            operands.extend([writer.names[child.base]] * int(child.exponent.value))
+            i += 1
+            continue
         operands.append(writer.names[child])
         i += 1
     if len(operands) == 1:
@@ -135,6 +140,15 @@ def _chain_expression(writer, factors):
     if len(operands) == 2:
         return f"({operands[0]} @ {operands[1]})"
     return f"_chain([{', '.join(operands)}])"
+
+
+SMALL_POWER = 8          # A^k with k up to this is multiplied out inside a product chain
+
+
+def _small_power(node):
+    return isinstance(node, ast.Power) and not _scalar(node.base) and \
+        isinstance(node.exponent, ast.Number) and node.exponent.value.denominator == 1 and \
+        1 < node.exponent.value <= SMALL_POWER
 
 
 def _weighted_gram_at(factors, i):
@@ -395,6 +409,8 @@ def generate(roots):
                 continue
             if _is_diagonal_matrix(node) and _only_multiplied(node, roots):
                 continue                 # never materialized: its products scale instead
+            if _small_power(node) and _only_multiplied(node, roots):
+                continue                 # multiplied out where it is used (_chain_expression)
             if isinstance(node, (ast.Number, ast.Transpose, ast.Neg)) and node not in roots:
                 # inline where used: a literal, a view, or a sign that Add and Mul absorb
                 writer.names[node] = f"({_line(writer, node)})"

@@ -131,8 +131,43 @@ def _power_rule(node, V, i):
         raise UnsupportedError("a matrix power with an exponent that depends on the variable")
     if k < 0:
         raise UnsupportedError("internal: negative matrix powers are rewritten before")
-    terms = [M(*([T(a)] * j + [V] + [T(a)] * (k - 1 - j))) for j in range(k)]
-    return terms[0] if k == 1 else ast.Add(*terms)
+    if k == 1:
+        return V
+    n = as_pair(shape_of(a))[0]
+    if _scaled_identity(V):                               # V = c*I commutes: k*V*(A')^(k-1)
+        return M(N(k), V, _matrix_power(T(a), k - 1, n))
+    if k > MAX_POWER_TERMS:
+        raise UnsupportedError(f"the derivative through A^{k} has {k} distinct terms "
+                               f"(A')^i*V*(A')^({k}-1-i); matcalc writes them out up to "
+                               f"A^{MAX_POWER_TERMS}")
+    return ast.Add(*(M(_matrix_power(T(a), j, n), V, _matrix_power(T(a), k - 1 - j, n))
+                     for j in range(k)))
+
+
+MAX_POWER_TERMS = 1000
+
+
+def _matrix_power(a, k, n):
+    return ast.Identity(n) if k == 0 else a if k == 1 else ast.Power(a, N(k))
+
+
+def _scaled_identity(node):
+    """Is node c*I (a product of scalars and one identity, signs and divisions by scalars
+    allowed)? Read from the tree's structure alone."""
+    found = False
+    while True:
+        if isinstance(node, ast.Identity):
+            return not found
+        if isinstance(node, ast.Neg) or isinstance(node, ast.Div) and _scalar(node.right):
+            node = node.children[0]
+            continue
+        if isinstance(node, ast.Mul):
+            arrays = [c for c in node.children if not _scalar(c)]
+            if len(arrays) != 1:
+                return False
+            node = arrays[0]
+            continue
+        return False
 
 
 def _elempower_rule(node, V, i):
@@ -177,6 +212,11 @@ def _kron_rule(node, V, i):
         return M(ast.Kron(ast.Identity(m), row(p)), weighted, ast.Kron(ast.Identity(n), col(q)))
     weighted = H(V, ast.Kron(A, ast.Fill(normalize(p, q), N(1))))
     return M(ast.Kron(row(m), ast.Identity(p)), weighted, ast.Kron(col(n), ast.Identity(q)))
+
+
+def _is_integer(node):
+    node = node.arg if isinstance(node, ast.Neg) else node
+    return isinstance(node, ast.Number) and node.value.denominator == 1
 
 
 def _integer(node):
@@ -348,6 +388,11 @@ def _binary(root):
             for factor in node.children[1:]:
                 acc = ast.Mul(acc, factor)
             return acc
+        if isinstance(node, ast.Power) and isinstance(node.base, ast.Power) and \
+                not _scalar(node.base) and _is_integer(node.exponent) and \
+                _is_integer(node.base.exponent):               # (A^i)^j = A^(i*j)
+            return rule(ast.Power(node.base.base,
+                                  N(_integer(node.exponent) * _integer(node.base.exponent))))
         if isinstance(node, ast.Power) and not _scalar(node.base) and _integer(node.exponent) < 0:
             k = -_integer(node.exponent)
             inverse = ast.Inverse(node.base)

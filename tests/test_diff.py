@@ -282,3 +282,24 @@ def test_each_rule(table, rule):
     expr = matcalc.parse(text, shapes={**SQUARE_RULES, "x": ("n",), "u": ("n",), "v": ("n",)})
     assert (expr.shape == ()) == (table == "gradient")
     assert matcalc.verify(expr, wrt).passed
+
+
+# ---------------------------------------------------------------- matrix powers
+
+def test_trace_of_a_power_is_k_times_the_transposed_power():
+    import time
+    assert str(matcalc.diff("tr(A^50)", "A")) == "50*A'^49"
+    start = time.perf_counter()
+    g = matcalc.diff("tr(A^1000000)", "A")
+    assert time.perf_counter() - start < 1.0              # linear in what it prints, not in k
+    assert str(g) == "1000000*A'^999999"
+    assert str(matcalc.diff("tr(((A^2)^3)^4)", "A")) == "24*A'^23"
+    assert matcalc.verify("tr(A^9)", "A").passed
+
+
+def test_power_derivatives_write_each_distinct_term_once(rng):
+    g = matcalc.diff("x'*A^5*x", "A")
+    assert matcalc.verify("x'*A^5*x", "A", g).passed
+    assert "A'*A'" not in str(matcalc.diff("x'*A^5*x", "A", form="expanded"))
+    with pytest.raises(matcalc.UnsupportedError, match="up to A\\^1000"):
+        matcalc.diff("x'*A^100000*x", "A")

@@ -14,7 +14,8 @@ from ..shapes import as_pair, normalize, shape_of
 from . import kronecker
 from .order import key
 from .sharing import inline
-from .polynomial import (ONE, Poly, Term, _add, _atom, _cancel, _const, _constant,
+from .polynomial import (ONE, Poly, Term, _add, _atom, _cancel, _const, _constant, _core,
+                         _from_core,
                          _finish, _merge_monomials, _merge_scalars, _monomial, _monomial_node,
                          _mul, _pull_scalars, _scalar_product, _scale, _scale_monomial,
                          _single, _with_scalars, to_node)
@@ -227,7 +228,9 @@ def _power(node, base, exponent, shape):
             if coefficient is not None:
                 return Poly({Term(scalars, ()): coefficient}, ())
         return Poly({Term(((to_node(base), k),), ()): ONE}, ())
-    # a square matrix to an integer power
+    # a square matrix to an integer power: the power of one factor is an atom, A^3 (and a
+    # product A*A*A is written so too: polynomial._cancel); a product or a sum to a small
+    # power is multiplied out, to a large one kept whole
     n = as_pair(shape)[0]
     if k == 0:
         return _atom(ast.Identity(n), shape)
@@ -236,15 +239,17 @@ def _power(node, base, exponent, shape):
         k = -k
     if k == 1:
         return base
-    if k <= 4:                              # A^2 = A*A: small powers are products
+    single = _single(base)
+    if single is not None and len(single[1].factors) == 1:
+        c, term = single
+        core, e = _core(term.factors[0])
+        scalars = tuple((a, e_a * k) for a, e_a in term.scalars)
+        return Poly({Term(scalars, (_from_core(core, e * int(k)),)): c ** int(k)}, shape)
+    if k <= 4:
         acc = base
         for _ in range(int(k) - 1):
             acc = _mul(acc, base)
         return acc
-    single = _single(base)
-    if single is not None and len(single[1].factors) == 1 and not single[1].scalars:
-        c, term = single
-        return _scale(_atom(ast.Power(term.factors[0], ast.Number(k)), shape), c ** int(k))
     return _atom(ast.Power(to_node(base), ast.Number(k)), shape)
 
 

@@ -173,11 +173,12 @@ def _cancel(factors, produced=None):
             out[-1] = ast.Diag(to_node(canonical._hadamard(
                 canonical.canon(out[-1].arg), canonical.canon(f.arg), shape_of(f.arg))))
             continue
-        if out and isinstance(out[-1], ast.Inverse) and out[-1].arg is f:
+        if out and _core(out[-1])[0] is _core(f)[0]:
+            # powers of one matrix: A*A = A^2, A^2*inv(A) = A, inv(A)*A = I
+            core, total = _core(f)[0], _core(out[-1])[1] + _core(f)[1]
             out.pop()
-            continue
-        if out and isinstance(f, ast.Inverse) and f.arg is out[-1]:
-            out.pop()
+            if total:
+                out.append(_from_core(core, total))
             continue
         out.append(f)
     if not out and factors:
@@ -185,6 +186,25 @@ def _cancel(factors, produced=None):
         n = as_pair(shape_of(first))[0]
         return (ast.Identity(n),)
     return tuple(out)
+
+
+def _core(factor):
+    """(matrix, integer exponent) of a factor: A^3 -> (A, 3), inv(A) -> (A, -1),
+    inv(A)^2 -> (A, -2), anything else -> (itself, 1)."""
+    exponent = 1
+    if isinstance(factor, ast.Power) and isinstance(factor.exponent, ast.Number) and \
+            factor.exponent.value.denominator == 1 and shape_of(factor) != ():
+        exponent, factor = int(factor.exponent.value), factor.base
+    if isinstance(factor, ast.Inverse) and shape_of(factor) != ():
+        exponent, factor = -exponent, factor.arg
+    return factor, exponent
+
+
+def _from_core(core, exponent):
+    """The canonical factor core^exponent (exponent != 0)."""
+    if exponent < 0:
+        core, exponent = canonical._invert_atom(core), -exponent
+    return core if exponent == 1 else ast.Power(core, ast.Number(exponent))
 
 
 def _is_diagonal(node):
