@@ -470,9 +470,11 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
 class Solution(Expr):
     """The stationary point: an Expr for w, with what is known about it.
 
-    .coefficient: A in g = A*w - b; .kind: 'minimum', 'maximum', 'saddle point' or
-    'degenerate' (from the Hessian on random instances); .verification: how the solution
-    compared with numpy.linalg on random instances.
+    .coefficient: K in g = K*vec(w) - vec(b) (A for g = A*w - b; kron(R', L) for
+    L*w*R = b; None when the equation was in inv(w)); .kind: 'minimum', 'maximum', 'saddle
+    point' or 'degenerate' (from the Hessian on random instances); .verification: how the
+    solution compared with numpy.linalg (or, for an equation in inv(w), how close the
+    gradient comes to zero there) on random instances.
     """
 
     __slots__ = ("coefficient", "kind", "verification")
@@ -484,7 +486,8 @@ class Solution(Expr):
 
 @_scoped
 def solve(gradient, wrt, shapes=None, symmetric=None):
-    """w with gradient(w) = 0, for a gradient affine in w: inv(A)*b in simplest form."""
+    """w with gradient(w) = 0, for a gradient affine in w (inv(A)*b, inv(L)*b*inv(R)) or in
+    inv(w) (logdet(S) + tr(inv(S)*C) by S gives C), in simplest form."""
     gradient = parse(gradient, shapes, symmetric)
     symbol = _symbol(gradient, wrt)
     if gradient.shape != symbol.declared_shape:
@@ -495,7 +498,8 @@ def solve(gradient, wrt, shapes=None, symmetric=None):
     solution, coefficient = _solve_node(node, symbol)
     kind, report = _verify.check_solution(node, symbol, solution, coefficient)
     return Solution(_simplify.factored(solution), _keep_shapes(gradient),
-                    Expr(coefficient, _keep_shapes(gradient)), kind, report)
+                    None if coefficient is None else
+                    Expr(_simplify.expanded(coefficient), _keep_shapes(gradient)), kind, report)
 
 
 @_scoped

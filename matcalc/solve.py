@@ -1,12 +1,20 @@
-"""Stationary points: solve g(w) = 0 for a gradient g affine in w.
+"""Stationary points: solve g(w) = 0 for a gradient g affine in w (or in inv(w)).
 
 In canonical form every term of an affine g holds w exactly once, as a matrix factor:
-c * s * L * w * R. Terms with L and no R collect into A*w, terms with R and no L into w*B;
-the rest is -b. Then w = inv(A)*b (or b*inv(B)), with the common scalar factor of A pulled
-out first so that it cancels against b: 2*X'*X*w = 2*X'*y gives inv(X'*X)*X'*y.
-Terms with w on both sides (a Sylvester equation), or w inside a function, are refused
-with the reason.
+c * s * L_i * w * R_j. The equation sum_ij c_ij L_i*w*R_j = b is *separable* when the
+coefficients c_ij form a rank-one table, c_ij = a_i*b_j: then it is L*w*R = b with
+L = sum a_i L_i and R = sum b_j R_j, and w = inv(L)*b*inv(R). One-sided equations are the
+case R = I (2*X'*X*w = 2*X'*y gives inv(X'*X)*X'*y) or L = I (W*A*A' = Y*A'); the
+least-squares matrix problem norm2(A*X*B - C)^2 gives inv(A'*A)*A'*C*B'*inv(B*B'). The
+common scalar factor of L is pulled out first so that it cancels against b. A table of
+rank two or more (A*X + X*B = C) is a Sylvester equation and is refused with the reason.
+
+A gradient in which w occurs only inside one inverse P = inv(w) (or inv(w')), such as the
+Gaussian likelihood's inv(S') - inv(S')*C'*inv(S'), is multiplied by inv(P) on both sides
+(P is invertible where g is defined), which leaves an affine equation: S' - C' = 0.
 """
+
+from fractions import Fraction
 
 from . import ast
 from .errors import UnsupportedError
@@ -57,9 +65,9 @@ def _linear_factors(term, wrt):
 
 
 def collect(gradient, wrt):
-    """(A, side, b) with g = A*w - b (side 'left') or g = w*A - b (side 'right')."""
+    """(L, R, b) with g = L*w*R - b, L and R polynomials (R = 1 for a vector w)."""
     poly = canon(gradient)
-    left, right, constant = {}, {}, {}
+    entries, constant, lefts, rights = {}, {}, [], []
     n_rows, n_cols = as_pair(shape_of(wrt))
     for term, c in poly.terms.items():
         holds_w = any(_contains(a, wrt) for a, _ in term.scalars) or \
@@ -68,46 +76,91 @@ def collect(gradient, wrt):
             constant[term] = constant.get(term, 0) - c
             continue
         scalars, factors, i = _linear_factors(term, wrt)
-        before, after = tuple(factors[:i]), tuple(factors[i + 1:])
-        if before and after:
-            raise UnsupportedError(
-                f"{wrt.name} has factors on both sides ({_describe(ast.Mul(*factors))}): "
-                "a Sylvester-type equation, which solve does not handle")
-        if after:
-            target, key = right, Term(scalars, after)
-        else:
-            target, key = left, Term(scalars, before if before else
-                                     (ast.Identity(n_rows),))
-        target[key] = target.get(key, 0) + c
-    if left and right:
-        raise UnsupportedError(f"{wrt.name} is multiplied from the left in some terms and from "
-                               "the right in others: a Sylvester-type equation")
-    if not left and not right:
+        left = Term(scalars, tuple(factors[:i]) or (ast.Identity(n_rows),))
+        right = Term((), tuple(factors[i + 1:]) or
+                     ((ast.Identity(n_cols),) if n_cols != 1 else ()))
+        for side, known in ((left, lefts), (right, rights)):
+            if side not in known:
+                known.append(side)
+        entries[left, right] = entries.get((left, right), 0) + c
+    if not entries:
         raise UnsupportedError(f"the gradient does not depend on {wrt.name}: no stationary "
                                "point to solve for")
-    side = "left" if left else "right"
-    coefficients = left or right
-    size = n_rows if side == "left" else n_cols
-    A = Poly({t: c for t, c in coefficients.items() if c}, (size, size) if size != 1 else ())
+    a, b_factors = _rank_one(entries, lefts, rights)
+    if a is None:
+        raise UnsupportedError(
+            f"{wrt.name} is multiplied from the left and from the right in terms that do not "
+            f"separate into L*{wrt.name}*R: a Sylvester-type equation, which solve does not "
+            "handle")
+    square = lambda k: (k, k) if k != 1 else ()                           # noqa: E731
+    L = Poly({t: c for t, c in zip(lefts, a) if c}, square(n_rows))
+    R = Poly({t: c for t, c in zip(rights, b_factors) if c}, square(n_cols))
     b = Poly({t: c for t, c in constant.items() if c}, shape_of(wrt))
-    return A, side, b
+    return L, R, b
+
+
+def _rank_one(entries, rows, cols):
+    """(a, b) with entries[i, j] = a_i * b_j (missing entries 0), or (None, None)."""
+    table = [[Fraction(entries.get((r, c), 0)) for c in cols] for r in rows]
+    i0, j0 = next((i, j) for i, row in enumerate(table) for j, v in enumerate(row) if v)
+    pivot = table[i0][j0]
+    a = [row[j0] for row in table]
+    b = [v / pivot for v in table[i0]]
+    if any(table[i][j] != a[i] * b[j] for i in range(len(rows)) for j in range(len(cols))):
+        return None, None
+    return a, b
 
 
 def solve(gradient, wrt):
-    """The node for w with gradient(w) = 0, and the coefficient A (the constant Hessian's
-    transpose for a gradient)."""
-    A, side, b = collect(gradient, wrt)
-    terms = sorted(A.terms.items(), key=lambda item: str(item[0]))
+    """(w with gradient(w) = 0, the coefficient K of the equation K*vec(w) = vec(b), or
+    None when the equation was in inv(w))."""
+    inside = _inverse_of(gradient, wrt)
+    if inside is not None:
+        return _solve_in_inverse(gradient, wrt, inside), None
+    L, R, b = collect(gradient, wrt)
+    terms = sorted(L.terms.items(), key=lambda item: str(item[0]))
     common, common_scalars, rest = _common_scalars([(c, t) for t, c in terms])
-    reduced = Poly({t: c for c, t in rest}, A.shape)
+    reduced = Poly({t: c for c, t in rest}, L.shape)
     scale = Poly({Term(tuple((a, -e) for a, e in common_scalars), ()): 1 / common}, ())
-    if A.shape == ():
-        inverse = ast.Div(ast.Number(1), to_node(reduced))
-    else:
-        inverse = ast.Inverse(to_node(reduced))
-    parts = [to_node(scale), inverse, to_node(b)] if side == "left" else \
-        [to_node(scale), to_node(b), inverse]
-    return expanded(ast.Mul(*parts)), to_node(A)
+    invert = (lambda p: ast.Div(ast.Number(1), to_node(p))) if L.shape == () else \
+        (lambda p: ast.Inverse(to_node(p)))
+    parts = [to_node(scale), invert(reduced), to_node(b)]
+    if R.shape != ():
+        parts.append(ast.Inverse(to_node(R)))
+    coefficient = to_node(L) if R.shape == () else \
+        ast.Kron(ast.Transpose(to_node(R)), to_node(L))       # vec(L*w*R) = kron(R', L)*vec(w)
+    return expanded(ast.Mul(*parts)), coefficient
+
+
+def _inverse_of(gradient, wrt):
+    """The inverse P (inv(w) or inv(w')) when w occurs in the gradient only inside it."""
+    gradient = expanded(gradient)
+    inverses = {n for n in ast.postorder(gradient) if isinstance(n, ast.Inverse)
+                and n.arg in (wrt, ast.Transpose(wrt))}
+    if len(inverses) != 1:
+        return None
+    (P,) = inverses
+    outside = ast.transform(gradient, lambda n: ast.Number(0) if n is P else n)
+    return P if not _contains(outside, wrt) else None
+
+
+def _solve_in_inverse(gradient, wrt, P):
+    """g(inv(w)) = 0: inv(P)*g*inv(P) = 0 is affine in w (or in w', solved for w' and
+    transposed back)."""
+    Q = P.arg                                            # inv(P) = w or w'
+    equation = expanded(ast.Mul(Q, gradient, Q))
+    if any(isinstance(n, ast.Inverse) and _contains(n, wrt) for n in ast.postorder(equation)):
+        raise UnsupportedError(f"the gradient is not linear in {wrt.name} or in "
+                               f"inv({wrt.name}): it contains {_describe(equation)}")
+    if Q is wrt:
+        return solve(equation, wrt)[0]
+    # affine in w': solve for a stand-in Y = w', then w = Y'
+    Y = ast.Symbol("_" + wrt.name + "_t", shape_of(Q))
+    in_y = ast.transform(equation, lambda n: Y if n is Q else n)
+    if _contains(in_y, wrt):
+        raise UnsupportedError(f"the gradient holds both {wrt.name} and {wrt.name}' after "
+                               "clearing the inverse: not separable")
+    return expanded(ast.Transpose(solve(in_y, Y)[0]))
 
 
 __all__ = ["solve", "collect"]

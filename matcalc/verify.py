@@ -29,13 +29,22 @@ SIZES = (3, 4, 2, 5, 6, 7, 8, 9)
 
 
 class Verification(NamedTuple):
-    passed: bool
+    """passed: True, False, or None when no valid random instance could be found (the
+    check could not decide: neither a pass nor a failure)."""
+
+    passed: object
     draws: int
     worst_error: float
     tolerance: float
     message: str
 
+    @property
+    def inconclusive(self):
+        return self.passed is None
+
     def __str__(self):
+        if self.passed is None:
+            return f"numeric check inconclusive: {self.message}"
         verdict = "passed" if self.passed else "FAILED"
         return (f"numeric check {verdict}: {self.draws} random instances, worst rel. "
                 f"error {self.worst_error:.0e} (tol. {self.tolerance:.0e})"
@@ -270,15 +279,22 @@ def symmetric_explanation(left, right, seed=0):
 
 
 def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
-    """Classify the stationary point and compare it with numpy.linalg on random instances.
+    """Classify the stationary point and check it on random instances; (kind, report).
 
-    Returns (kind, report). Sizes are drawn until the coefficient A is well conditioned
-    (a distinct size per dimension can make X'*X singular when X is wide).
+    With a coefficient K (g = K*vec(w) - vec(b)) the solution is compared with
+    numpy.linalg.lstsq(K, vec(b)), sizes redrawn until K is well conditioned (a distinct
+    size per dimension can make X'*X singular when X is wide), and the symmetric part of K
+    classifies the point. Without one (an equation in inv(w)) the gradient is evaluated at
+    the solution, where it must vanish, and the Hessian's quadratic form along random
+    directions classifies it.
     """
     rng = np.random.default_rng(seed)
-    symbols = symbol_table(gradient, coefficient)
+    roots = (gradient, solution) if coefficient is None else (gradient, solution, coefficient)
+    symbols = symbol_table(*roots)
     symbols.pop(wrt.name, None)
     invertible, positive = requirements(gradient, solution)
+    if coefficient is None:
+        invertible |= _names(solution)          # the solution stands where inv(w) was
     kinds, worst, done = set(), 0.0, 0
     for attempt in range(draws * 8):
         if done >= draws:
@@ -290,35 +306,64 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
         sizes = {dims.Dim(n): order[i % len(order)] for i, n in enumerate(names)}
         values, sizes = draw(symbols, rng, invertible, positive, sizes)
         try:
-            A = np.atleast_2d(evaluate(coefficient, values, sizes))
-            if np.linalg.cond(A) > 1e8:
-                continue
-            found = evaluate(solution, values, sizes)
-            b = -np.asarray(evaluate(gradient, dict(values, **{wrt.name: np.zeros_like(
-                np.asarray(found, dtype=float))}), sizes))
+            found = np.asarray(evaluate(solution, values, sizes), dtype=float)
+            if coefficient is None:
+                error, kind = _residual_and_kind(gradient, wrt, values, sizes, found, rng)
+            else:
+                error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes, found)
         except MatcalcError:
             continue
-        if len(wrt.declared_shape) == 2 and np.ndim(A) == 2 and \
-                np.shape(found)[0] != A.shape[0]:
-            reference = np.linalg.lstsq(A.T, np.asarray(b).T, rcond=None)[0].T   # w*A = b
-        else:
-            reference = np.linalg.lstsq(A, np.asarray(b), rcond=None)[0]
-        worst = max(worst, _relative_error(found, reference))
-        eigenvalues = np.linalg.eigvalsh((A + A.T) / 2)
-        scale = max(np.max(np.abs(eigenvalues)), 1e-300)
-        if np.all(eigenvalues > 1e-9 * scale):
-            kinds.add("minimum")
-        elif np.all(eigenvalues < -1e-9 * scale):
-            kinds.add("maximum")
-        elif np.any(eigenvalues > 1e-9 * scale) and np.any(eigenvalues < -1e-9 * scale):
-            kinds.add("saddle point")
-        else:
-            kinds.add("degenerate")
+        if error is None or not np.isfinite(error):
+            continue
+        worst = max(worst, error)
+        kinds.add(kind)
         done += 1
     if done == 0:
-        return "unknown", Verification(False, 0, float("nan"), 1e-8,
-                                       "no random instance had an invertible coefficient")
+        return "unknown", Verification(None, 0, float("nan"), 1e-8,
+                                       "could not find valid points: no random instance had "
+                                       "an invertible coefficient")
     kind = kinds.pop() if len(kinds) == 1 else "depends on the values"
-    report = Verification(worst <= 1e-8, done, worst, 1e-8,
-                          "each compared with numpy.linalg.lstsq")
-    return kind, report
+    how = "each compared with numpy.linalg.lstsq" if coefficient is not None else \
+        "the gradient vanishes there (relative to its size nearby)"
+    return kind, Verification(worst <= 1e-8, done, worst, 1e-8, how)
+
+
+def _kind(values):
+    values = np.asarray(values, dtype=float)
+    scale = max(np.max(np.abs(values)), 1e-300)
+    if np.all(values > 1e-9 * scale):
+        return "minimum"
+    if np.all(values < -1e-9 * scale):
+        return "maximum"
+    if np.any(values > 1e-9 * scale) and np.any(values < -1e-9 * scale):
+        return "saddle point"
+    return "degenerate"
+
+
+def _against_lstsq(gradient, wrt, coefficient, values, sizes, found):
+    K = np.atleast_2d(evaluate(coefficient, values, sizes))
+    if np.linalg.cond(K) > 1e8:
+        return None, None
+    b = -np.asarray(evaluate(gradient, dict(values, **{wrt.name: np.zeros_like(found)}),
+                             sizes), dtype=float)
+    reference = np.linalg.lstsq(K, np.reshape(b, -1, order="F"), rcond=None)[0]
+    reference = np.reshape(reference, np.shape(found), order="F")
+    return _relative_error(found, reference), _kind(np.linalg.eigvalsh((K + K.T) / 2))
+
+
+def _residual_and_kind(gradient, wrt, values, sizes, found, rng, directions=8):
+    def g(point):
+        return np.asarray(evaluate(gradient, dict(values, **{wrt.name: point}), sizes),
+                          dtype=float)
+    def direction():
+        D = rng.normal(size=np.shape(found))
+        return (D + D.T) / 2 if wrt.symmetric else D
+    residual = g(found)
+    nearby = g(found + 0.1 * np.max(np.abs(found)) * direction())
+    error = float(np.max(np.abs(residual)) / max(np.max(np.abs(nearby)), 1e-300))
+    curvatures = []
+    for _ in range(directions):
+        D = direction()
+        h = STEP * max(1.0, float(np.max(np.abs(found))))
+        curvatures.append(float(np.sum(D * (g(found + h * D) - g(found - h * D))) / (2 * h)))
+    return error, _kind(curvatures)

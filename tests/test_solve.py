@@ -48,7 +48,9 @@ def test_solve_takes_a_gradient():
 @pytest.mark.parametrize("loss, wrt, fragment", [
     ("sum(log(1 + exp(-y .* (X*w))))", "w", "not linear in w"),
     ("sum(tanh(X*w))", "w", "contains tanh"),
-    ("norm2(A*W*B - C)^2", "W", "Sylvester"),
+    ("norm2(A*W*B - C)^2 + norm2(W)^2", "W", "Sylvester"),
+    ("tr(W'*A*W) + tr(W*B*W') - 2*tr(C'*W)", "W", "Sylvester"),
+    ("logdet(S) + tr(inv(S)*C) + tr(S)", "S", "not linear"),
     ("u'*y", "w", "does not occur"),
 ])
 def test_refusals_say_why(loss, wrt, fragment):
@@ -59,3 +61,39 @@ def test_refusals_say_why(loss, wrt, fragment):
 def test_loss_must_be_scalar():
     with pytest.raises(matcalc.ShapeError, match="scalar"):
         matcalc.stationary_point("X*w - y", "w")
+
+
+# ---------------------------------------------------------------- separable and inverse forms
+
+def _gradient_at(loss, wrt, solution, values, **decls):
+    g = matcalc.diff(loss, wrt, **decls)
+    return g.evaluate(dict(values, **{wrt: solution.evaluate(values)}))
+
+
+def test_least_squares_matrix_problem_is_separable(rng):
+    loss = "norm2(A*X*B - C)^2"
+    solution = matcalc.stationary_point(loss, "X")
+    assert str(solution) == "inv(A'*A)*A'*C*B'*inv(B*B')"
+    assert solution.kind == "minimum" and solution.verification.passed
+    values = {"A": rng.normal(size=(6, 3)), "B": rng.normal(size=(2, 5)),
+              "C": rng.normal(size=(6, 5))}
+    # substituted back, the gradient vanishes; and it is numpy's least-squares solution
+    assert np.allclose(_gradient_at(loss, "X", solution, values), 0, atol=1e-9)
+    K = np.kron(values["B"].T, values["A"])             # vec(A*X*B) = kron(B', A)*vec(X)
+    reference = np.linalg.lstsq(K, values["C"].flatten("F"), rcond=None)[0]
+    assert np.allclose(solution.evaluate(values).flatten("F"), reference)
+
+
+@pytest.mark.parametrize("symmetric, expected", [
+    (set(), "C"), ({"S"}, "0.5*(C + C')"), ({"S", "C"}, "C")])
+def test_gaussian_covariance_likelihood(symmetric, expected, rng):
+    loss = "logdet(S) + tr(inv(S)*C)"
+    solution = matcalc.stationary_point(loss, "S", symmetric=symmetric)
+    assert str(solution) == expected
+    assert solution.verification.passed, solution.verification
+    root = rng.normal(size=(4, 4))
+    C = root @ root.T + 4 * np.eye(4)                  # a covariance: symmetric, positive
+    assert np.allclose(_gradient_at(loss, "S", solution, {"C": C}, symmetric=symmetric),
+                       0, atol=1e-10)
+    if "C" in symmetric:
+        assert solution.kind == "minimum"
