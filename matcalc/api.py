@@ -522,10 +522,11 @@ class Check:
         self.lhs, self.rhs = lhs, rhs
 
     def __bool__(self):
-        return self.holds
+        return bool(self.holds)
 
     def __str__(self):
-        head = "holds" if self.holds else "does NOT hold"
+        head = "undecided" if self.holds is None else "holds" if self.holds else \
+            "does NOT hold"
         text = f"{self.lhs} == {self.rhs}: {head}; {self.why}"
         if self.counterexample is not None:
             values, left, right = self.counterexample
@@ -590,6 +591,9 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     if _simplify.expanded(left_node) is _simplify.expanded(right_node):
         return Check(True, "equal in canonical form", None, left, right)
     outcome = _verify.compare(left_node, right_node, draws=draws, seed=seed)
+    if outcome.agree is None:
+        return Check(None, "undecided: could not find random instances where both sides are "
+                           "defined and finite", None, left, right)
     if outcome.agree:
         return Check(True, f"equal on {outcome.draws} random instances (worst relative "
                            f"difference {outcome.worst:.1e}); the canonical forms differ, so "

@@ -280,7 +280,16 @@ def _evaluate(root, values, dimensions):
     return _evaluate_plain(root, values, {}, dimensions)
 
 
-def _evaluate_plain(root, values, bound, dimensions):
+def evaluate_nodes(root, values, dimensions=None):
+    """The value of every node of a typed tree without `where` (scalars as float64, arrays
+    2-D), for checks that look inside an expression (is this inverse well conditioned?)."""
+    memo = {}
+    with np.errstate(all="ignore"):
+        _evaluate_plain(root, values, {}, dimensions or {}, memo)
+    return memo
+
+
+def _evaluate_plain(root, values, bound, dimensions, memo=None):
     free = [n for n in ast.postorder(root) if isinstance(n, ast.Symbol) and n.name not in bound]
     arrays, sizes = bind_dimensions(free, values)
     for dim, size in dimensions.items():
@@ -292,7 +301,7 @@ def _evaluate_plain(root, values, bound, dimensions):
             for dim, size in zip(as_pair(symbol.declared_shape), bound[symbol.name].shape):
                 if isinstance(dim, dims.Dim):
                     sizes.setdefault(dim, size)
-    memo = {}
+    memo = {} if memo is None else memo
     for node in ast.postorder(root):
         value = _rule(node, [memo[c] for c in node.children], arrays, sizes)
         memo[node] = _scalarize(node, value)

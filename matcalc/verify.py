@@ -7,24 +7,44 @@ non-symmetric under inv, det, logdet and matrix powers (invertible, positive det
 positive entries under log, sqrt, fractional powers and as divisors. What needs which draw
 is read from the expression, not asked of the user.
 
+Every instance must be a valid point for all the expressions involved: every value finite,
+every matrix under inv/det/logdet/a negative power well conditioned (and of positive
+determinant under logdet), no argument of abs, sign, relu or norm1 within reach of its kink.
+An invalid instance is redrawn: the sizes rotate (a Gram matrix X'*X with X n x d needs
+n >= d) and the values shrink (so that exp does not overflow). When no valid instance is
+found the outcome is inconclusive (`passed` is None), never a failure.
+
 A derivative G of f by w is checked along random directions D against
 (f(w + eps*D) - f(w - eps*D)) / (2*eps): for a scalar f, <G, D>; for a vector f (Jacobian
-G, d x n), G' * D; past two indices, G' * vec(D) with the matrix form G (SPEC 2b).
+G, d x n), G' * D; past two indices, G' * vec(D) with the matrix form G (SPEC 2b). The step
+is chosen per instance: two steps first, and when they disagree with each other a sweep of
+steps, taking the pair that agrees best; the disagreement estimates the differences' own
+error, and the tolerance grows with it (a badly conditioned f such as log(1 + exp(-s))
+evaluated at large s loses digits to cancellation). An instance too noisy to tell a missing
+factor from rounding is skipped like an invalid one.
 """
+
+import warnings
 
 from typing import NamedTuple
 
 import numpy as np
 
 from . import ast, dims
+from .diff import inline_where
 from .errors import MatcalcError
-from .evaluate import evaluate
+from .evaluate import evaluate, evaluate_nodes
 from .shapes import shape_of
 
 RELATIVE_TOLERANCE = 1e-5      # central differences in float64 reach about 1e-8 here
 STEP = 1e-6                    # relative to the size of the point
+STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)     # the sweep when two steps disagree
+NOISE_LIMIT = 1e-3             # an instance whose differences are noisier is not used
+CONDITION_LIMIT = 1e7          # matrices under inv, det, logdet: worse is not a valid point
+KINK_MARGIN = 1e-4             # abs, sign, relu, norm1: arguments nearer 0 are not used
 DRAWS = 5
 DIRECTIONS = 2
+ATTEMPTS = 48                  # instances tried before the outcome is inconclusive
 SIZES = (3, 4, 2, 5, 6, 7, 8, 9)
 
 
@@ -102,8 +122,9 @@ def symbol_table(*roots):
     return table
 
 
-def draw(symbols, rng, invertible=(), positive=(), sizes=None):
-    """Random values for the symbols: a distinct small size per symbolic dimension."""
+def draw(symbols, rng, invertible=(), positive=(), sizes=None, scale=1.0):
+    """Random values for the symbols: a distinct small size per symbolic dimension; `scale`
+    shrinks the draws that are not invertible by construction."""
     sizes = {} if sizes is None else sizes
     values = {}
     for name, symbol in symbols.items():
@@ -113,13 +134,13 @@ def draw(symbols, rng, invertible=(), positive=(), sizes=None):
             # positive entries and a dominant diagonal: invertible, positive determinant
             value = rng.uniform(0.1, 0.3, size=shape) + 2.0 * np.eye(shape[0])
         elif name in positive:
-            value = rng.uniform(0.5, 1.5, size=shape)
+            value = rng.uniform(0.5, 1.5, size=shape) * max(scale, 0.2)
         elif name in invertible and square:
             value = 2.0 * np.eye(shape[0]) + 0.4 * rng.normal(size=shape) / np.sqrt(shape[0])
         elif shape == ():
-            value = rng.uniform(0.5, 1.5) * rng.choice((-1.0, 1.0))
+            value = rng.uniform(0.5, 1.5) * rng.choice((-1.0, 1.0)) * scale
         else:
-            value = rng.normal(size=shape)
+            value = rng.normal(size=shape) * scale
         if symbol.symmetric and len(shape) == 2:
             value = (value + value.T) / 2
         values[name] = float(value) if shape == () else value
@@ -148,13 +169,58 @@ def size_constants(sizes, *roots):
     return sizes
 
 
-def instances(roots, rng, symbols=None, attempts=DRAWS * 4):
-    """Up to `attempts` random instances (values, sizes) for the roots' free symbols."""
+def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
+    """Random instances (values, sizes) for the roots' free symbols. Each attempt rotates
+    which small size each dimension gets, and every fourth attempt the values shrink, so
+    that a caller skipping invalid points (valid_point) soon meets valid ones."""
     symbols = symbol_table(*roots) if symbols is None else symbols
     invertible, positive = requirements(*roots)
-    for _ in range(attempts):
-        values, sizes = draw(symbols, rng, invertible, positive)
+    names = []
+    for symbol in symbols.values():
+        for dim in symbol.declared_shape:
+            names += [n for n in sorted(dims.names(dim)) if n not in names]
+    for attempt in range(attempts):
+        k = attempt % len(SIZES)
+        order = SIZES[k:] + SIZES[:k]
+        sizes = {dims.Dim(n): order[i % len(order)] for i, n in enumerate(names)}
+        scale = max(0.5 ** (attempt // 4), 0.01)
+        values, sizes = draw(symbols, rng, invertible, positive, sizes, scale)
         yield values, size_constants(sizes, *roots)
+
+
+def valid_point(roots, values, sizes):
+    """None when every root is defined, finite and smooth at these values (and near them),
+    else the reason it is not."""
+    for root in roots:
+        try:
+            values_of = evaluate_nodes(inline_where(root), values, sizes)
+        except MatcalcError as error:
+            return error.message
+        for node, value in values_of.items():
+            reason = _invalid(node, value, values_of)
+            if reason:
+                return reason
+    return None
+
+
+def _invalid(node, value, values_of):
+    if not np.all(np.isfinite(value)):
+        return "a value is not finite"
+    if isinstance(node, (ast.Inverse, ast.Det, ast.LogDet)) or (
+            isinstance(node, ast.Power) and np.ndim(value) == 2 and _negative(node.exponent)):
+        arg = values_of[node.children[0]]
+        if np.ndim(arg) == 2 and np.linalg.cond(arg) > CONDITION_LIMIT:
+            return "a matrix under inv, det or logdet is (nearly) singular"
+    if isinstance(node, ast.LogDet) and np.ndim(values_of[node.arg]) == 2 and \
+            np.linalg.det(values_of[node.arg]) <= 0:
+        return "logdet of a matrix whose determinant is not positive"
+    kink = (isinstance(node, ast.Elementwise) and node.name in ("abs", "sign", "relu")) or \
+        isinstance(node, ast.Norm1)
+    if kink:
+        arg = np.abs(values_of[node.children[0]])
+        if np.min(arg) < KINK_MARGIN * max(1.0, float(np.max(arg))):
+            return f"an argument of {getattr(node, 'name', 'norm1')} is next to its kink at 0"
+    return None
 
 
 def _relative_error(a, b):
@@ -174,41 +240,80 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
     if wrt_name not in symbols:
         raise MatcalcError(f"'{wrt_name}' does not occur in the expression or its derivative")
     wrt = symbols[wrt_name]
-    worst, done, skipped = 0.0, 0, 0
-    for values, sizes in instances((function, derivative), rng, symbols, draws * 4):
-        if done >= draws:
-            break
-        try:
-            gradient = np.asarray(evaluate(derivative, values, sizes), dtype=float)
-            point = np.asarray(values[wrt_name], dtype=float)
-            errors = []
-            for _ in range(DIRECTIONS if along is None else 1):
-                direction = rng.normal(size=point.shape) if along is None else \
-                    np.asarray(values[along], dtype=float).reshape(point.shape)
-                if wrt.symmetric:
-                    direction = (direction + direction.T) / 2
-                step = STEP * max(1.0, float(np.max(np.abs(point), initial=0.0)))
-                plus = evaluate(function, dict(values, **{wrt_name: point + step * direction}),
-                                sizes)
-                minus = evaluate(function, dict(values, **{wrt_name: point - step * direction}),
-                                 sizes)
-                numeric = (np.asarray(plus) - np.asarray(minus)) / (2 * step)
-                analytic = _directional(gradient, direction, numeric) if along is None \
-                    else gradient.reshape(np.shape(numeric))
-                errors.append(_relative_error(numeric, analytic))
-        except MatcalcError:
-            skipped += 1               # e.g. a singular draw: try another instance
-            continue
-        if not all(np.isfinite(errors)):
-            skipped += 1
-            continue
-        worst = max(worst, *errors)
-        done += 1
+    worst, done, reasons = 0.0, 0, {}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for values, sizes in instances((function, derivative), rng, symbols):
+            if done >= draws:
+                break
+            reason = valid_point((function, derivative), values, sizes)
+            if reason is None:
+                reason, errors = _errors_at(function, derivative, wrt, values, sizes, rng,
+                                            along, tolerance)
+            if reason is not None:
+                reasons[reason] = reasons.get(reason, 0) + 1
+                continue
+            worst = max(worst, *errors)
+            done += 1
+    skipped = sum(reasons.values())
     if done == 0:
-        return Verification(False, 0, float("nan"), tolerance,
-                            "no random instance could be evaluated")
-    note = f"{skipped} instances skipped (not finite)" if skipped else ""
+        return Verification(None, 0, float("nan"), tolerance, "could not find valid points "
+                            f"in {skipped} random instances (" + "; ".join(reasons) + ")")
+    note = f"{skipped} instances skipped ({'; '.join(reasons)})" if skipped else ""
     return Verification(worst <= tolerance, done, worst, tolerance, note)
+
+
+def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance):
+    """(None, relative errors along each direction), or (reason, None) when the point
+    cannot decide: the differences there are noisier than NOISE_LIMIT."""
+    try:
+        value = np.asarray(evaluate(derivative, values, sizes), dtype=float)
+    except MatcalcError as error:
+        return error.message, None
+    point = np.asarray(values[wrt.name], dtype=float)
+    errors = []
+    for _ in range(DIRECTIONS if along is None else 1):
+        direction = rng.normal(size=point.shape) if along is None else \
+            np.asarray(values[along], dtype=float).reshape(point.shape)
+        if wrt.symmetric:
+            direction = (direction + direction.T) / 2
+
+        def difference(step):
+            h = step * max(1.0, float(np.max(np.abs(point), initial=0.0)))
+            plus = evaluate(function, dict(values, **{wrt.name: point + h * direction}), sizes)
+            minus = evaluate(function, dict(values, **{wrt.name: point - h * direction}),
+                             sizes)
+            return (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * h)
+        try:
+            numeric, noise = _best_difference(difference, tolerance)
+        except MatcalcError as error:
+            return error.message, None
+        analytic = _directional(value, direction, numeric) if along is None \
+            else value.reshape(np.shape(numeric))
+        if not (np.all(np.isfinite(numeric)) and np.all(np.isfinite(analytic))):
+            return "a value is not finite", None
+        if noise > NOISE_LIMIT:
+            return "the function is too badly conditioned there for differences", None
+        error = _relative_error(numeric, analytic)
+        # what the differences cannot resolve is not held against the derivative
+        errors.append(error if error > 10 * noise else min(error, tolerance))
+    return None, errors
+
+
+def _best_difference(difference, tolerance):
+    """(estimate, its relative noise): two steps when they agree, else the best-agreeing
+    neighbours of a sweep of steps."""
+    first, second = difference(STEP * 10), difference(STEP)
+    noise = _relative_error(first, second)
+    if noise <= tolerance / 10:
+        return second, noise
+    estimates = [difference(step) for step in STEPS]
+    pairs = [(_relative_error(a, b), b) for a, b in zip(estimates, estimates[1:])
+             if np.all(np.isfinite(a)) and np.all(np.isfinite(b))]
+    if not pairs:
+        return second, float("inf")
+    noise, best = min(pairs, key=lambda pair: pair[0])
+    return best, noise
 
 
 def _directional(derivative, direction, numeric):
@@ -244,22 +349,24 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
         symbols = {n: (ast.Symbol(n, s.declared_shape, True) if n in symmetric_names else s)
                    for n, s in symbols.items()}
     worst, done = 0.0, 0
-    for values, sizes in instances((left, right), rng, symbols, draws * 4):
+    for values, sizes in instances((left, right), rng, symbols):
         if done >= draws:
             break
-        try:
-            a = evaluate(left, values, sizes)
-            b = evaluate(right, values, sizes)
-        except MatcalcError:
-            continue
-        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            continue
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if valid_point((left, right), values, sizes) is not None:
+                continue
+            try:
+                a = evaluate(left, values, sizes)
+                b = evaluate(right, values, sizes)
+            except MatcalcError:
+                continue
         error = _relative_error(a, b)
         done += 1
         worst = max(worst, error)
         if error > tolerance:
             return Comparison(False, done, error, (values, a, b))
-    return Comparison(done > 0, done, worst, None)
+    return Comparison(True if done else None, done, worst, None)      # None: no valid point
 
 
 def symmetric_explanation(left, right, seed=0):
