@@ -539,9 +539,14 @@ class Check:
 
 
 def _format_value(value):
+    """A value on one line, rounded: 0.5, [1.2, -0.3], [[1.2, -0.3], [0.4, 2.1]]."""
     import numpy as np
-    return np.array2string(np.asarray(value), precision=4, suppress_small=True,
-                           max_line_width=100).replace("\n", "\n" + " " * 14)
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 0:
+        return f"{float(value):.4g}"
+    return np.array2string(np.round(value, 3), separator=", ", suppress_small=True,
+                           max_line_width=10**6,
+                           formatter={"float_kind": lambda x: f"{x:.4g}"}).replace("\n", "")
 
 
 def _format_values(values):
@@ -598,6 +603,10 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
         return Check(True, f"equal on {outcome.draws} random instances (worst relative "
                            f"difference {outcome.worst:.1e}); the canonical forms differ, so "
                            "this is numeric evidence, not a proof", None, left, right)
+    small = _verify.small_counterexample(left_node, right_node, seed=seed)
+    if small is not None:
+        outcome = outcome._replace(counterexample=small,
+                                   worst=_verify.relative_error(small[1], small[2]))
     why = f"differs on a random instance (relative difference {outcome.worst:.2g})"
     symmetric_fix = _verify.symmetric_explanation(left_node, right_node, seed=seed)
     if symmetric_fix:

@@ -223,7 +223,8 @@ def _invalid(node, value, values_of):
     return None
 
 
-def _relative_error(a, b):
+def relative_error(a, b):
+    """max |a - b| over the larger of max |a|, max |b| (at least 1e-6)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), 1e-6)
     return float(np.max(np.abs(a - b), initial=0.0) / scale)
@@ -294,7 +295,7 @@ def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance):
             return "a value is not finite", None
         if noise > NOISE_LIMIT:
             return "the function is too badly conditioned there for differences", None
-        error = _relative_error(numeric, analytic)
+        error = relative_error(numeric, analytic)
         # what the differences cannot resolve is not held against the derivative
         errors.append(error if error > 10 * noise else min(error, tolerance))
     return None, errors
@@ -304,11 +305,11 @@ def _best_difference(difference, tolerance):
     """(estimate, its relative noise): two steps when they agree, else the best-agreeing
     neighbours of a sweep of steps."""
     first, second = difference(STEP * 10), difference(STEP)
-    noise = _relative_error(first, second)
+    noise = relative_error(first, second)
     if noise <= tolerance / 10:
         return second, noise
     estimates = [difference(step) for step in STEPS]
-    pairs = [(_relative_error(a, b), b) for a, b in zip(estimates, estimates[1:])
+    pairs = [(relative_error(a, b), b) for a, b in zip(estimates, estimates[1:])
              if np.all(np.isfinite(a)) and np.all(np.isfinite(b))]
     if not pairs:
         return second, float("inf")
@@ -361,12 +362,43 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
                 b = evaluate(right, values, sizes)
             except MatcalcError:
                 continue
-        error = _relative_error(a, b)
+        error = relative_error(a, b)
         done += 1
         worst = max(worst, error)
         if error > tolerance:
             return Comparison(False, done, error, (values, a, b))
     return Comparison(True if done else None, done, worst, None)      # None: no valid point
+
+
+def small_counterexample(left, right, seed=0, tolerance=1e-8):
+    """(values, left value, right value) at the smallest sizes where the two sides differ,
+    with every drawn value rounded to one decimal (so that what is printed is exactly what
+    was evaluated), or None."""
+    rng = np.random.default_rng(seed)
+    symbols = symbol_table(left, right)
+    invertible, positive = requirements(left, right)
+    names = sorted({n for s in symbols.values() for d in s.declared_shape
+                    for n in dims.names(d)})
+    plans = [dict.fromkeys(names, 2)] + [{n: (2, 3)[(i + k) % 2] for i, n in enumerate(names)}
+                                         for k in range(2)]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for plan in plans:
+            for _ in range(4):
+                sizes = {dims.Dim(n): size for n, size in plan.items()}
+                values, sizes = draw(symbols, rng, invertible, positive, sizes)
+                values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1)
+                          for n, v in values.items()}
+                size_constants(sizes, left, right)
+                if valid_point((left, right), values, sizes) is not None:
+                    continue
+                try:
+                    a, b = evaluate(left, values, sizes), evaluate(right, values, sizes)
+                except MatcalcError:
+                    continue
+                if relative_error(a, b) > tolerance:
+                    return values, a, b
+    return None
 
 
 def symmetric_explanation(left, right, seed=0):
@@ -455,7 +487,7 @@ def _against_lstsq(gradient, wrt, coefficient, values, sizes, found):
                              sizes), dtype=float)
     reference = np.linalg.lstsq(K, np.reshape(b, -1, order="F"), rcond=None)[0]
     reference = np.reshape(reference, np.shape(found), order="F")
-    return _relative_error(found, reference), _kind(np.linalg.eigvalsh((K + K.T) / 2))
+    return relative_error(found, reference), _kind(np.linalg.eigvalsh((K + K.T) / 2))
 
 
 def _residual_and_kind(gradient, wrt, values, sizes, found, rng, directions=8):

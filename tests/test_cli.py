@@ -207,3 +207,14 @@ def test_repl_on_a_terminal_has_prompt_history_and_completion(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
     history = (tmp_path / ".matcalc_history").read_text()
     assert "let Xdata: n x d" in history
+
+
+def test_check_answers_false_with_a_small_counterexample():
+    result = run("check", "(A*B)'", "A'*B'")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "does NOT hold" in lines[0] and len(lines) <= 5
+    assert lines[1].startswith("  counterexample: A = [[") and "B = [[" in lines[1]
+    assert lines[2].startswith("  left side:  [[") and lines[3].startswith("  right side: [[")
+    # the values are rounded to one decimal and 2 x 2: what is printed is what was used
+    assert len(lines[1]) < 100
