@@ -331,9 +331,9 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
                          f"{_shapes.describe(symbol.declared_shape)} {symbol.name} is "
                          f"{_shapes.describe(expected_shape)}, but the claimed derivative is "
                          f"{_shapes.describe(derivative.shape)}")
-    function = expr.node
+    function = _diff.inline_where(expr.node)
     if any(isinstance(n, ast.Derivative) for n in ast.postorder(function)):
-        function = _diff.expand_derivatives(_diff.inline_where(function))
+        function = _diff.expand_derivatives(function)
     if not any(n is symbol for n in ast.postorder(function)):
         function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(symbol)))
     if direction is not None and not any(n is direction for n in ast.postorder(function)):
