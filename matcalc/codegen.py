@@ -11,12 +11,14 @@ diag(v)*A is a row scaling `v * A`, A*diag(v) a column scaling `A * v.T`.
 Values are checked and converted by the same binder as `evaluate`, so errors read the same.
 """
 
+import math
+
 import numpy as np
 
 from . import ast, dims
 from .errors import EvaluationError, UnsupportedError
 from .evaluate import (ELEMENTWISE, bind_dimensions, commutation_matrix, logsumexp, softmax,
-                       _inverse, _logdet, _matrix_power)
+                       warn_not_finite, _inverse, _logdet, _matrix_power)
 from .shapes import as_pair, product_chains, shape_of
 
 _NUMPY = {
@@ -366,6 +368,11 @@ def _block_body(writer, data, vector, inside, block, rows, indent):
     return body, result
 
 
+def _finite(value):
+    return math.isfinite(value) if type(value) is float or type(value) is np.float64 \
+        else bool(np.isfinite(value).all())
+
+
 def _scalarize(value):
     return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
 
@@ -462,6 +469,8 @@ class Compiled:
         else:
             with np.errstate(all="ignore"):     # log(0), 0/0 ...: inf and nan, as evaluate
                 results = self._function(*arguments)
+            if not all(_finite(r) for r in results):   # name where it came from (slow path)
+                warn_not_finite(self.roots, values, arguments[-1])
         if self._single is not None:
             return self._single(results[0])
         return tuple(_finisher(shape)(value) for value, shape in zip(results, self.shapes))

@@ -36,6 +36,11 @@ class EvaluationError(MatcalcError):
     """Numeric evaluation failed: missing or ill-shaped values, a singular matrix, ..."""
 
 
+class NumericWarning(RuntimeWarning):
+    """An evaluation gave inf or NaN although every value given was finite; the message
+    names the first subexpression that did."""
+
+
 def caret_context(text, line, column):
     """The input line `line` (1-based) with a caret under `column` (1-based)."""
     lines = text.splitlines() or [""]

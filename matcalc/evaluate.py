@@ -6,10 +6,12 @@ folded bottom-up; equal subtrees are one node, so each is computed once. Interna
 a numpy float64 (division by zero gives inf, not an exception) and every array is 2-D.
 """
 
+import warnings
+
 import numpy as np
 
 from . import ast, dims
-from .errors import EvaluationError, UnsupportedError
+from .errors import EvaluationError, NumericWarning, UnsupportedError
 from .shapes import as_pair, describe, shape_of
 
 
@@ -262,12 +264,68 @@ def evaluate(root, values, dimensions=None):
         raise EvaluationError("values must be a mapping from names to numbers or arrays")
     with np.errstate(all="ignore"):
         result = _evaluate(root, values, dimensions or {})
+        if not np.all(np.isfinite(result)):
+            warn_not_finite(root, values, dimensions)
     shape = shape_of(root)
     if shape == ():
         return float(result)
     if len(shape) == 1:
         return np.asarray(result).reshape(-1)
     return np.asarray(result)
+
+
+HINTS = {
+    ast.LogDet: "its argument's determinant is not positive",
+    ast.Det: "the determinant overflows",
+    ast.Div: "a division by zero",
+    ast.ElemDiv: "a division by zero",
+}
+ELEMENTWISE_HINTS = {
+    "log": "log of a non-positive entry", "sqrt": "sqrt of a negative entry",
+    "exp": "exp overflows", "arcsin": "arcsin of an entry outside [-1, 1]",
+    "arccos": "arccos of an entry outside [-1, 1]", "tan": "tan at a pole",
+}
+
+
+def warn_not_finite(roots, values, dimensions=None):
+    """A NumericWarning naming the first subexpression whose value is not finite although
+    its arguments are (nothing when an input value is itself not finite)."""
+    from .diff import inline_where
+    from .printing import to_text
+    for root in roots if isinstance(roots, (list, tuple)) else [roots]:
+        try:
+            values_of = evaluate_nodes(inline_where(root), values, dimensions)
+        except EvaluationError:
+            return
+        for node, value in values_of.items():
+            if np.all(np.isfinite(value)):
+                continue
+            if isinstance(node, ast.Symbol) or not all(
+                    np.all(np.isfinite(values_of[c])) for c in node.children):
+                if isinstance(node, ast.Symbol):
+                    return                                  # the input itself
+                continue
+            text = to_text(node)
+            text = text if len(text) <= 60 else text[:57] + "..."
+            what = "nan" if np.any(np.isnan(value)) else "inf"
+            hint = ELEMENTWISE_HINTS.get(node.name) if isinstance(node, ast.Elementwise) \
+                else HINTS.get(type(node))
+            warnings.warn(f"'{text}' is {what} although its arguments are finite"
+                          + (f" ({hint})" if hint else ""), NumericWarning,
+                          stacklevel=_caller_level())
+            return
+
+
+def _caller_level():
+    """The stacklevel of the first frame outside matcalc: the warning points at the
+    user's line, whichever API function led here."""
+    import os
+    import sys
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level - 1
 
 
 def _evaluate(root, values, dimensions):

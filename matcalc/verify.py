@@ -445,11 +445,14 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
         sizes = {dims.Dim(n): order[i % len(order)] for i, n in enumerate(names)}
         values, sizes = draw(symbols, rng, invertible, positive, sizes)
         try:
-            found = np.asarray(evaluate(solution, values, sizes), dtype=float)
-            if coefficient is None:
-                error, kind = _residual_and_kind(gradient, wrt, values, sizes, found, rng)
-            else:
-                error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes, found)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")      # a non-finite draw is skipped below
+                found = np.asarray(evaluate(solution, values, sizes), dtype=float)
+                if coefficient is None:
+                    error, kind = _residual_and_kind(gradient, wrt, values, sizes, found, rng)
+                else:
+                    error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes,
+                                                 found)
         except MatcalcError:
             continue
         if error is None or not np.isfinite(error):
