@@ -126,3 +126,16 @@ def test_factored_names_shared_subexpressions_and_round_trips():
     text = str(g)
     assert "where t0 = tanh(W1*x)" in text
     assert matcalc.parse(text, shapes=g.symbols()) == g
+
+
+def test_outer_products_of_differences_are_factored():
+    shapes = {"x": ("n",), "m": ("n",), "u": ("d",), "v": ("d",), "y": ("n",)}
+    assert str(matcalc.simplify("x*x' - x*m' - m*x' + m*m'", shapes)) == \
+        "t0*t0' where t0 = x - m"
+    assert str(matcalc.simplify("x*u' - x*v' + 2*y*u' - 2*y*v'", shapes)) == \
+        "(x + 2*y)*(u' - v')"
+    # the Gaussian quadratic form's gradient by S, as textbooks print it
+    g = matcalc.diff("(x - m)'*inv(S)*(x - m)", "S")
+    assert str(g) == "-t0*t1*t1'*t0 where t0 = inv(S'), t1 = x - m"
+    assert matcalc.verify("(x - m)'*inv(S)*(x - m)", "S", g).passed
+    assert matcalc.parse(str(g), g.declarations.shapes) == g

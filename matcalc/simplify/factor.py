@@ -11,7 +11,7 @@ from math import gcd
 from .. import ast
 from ..shapes import as_pair, normalize, shape_of
 from . import canonical
-from .canonical import canon
+from .canonical import canon, transpose_node
 from .order import _ordered, key
 from .polynomial import (Term, _broadcast_scalars, _is_diagonal, _merge_monomials,
                          _merge_scalars, _monomial, _monomial_node, _mul_node, _scale_monomial,
@@ -62,6 +62,8 @@ def _factor_terms(terms, shape):
         return _term_node(c, t)
     common_c, common_s, terms = _common_scalars(terms)
     body = _common_elementwise(terms, shape)
+    if body is None and not _shared_by_all(terms):
+        body = _outer_product(terms, shape)       # after A*(...)*B is pulled out of all
     if body is None:
         body = _group(terms, shape)
     if common_c == 1 and not common_s:
@@ -98,6 +100,80 @@ def _common_kron_sides(terms):
             merged.append((Fraction(1), Term((), (ast.Kron(*pair),))))
         terms = merged
     return terms
+
+
+def _outer_product(terms, shape):
+    """sum_ij c_ij u_i*v_j' = k*(sum a_i u_i)*(sum b_j v_j)' when the table c is of rank one:
+    -x*x' + x*m' + m*x' - m*m' = -(x - m)*(x - m)'. Each term must split into a column
+    times a row (X*w*y' = (X*w)*y'). None when it does not apply."""
+    if len(terms) < 3 or any(t.scalars for _, t in terms):
+        return None
+    table = {}
+    for c, t in terms:
+        split = _column_row(t.factors)
+        if split is None:
+            return None
+        table[split] = table.get(split, 0) + c
+    columns = sorted({u for u, _ in table}, key=key)
+    rows = sorted({v for _, v in table}, key=key)
+    if len(columns) < 2 or len(rows) < 2:
+        return None
+    i0, j0 = next(iter(table))
+    pivot = table[i0, j0]
+    a = {u: Fraction(table.get((u, j0), 0)) for u in columns}
+    b = {v: Fraction(table.get((i0, v), 0)) / pivot for v in rows}
+    if any(table.get((u, v), 0) != a[u] * b[v] for u in columns for v in rows):
+        return None
+    scale_a, a = _primitive(a, columns)
+    scale_b, b = _primitive(b, rows)
+    if scale_a * scale_b < 0:                 # the sign goes to the row side where it can
+        scale_b, b = -scale_b, {v: -c for v, c in b.items()}
+    left = _linear_combination(a, shape_of(columns[0]))
+    transposed = {transpose_node(v): c for v, c in b.items()}
+    if transposed in (a, {u: -c for u, c in a.items()}):
+        if transposed != a:
+            scale_b, b = -scale_b, {v: -c for v, c in b.items()}
+        right = ast.Transpose(left)                                   # (x - m)'
+    else:
+        right = _linear_combination(b, shape_of(rows[0]))
+    return _term_node(scale_a * scale_b, Term((), ()), (left, right))
+
+
+def _shared_by_all(terms):
+    """Do all terms begin (or all end) with the same factor, with more after it?"""
+    if any(len(t.factors) < 2 for _, t in terms):
+        return False
+    return any(len({t.factors[side] for _, t in terms}) == 1 for side in (0, -1))
+
+
+def _column_row(factors):
+    """(the column, the row) whose product the factors are, or None."""
+    for i in range(len(factors) - 1):
+        if len(shape_of(factors[i])) == 1 or as_pair(shape_of(factors[i]))[1] == 1:
+            return _mul_node(list(factors[:i + 1])), _mul_node(list(factors[i + 1:]))
+    return None
+
+
+def _primitive(coefficients, order):
+    """(s, c/s) with c/s integers of greatest common divisor 1, the last nonzero one (in
+    `order`) positive."""
+    common_denominator = 1
+    for c in coefficients.values():
+        common_denominator = common_denominator * c.denominator // \
+            gcd(common_denominator, c.denominator)
+    numerator = 0
+    for c in coefficients.values():
+        numerator = gcd(numerator, (c * common_denominator).numerator)
+    scale = Fraction(numerator, common_denominator)
+    last = next(coefficients[f] for f in reversed(order) if coefficients[f])
+    scale = -scale if last < 0 else scale
+    return scale, {f: c / scale for f, c in coefficients.items()}
+
+
+def _linear_combination(coefficients, shape):
+    terms = sorted(((c, Term((), (f,))) for f, c in coefficients.items() if c),
+                   key=lambda item: (item[0] < 0, key(item[1].factors[0])))
+    return _factor_terms(terms, shape)
 
 
 def _common_elementwise(terms, shape):
@@ -173,7 +249,11 @@ def _group(terms, shape):
     inner_shape = _rest_shape(factor, shape, side)
     inner = _factor_terms(inside, inner_shape)
     inner_parts = _splice(inner) if not isinstance(inner, ast.Add) else [inner]
-    grouped = _mul_node([factor] + inner_parts if side == 0 else inner_parts + [factor])
+    negative, parts = _signs_to_front([factor] + inner_parts if side == 0 else
+                                      inner_parts + [factor])
+    if negative:                              # the sign on the first factor, as _term_node
+        parts = [ast.Neg(parts[0])] + parts[1:]
+    grouped = _mul_node(parts)
     if not outside:
         return grouped
     rest = _group(outside, shape)
@@ -183,6 +263,23 @@ def _group(terms, shape):
         # a leading '-' of the rest now stands inside the sum: write it as a negation
         rest = ast.Neg(_mul_node([rest.children[0].arg] + list(rest.children[1:])))
     return ast.Add(grouped, rest)
+
+
+def _signs_to_front(parts):
+    """(negative, factors): the negations among a product's factors (and inside its nested
+    products) taken out, so that A*(-B*C) prints -A*B*C. A 1 x 1 product (y'*z) stays one
+    factor: spliced into A*(y'*z)*w it would read as (A*y')*z*w."""
+    negative, out, stack = False, [], list(reversed(parts))
+    while stack:
+        part = stack.pop()
+        if isinstance(part, ast.Neg):
+            negative = not negative
+            stack.append(part.arg)
+        elif isinstance(part, ast.Mul) and shape_of(part) != ():
+            stack.extend(reversed(part.children))
+        else:
+            out.append(part)
+    return negative, out
 
 
 def _rest_shape(factor, shape, side):
