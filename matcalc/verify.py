@@ -42,6 +42,7 @@ STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)     # the sweep when two steps disa
 NOISE_LIMIT = 1e-3             # an instance whose differences are noisier is not used
 CONDITION_LIMIT = 1e7          # matrices under inv, det, logdet: worse is not a valid point
 KINK_MARGIN = 1e-4             # abs, sign, relu, norm1: arguments nearer 0 are not used
+EPSILON = np.finfo(float).eps
 DRAWS = 5
 DIRECTIONS = 2
 ATTEMPTS = 48                  # instances tried before the outcome is inconclusive
@@ -191,16 +192,26 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
 def valid_point(roots, values, sizes):
     """None when every root is defined, finite and smooth at these values (and near them),
     else the reason it is not."""
-    for root in roots:
+    return _check_point(roots, values, sizes)[0]
+
+
+def _check_point(roots, values, sizes):
+    """(valid_point's answer, the largest magnitude among the first root's values): the
+    rounding error of evaluating it is about machine epsilon times that magnitude (1 + u^2
+    loses u^2 below 1e-16 however small the result is)."""
+    largest = 0.0
+    for i, root in enumerate(roots):
         try:
             values_of = evaluate_nodes(inline_where(root), values, sizes)
         except MatcalcError as error:
-            return error.message
+            return error.message, largest
         for node, value in values_of.items():
             reason = _invalid(node, value, values_of)
             if reason:
-                return reason
-    return None
+                return reason, largest
+            if i == 0:
+                largest = max(largest, float(np.max(np.abs(value), initial=0.0)))
+    return None, largest
 
 
 def _invalid(node, value, values_of):
@@ -247,10 +258,10 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
         for values, sizes in instances((function, derivative), rng, symbols):
             if done >= draws:
                 break
-            reason = valid_point((function, derivative), values, sizes)
+            reason, largest = _check_point((function, derivative), values, sizes)
             if reason is None:
                 reason, errors = _errors_at(function, derivative, wrt, values, sizes, rng,
-                                            along, tolerance)
+                                            along, tolerance, largest)
             if reason is not None:
                 reasons[reason] = reasons.get(reason, 0) + 1
                 continue
@@ -264,7 +275,7 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
     return Verification(worst <= tolerance, done, worst, tolerance, note)
 
 
-def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance):
+def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance, largest):
     """(None, relative errors along each direction), or (reason, None) when the point
     cannot decide: the differences there are noisier than NOISE_LIMIT."""
     try:
@@ -280,11 +291,14 @@ def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance):
             direction = (direction + direction.T) / 2
 
         def difference(step):
+            """(the central difference, the rounding error it carries, absolute)."""
             h = step * max(1.0, float(np.max(np.abs(point), initial=0.0)))
-            plus = evaluate(function, dict(values, **{wrt.name: point + h * direction}), sizes)
-            minus = evaluate(function, dict(values, **{wrt.name: point - h * direction}),
-                             sizes)
-            return (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * h)
+            plus = np.asarray(evaluate(function, dict(values, **{wrt.name: point + h *
+                                                                 direction}), sizes), float)
+            minus = np.asarray(evaluate(function, dict(values, **{wrt.name: point - h *
+                                                                  direction}), sizes), float)
+            rounding = EPSILON * max(np.max(np.abs(plus)), np.max(np.abs(minus)), largest) / h
+            return (plus - minus) / (2 * h), rounding
         try:
             numeric, noise = _best_difference(difference, tolerance)
         except MatcalcError as error:
@@ -303,16 +317,22 @@ def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance):
 
 def _best_difference(difference, tolerance):
     """(estimate, its relative noise): two steps when they agree, else the best-agreeing
-    neighbours of a sweep of steps."""
+    neighbours of a sweep of steps. The noise is at least the rounding error of the
+    differences (f's own size over the step): a derivative far smaller than the function
+    (tanh saturated) cannot be resolved, however well two steps agree."""
+    def noise_of(a, b):
+        (va, ra), (vb, rb) = a, b
+        scale = max(np.max(np.abs(vb), initial=0.0), 1e-6)
+        return max(relative_error(va, vb), 10 * max(ra, rb) / scale)
     first, second = difference(STEP * 10), difference(STEP)
-    noise = relative_error(first, second)
+    noise = noise_of(first, second)
     if noise <= tolerance / 10:
-        return second, noise
+        return second[0], noise
     estimates = [difference(step) for step in STEPS]
-    pairs = [(relative_error(a, b), b) for a, b in zip(estimates, estimates[1:])
-             if np.all(np.isfinite(a)) and np.all(np.isfinite(b))]
+    pairs = [(noise_of(a, b), b[0]) for a, b in zip(estimates, estimates[1:])
+             if np.all(np.isfinite(a[0])) and np.all(np.isfinite(b[0]))]
     if not pairs:
-        return second, float("inf")
+        return second[0], float("inf")
     noise, best = min(pairs, key=lambda pair: pair[0])
     return best, noise
 

@@ -155,7 +155,8 @@ def merge(left, right):
         # matrices move right, where they meet their transposes and cancel
         (m, n), (p, q) = as_pair(shape_of(right.left)), as_pair(shape_of(right.right))
         if left.m == p and left.n == m:
-            return (), (ast.Kron(right.right, right.left), ast.Commutation(q, n))
+            return _single_factor(ast.Mul(ast.Kron(right.right, right.left),
+                                          ast.Commutation(q, n)))
         return None
     if not isinstance(left, ast.Kron):
         return None
