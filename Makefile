@@ -2,13 +2,17 @@
 # make test  -- set up .venv if needed, then run the whole test suite
 # make bench -- set up .venv if needed, then run the benchmarks in bench/
 # make fuzz  -- the fuzzer of tests/test_fuzz.py with 10,000 examples (300 in make test)
+# make serve -- the local web page on http://127.0.0.1:8000/
+# make browser    -- install Debian's chromium and chromium-driver (for tests/test_web.py)
+# make screenshot -- run the browser test and keep its screenshot as docs/web.png
+# make katex      -- fetch KaTeX again from the npm registry into matcalc/web/katex
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench fuzz clean
+.PHONY: setup test demo bench fuzz browser screenshot katex serve clean
 
 setup: $(STAMP)
 
@@ -26,6 +30,25 @@ demo: setup
 
 fuzz: setup
 	MATCALC_FUZZ_EXAMPLES=$${MATCALC_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+serve: setup
+	$(BIN)/matcalc serve
+
+browser:
+	apt-get install -y chromium chromium-driver || \
+		(apt-get update && apt-get install -y chromium chromium-driver)
+
+screenshot: setup
+	MATCALC_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_web.py -k typing
+
+KATEX := 0.16.47
+katex:
+	rm -rf .katex && mkdir .katex && cd .katex && npm pack katex@$(KATEX) --silent && \
+		tar xzf katex-$(KATEX).tgz
+	cp .katex/package/dist/katex.min.js .katex/package/dist/katex.min.css \
+		.katex/package/LICENSE matcalc/web/katex/
+	cp .katex/package/dist/fonts/*.woff2 matcalc/web/katex/fonts/
+	rm -rf .katex
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -5,6 +5,7 @@
     matcalc solve EXPR --wrt w           stationary point of a scalar EXPR
     matcalc check LHS RHS | --file FILE  does the identity (or derivation) hold?
     matcalc demo                         the two documents, derived and checked
+    matcalc serve [--port 8000]          a local web page (docs/web.md)
 
 Exit status: 0 success, 1 a check failed, 2 bad input (message on stderr, no traceback).
 """
@@ -15,11 +16,9 @@ import sys
 
 import numpy as np
 
-from . import api
+from . import api, documents
 from .errors import MatcalcError
 from .shapes import parse_shape_text
-
-JSON_SCHEMA_VERSION = 1
 
 
 def _declarations(args):
@@ -35,28 +34,13 @@ def _declarations(args):
     return shapes, set(args.symmetric or ())
 
 
-def _layout(expr, layout):
-    """Denominator layout is matcalc's; numerator layout is its transpose (a derivative
-    along a direction has the function's shape in both)."""
-    if layout == "numerator" and expr.shape != () and expr.derivative_of is not None:
-        return api.simplify(api.Expr(api.ast.Transpose(api._diff.inline_where(expr.node)),
-                                     expr.declarations))
-    return expr
-
-
-def _shape_json(shape):
-    return [d if isinstance(d, int) else str(d) for d in shape]
-
-
 def command_differential(args, expr, out):
     """--differential: dF in terms of dX (expanded unless --form factored)."""
-    d = api.differential(expr, args.wrt, form=args.form or "expanded")
+    document = documents.differential_document(expr, args.wrt, form=args.form or "expanded")
     if args.json:
-        print(json.dumps({"schema": JSON_SCHEMA_VERSION, "input": str(expr), "wrt": args.wrt,
-                          "differential": str(d), "latex": d.latex(),
-                          "shape": _shape_json(d.shape)}, indent=2), file=out)
+        print(json.dumps(document, indent=2), file=out)
     else:
-        print(d.latex() if args.latex else str(d), file=out)
+        print(document["latex"] if args.latex else document["differential"], file=out)
     return 0
 
 
@@ -65,58 +49,40 @@ def command_diff(args, out):
     expr = api.parse(args.expr, shapes, symmetric)
     if args.differential:
         return command_differential(args, expr, out)
-    along = {"direction": args.direction} if args.direction else {}
-    factored = _layout(api.diff(expr, args.wrt, **along), args.layout)
-    expanded = _layout(api.diff(expr, args.wrt, form="expanded", **along), args.layout)
-    shown = factored if (args.form or "factored") == "factored" else expanded
-    derivation = api.derive(expr, args.wrt, method=args.method) if args.steps else None
-    report = api.verify(expr, args.wrt, **along) if (args.verify or args.json) else None
     if args.json:
-        document = {
-            "schema": JSON_SCHEMA_VERSION,
-            "input": str(expr), "wrt": args.wrt, "layout": args.layout,
-            "shape": _shape_json(factored.shape),
-            "result": {"factored": str(factored), "expanded": str(expanded)},
-            "latex": {"factored": factored.latex(), "expanded": expanded.latex()},
-            "verification": None if report is None else {
-                "passed": report.passed, "draws": report.draws,
-                "worst_relative_error": report.worst_error, "tolerance": report.tolerance},
-        }
-        if derivation is not None:
-            document["steps"] = [{"rule": s.rule, "label": s.label, "expr": str(s.expr)}
-                                 for s in derivation.steps]
+        document, report = documents.diff_document(
+            expr, args.wrt, args.layout, args.direction, steps=args.steps, method=args.method)
         print(json.dumps(document, indent=2), file=out)
-        return 0 if report.passed else 1
+        return 1 if report.passed is False else 0
+    along = {"direction": args.direction} if args.direction else {}
+    form = args.form or "factored"
+    shown = documents.in_layout(api.diff(expr, args.wrt, form=form, **along), args.layout)
+    derivation = api.derive(expr, args.wrt, method=args.method) if args.steps else None
+    report = api.verify(expr, args.wrt, **along) if args.verify else None
     if derivation is not None:
         print(derivation, file=out)
     elif args.latex:
         print(shown.latex(), file=out)
     else:
         print(str(shown), file=out)
-    if args.layout == "numerator" and not args.json:
+    if args.layout == "numerator":
         print("(numerator layout: the transpose of matcalc's denominator layout)", file=out)
     if report is not None and derivation is None:
         print(report, file=out)
-    if report is not None and not report.passed:
-        return 1
-    return 0
+    return 1 if report is not None and report.passed is False else 0
 
 
 def command_solve(args, out):
     shapes, symmetric = _declarations(args)
-    solution = api.stationary_point(args.expr, args.wrt, shapes, symmetric)
     if args.json:
-        print(json.dumps({"schema": JSON_SCHEMA_VERSION, "input": args.expr, "wrt": args.wrt,
-                          "solution": str(solution), "latex": solution.latex(),
-                          "kind": solution.kind,
-                          "verification": {"passed": solution.verification.passed,
-                                           "draws": solution.verification.draws}},
-                         indent=2), file=out)
-    else:
-        print(f"{args.wrt} = {solution}", file=out)
-        print(f"  the stationary point is a {solution.kind}" if solution.kind not in (
-            "unknown", "depends on the values") else f"  kind: {solution.kind}", file=out)
-        print(f"  {solution.verification}", file=out)
+        document = documents.solve_document(api.parse(args.expr, shapes, symmetric), args.wrt)
+        print(json.dumps(document, indent=2), file=out)
+        return 0 if document["verification"]["passed"] else 1
+    solution = api.stationary_point(args.expr, args.wrt, shapes, symmetric)
+    print(f"{args.wrt} = {solution}", file=out)
+    print(f"  the stationary point is a {solution.kind}" if solution.kind not in (
+        "unknown", "depends on the values") else f"  kind: {solution.kind}", file=out)
+    print(f"  {solution.verification}", file=out)
     return 0 if solution.verification.passed else 1
 
 
@@ -141,6 +107,11 @@ def command_check(args, out):
     result = api.check(args.lhs, args.rhs, shapes, symmetric)
     print(result, file=out)
     return 0 if result.holds else 1
+
+
+def command_serve(args, out):
+    from .server import serve
+    return serve(args.host, args.port, args.time_limit, out)
 
 
 def command_demo(args, out):
@@ -244,6 +215,15 @@ def _parser():
     c.add_argument("--file", help="a derivation: one expression per line")
     declarations(c)
     c.set_defaults(run=command_check)
+
+    w = commands.add_parser("serve", help="a local web page: type an expression, see its "
+                                          "derivative typeset")
+    w.add_argument("--port", type=int, default=8000)
+    w.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default: this machine only)")
+    w.add_argument("--time-limit", type=float, default=20.0, metavar="SECONDS",
+                   help="the longest one request may work")
+    w.set_defaults(run=command_serve)
 
     m = commands.add_parser("demo", help="derive the normal equation, as in the documents")
     m.set_defaults(run=command_demo)

@@ -19,7 +19,12 @@ def test_wheel_install_parses_outside_the_source_tree(tmp_path):
                     "-w", str(wheels), str(ROOT)], check=True)
     (wheel,) = wheels.glob("matcalc-*.whl")
     import zipfile
-    assert "matcalc/grammar/matcalc.lark" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "matcalc/grammar/matcalc.lark" in names
+    # the web page and KaTeX ship inside the package too (no CDN, no npm at install)
+    for name in ("index.html", "app.js", "style.css", "katex/katex.min.js",
+                 "katex/katex.min.css", "katex/fonts/KaTeX_Main-Regular.woff2"):
+        assert f"matcalc/web/{name}" in names, name
 
     env_dir = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -28,10 +33,13 @@ def test_wheel_install_parses_outside_the_source_tree(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     script = ("import matcalc; e = matcalc.parse(\"(X*w - y)'*(X*w - y)\"); "
-              "print(matcalc.__file__); print(e.shape, str(e))")
+              "print(matcalc.__file__); print(e.shape, str(e)); "
+              "from matcalc.server import _web_root; "
+              "print((_web_root() / 'katex' / 'katex.min.js').is_file())")
     result = subprocess.run([str(python), "-c", script], cwd=elsewhere, capture_output=True,
                             text=True, env={"PATH": os.environ.get("PATH", "")})
     assert result.returncode == 0, result.stderr
-    location, output = result.stdout.splitlines()
+    location, output, page = result.stdout.splitlines()
     assert str(ROOT) not in location
     assert output == "() (X*w - y)'*(X*w - y)"
+    assert page == "True"
