@@ -6,13 +6,14 @@
 # make browser    -- install Debian's chromium and chromium-driver (for tests/test_web.py)
 # make screenshot -- run the browser test and keep its screenshot as docs/web.png
 # make katex      -- fetch KaTeX again from the npm registry into matcalc/web/katex
+# make notebook   -- build and execute docs/derivations.ipynb (outputs kept)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench fuzz browser screenshot katex serve clean
+.PHONY: setup test demo bench fuzz browser screenshot katex serve notebook clean
 
 setup: $(STAMP)
 
@@ -49,6 +50,10 @@ katex:
 		.katex/package/LICENSE matcalc/web/katex/
 	cp .katex/package/dist/fonts/*.woff2 matcalc/web/katex/fonts/
 	rm -rf .katex
+
+notebook: setup
+	$(BIN)/python -m pip install --quiet -e '.[notebook]'
+	$(BIN)/python docs/make_notebook.py
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

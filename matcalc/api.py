@@ -408,6 +408,27 @@ class Derivation:
     def _repr_latex_(self):
         return f"$${self.latex()}$$"
 
+    def _repr_html_(self):
+        """For notebooks: the steps as a table, each expression typeset ($...$, which
+        Jupyter's MathJax renders), each rule in words, then the result and its check."""
+        import html
+        route = self.lines()[1].strip().strip("()")
+        rows = []
+        for step in self.steps:
+            left = f"${step.source.latex()}$ &#8614;" if step.source is not None else \
+                html.escape(step.label) + " ="
+            rows.append(f"<tr><td>{left}</td><td>${step.expr.latex()}$</td>"
+                        f"<td><small>{html.escape(step.rule)}</small></td></tr>")
+        rows.append(f"<tr><td></td><td>${self.expanded.latex()}$</td>"
+                    "<td><small>expanded</small></td></tr>")
+        if str(self.result) != str(self.expanded):
+            rows.append(f"<tr><td></td><td>${self.result.latex()}$</td>"
+                        "<td><small>factored</small></td></tr>")
+        notes = "".join(f"<p>{html.escape(str(note))}</p>"
+                        for note in (self.agreement, self.verification) if note)
+        return (f"<p>d/d{html.escape(self.wrt)} of <code>{html.escape(str(self.expr))}</code>"
+                f" ({html.escape(route)})</p><table>{''.join(rows)}</table>{notes}")
+
 
 def _latex_text(text):
     return text.replace("_", r"\_")

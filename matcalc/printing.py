@@ -254,7 +254,11 @@ def _latex_rule(node, memo, explicit=()):
             out += joiner + text
         return out, MUL
     if isinstance(node, ast.Div):
-        return rf"\frac{{{kids[0][0]}}}{{{kids[1][0]}}}", ATOM
+        top = kids[0][0]
+        if isinstance(node.left, (ast.Number, ast.Neg)) and top.startswith("-"):
+            # the sign outside the fraction, where a sum that subtracts the term finds it
+            return rf"-\frac{{{top[1:]}}}{{{kids[1][0]}}}", NEG
+        return rf"\frac{{{top}}}{{{kids[1][0]}}}", ATOM
     if isinstance(node, (ast.Hadamard, ast.ElemDiv)):
         op = r" \odot " if isinstance(node, ast.Hadamard) else r" \oslash "
         return _latex_wrap(kids[0], kids[0][1] < MUL) + op + \

@@ -65,6 +65,8 @@ def test_simplifier_style_terms_print_as_subtraction():
     ("sqrt(x) ./ abs(x)", r"\sqrt{x} \oslash \left|x\right|"),
     ("kron(A, B')*vec(X)", r"\left(A \otimes {B}^\top\right) \operatorname{vec}\left(X\right)"),
     ("commutation(m, n)", "K_{m,n}"),
+    ("2/N*A - 2/N*B", r"\frac{2}{N} A - \frac{2}{N} B"),
+    ("-2/N*B", r"-\frac{2}{N} B"),
     ("kron(w, I(m))", r"w \otimes I_{m}"),
     ("softmax(x)", r"\operatorname{softmax}\left(x\right)"),
 ])
