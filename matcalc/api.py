@@ -277,12 +277,17 @@ def _as_tensor(value, layout, expr, values):
 
 def _declared_sizes(expr, values):
     """Sizes of dimensions fixed by values of declared names the expression may not use
-    (so that a constant result such as vector(0) still has a size)."""
+    (so that a constant result such as vector(0) still has a size). Only the values'
+    shapes are read (a tensor on a GPU or a lazy dask array stays where it is)."""
     sizes = {}
     for name, shape in expr.declarations.shapes.items():
         if name in values:
+            value = values[name]
+            if hasattr(value, "shape") and not hasattr(value, "__array_interface__"):
+                import numpy as np
+                value = np.broadcast_to(np.float64(0.0), tuple(value.shape))
             try:
-                _, found = _bind([ast.Symbol(name, shape)], values)
+                _, found = _bind([ast.Symbol(name, shape)], {name: value})
             except MatcalcError:
                 continue                  # an unused name's value is ignored
             for dim, size in found.items():
@@ -690,25 +695,45 @@ def check_derivation(steps, shapes=None, symmetric=None):
 # ----------------------------------------------------------------- compiled numpy code
 
 @_scoped
-def compile(expr, *more, shapes=None, symmetric=None, given=None):  # noqa: A001 (contract)
-    """A fast numpy function of the expression's own names: f(values) or f(**values).
+def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 (contract)
+            backend="numpy", source=False, scheduler=None):
+    """A fast function of the expression's own names: f(values) or f(**values).
 
     With several expressions (say a loss and its gradient) one function returns them all,
     computing their shared subexpressions once. `given` fixes values that stay the same
     across calls (data such as X and y): what depends only on them is computed once, in the
     form (as given or expanded) that costs the fewest flops per call, and the function
-    takes the other names.
+    takes the other names. An inverse times more factors is a linear solve, by Cholesky
+    for a symmetric (Gram) matrix: inv(X'*X)*X'*y is never an inverse.
+
+    `backend` is "numpy" (the default), "jax" (a jax.jit-compiled pure function), "torch"
+    (tensors on the device they come on) or "dask" (lazy arrays; `.compute(values)` runs
+    them on a Dask cluster: `scheduler` is an address, a distributed Client, or None for
+    the current client or else a local cluster). `source=True` returns the generated module
+    as text, to paste into a project. See docs/backends.md.
     """
-    from .codegen import Compiled
+    from .backends import dialect as _dialect
+    from .codegen import Compiled, LibraryCompiled
+    chosen = _dialect(backend)
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
     roots = [_diff.expand_derivatives(_diff.inline_where(e.node)) for e in exprs]
     declared = Expr(roots[0], _shapes.Declarations(
         {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
     sizes = lambda values: _declared_sizes(declared, values)        # noqa: E731
+    if chosen.name == "numpy":
+        make = Compiled
+    elif chosen.name == "dask":
+        from .distributed import DaskCompiled
+        make = lambda r, s: DaskCompiled(r, chosen, s, scheduler)   # noqa: E731
+    else:
+        make = lambda r, s: LibraryCompiled(r, chosen, s)          # noqa: E731
     if not given:
-        return Compiled(roots, sizes)
-    from .specialize import Bound
-    return Bound([roots, [_simplify.expanded(r) for r in roots]], dict(given), sizes)
+        compiled = make(roots, sizes)
+    else:
+        from .specialize import Bound
+        compiled = Bound([roots, [_simplify.expanded(r) for r in roots]], dict(given),
+                         sizes, make)
+    return compiled.source if source else compiled
 
 
 lambdify = compile

@@ -1,31 +1,29 @@
-"""Fast numeric code: a Python function of numpy arrays generated from the AST.
+"""Fast numeric code: a Python module generated from the AST, for numpy, JAX, PyTorch or Dask.
 
 The source is built from the tree alone (never from user text): variables become a0, a1,
 ... (so a variable named `np` or `os` is harmless), numbers are written by `repr(float)`,
-and function names come from a fixed table. The DAG gives common subexpressions for free:
-each distinct node is one assignment. Products of three or more matrices go to
-`numpy.linalg.multi_dot`, which orders them for the fewest flops given the actual sizes
-(X'*(X*w), not (X'*X)*w). A diagonal never becomes an n x n array when it multiplies:
-diag(v)*A is a row scaling `v * A`, A*diag(v) a column scaling `A * v.T`.
+and function names come from a fixed table, the backend's `Dialect` (backends.py). The DAG
+gives common subexpressions for free: each distinct node is one assignment. Products of
+three or more matrices go to the library's multi_dot (or, for Dask, the same dynamic
+program), which orders them for the fewest flops given the actual sizes (X'*(X*w), not
+(X'*X)*w). A diagonal never becomes an n x n array when it multiplies: diag(v)*A is a row
+scaling `v * A`, A*diag(v) a column scaling `A * v.T`. An inverse followed by more factors
+is a linear solve, never an inverse: inv(X'*X)*X'*y is solve(X'*X, X'*y), by Cholesky where
+the matrix is symmetric (a Gram matrix: always).
 
 Values are checked and converted by the same binder as `evaluate`, so errors read the same.
 """
 
 import math
+import re
 
 import numpy as np
 
 from . import ast, dims
+from .backends import NUMPY
 from .errors import EvaluationError, UnsupportedError
-from .evaluate import (ELEMENTWISE, bind_dimensions, commutation_matrix, logsumexp, softmax,
-                       warn_not_finite, _inverse, _logdet, _matrix_power)
+from .evaluate import bind_dimensions, warn_not_finite
 from .shapes import as_pair, product_chains, shape_of
-
-_NUMPY = {
-    "exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign",
-    "sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "arcsin": "np.arcsin",
-    "arccos": "np.arccos", "arctan": "np.arctan", "tanh": "np.tanh",
-}
 
 
 def _is_diagonal_matrix(node):
@@ -33,7 +31,8 @@ def _is_diagonal_matrix(node):
 
 
 class _Writer:
-    def __init__(self):
+    def __init__(self, dialect=NUMPY):
+        self.dialect = dialect
         self.lines = []
         self.names = {}          # node -> local name
         self.symbols = {}        # variable name -> argument name
@@ -43,6 +42,10 @@ class _Writer:
     def fresh(self):
         self.count += 1
         return f"t{self.count}"
+
+    def op(self, name, *args):
+        """The backend's code for an operation on already-named operands."""
+        return self.dialect.ops[name].format(*args)
 
     def emit(self, node, expression):
         name = self.fresh()
@@ -77,7 +80,7 @@ def _product(writer, node):
     scalar_nodes, chains = product_chains(factors)
     scalars = ["-1.0"] if negative else []
     scalars += [writer.names[s] for s in scalar_nodes]
-    scalars += [f"_scalarize({_chain_expression(writer, chain)})"
+    scalars += [writer.op("scalarize", _chain_expression(writer, chain))
                 for chain, closed in chains if closed]
     if len(scalars) > MAX_OPERANDS:
         scalars = [_split(writer, [scalars[0]] + [f" * {x}" for x in scalars[1:]])]
@@ -113,8 +116,9 @@ def _chain_expression(writer, factors):
     while i < len(factors):
         child = factors[i]
         if _weighted_gram_at(factors, i):
-            operands.append(f"_weighted_gram({writer.names[factors[i + 2]]}, "
-                            f"{writer.names[factors[i + 1].arg]})")
+            a, v = writer.names[factors[i + 2]], writer.names[factors[i + 1].arg]
+            operands.append(f"_weighted_gram({a}, {v})" if writer.dialect.rank_k
+                            else f"({a}.T @ ({v} * {a}))")
             i += 3
             continue
         if _is_diagonal_matrix(child):
@@ -127,9 +131,15 @@ def _chain_expression(writer, factors):
                 operands.append(f"({operands.pop()} * {vector}.T)")            # columns
                 i += 1
                 continue
-            operands.append(f"np.diagflat({vector})")
+            operands.append(writer.op("diagflat", vector))
             i += 1
             continue
+        if isinstance(child, ast.Inverse) and child not in writer.names and \
+                i + 1 < len(factors):
+            # inv(A)*B: a linear solve, never the inverse itself (see _solved_inverses)
+            rest = _chain_expression(writer, factors[i + 1:])
+            operands.append(writer.op(_solver(child.arg), writer.names[child.arg], rest))
+            break
         if _small_power(child) and child not in writer.names:
             # A^k inside a product: k operands, so that multi_dot can order A*(A*x)
             operands.extend([writer.names[child.base]] * int(child.exponent.value))
@@ -141,7 +151,34 @@ def _chain_expression(writer, factors):
         return operands[0]
     if len(operands) == 2:
         return f"({operands[0]} @ {operands[1]})"
-    return f"_chain([{', '.join(operands)}])"
+    return writer.op("chain", ", ".join(operands))
+
+
+def _solver(matrix):
+    """The solve for inv(matrix)*B: Cholesky for a Gram matrix M'*M (plus c*I, c > 0),
+    Cholesky-else-LU for another symmetric one, LU otherwise."""
+    from .simplify import expanded, transpose_node
+    canonical = expanded(matrix)
+    if transpose_node(canonical) is not canonical:
+        return "solve"
+    return "solve_spd" if _gram_like(canonical) else "solve_sym"
+
+
+def _gram_like(node):
+    """Is the symmetric node a sum of terms c*M'*M and c*I with c > 0 (positive definite
+    when M has full column rank)?"""
+    terms = node.children if isinstance(node, ast.Add) else (node,)
+    for term in terms:
+        factors = list(term.children) if isinstance(term, ast.Mul) else [term]
+        if factors and isinstance(factors[0], ast.Number):
+            if factors[0].value <= 0:
+                return False
+            factors = factors[1:]
+        if len(factors) == 1 and isinstance(factors[0], ast.Identity):
+            continue
+        if len(factors) != 2 or factors[0] is not ast.Transpose(factors[1]):
+            return False
+    return True
 
 
 SMALL_POWER = 8          # A^k with k up to this is multiplied out inside a product chain
@@ -162,28 +199,15 @@ def _weighted_gram_at(factors, i):
         _is_diagonal_matrix(middle) and len(shape_of(last)) == 2
 
 
-def _weighted_gram(a, v):
-    """a' * diag(v) * a. With v >= 0 (as in every Gauss-Newton or logistic Hessian) it is
-    z' * z for z = sqrt(v) .* a, which numpy hands to BLAS's symmetric rank-k update: half
-    the flops of the general product, and exactly symmetric. Otherwise a' * (v .* a)."""
-    if v.size and v.min() >= 0:              # a NaN compares false: the general product
-        z = np.sqrt(v) * a
-        return z.T @ z
-    return a.T @ (v * a)
-
-
 # operations whose code is one template over the children's names
 _TEMPLATES = {
     ast.Div: "{0} / {1}",
     ast.Hadamard: "{0} * {1}",
     ast.ElemDiv: "{0} / {1}",
-    ast.Sum: "np.sum({0})",
-    ast.Kron: "np.kron({0}, {1})",
-    ast.Softmax: "_softmax({0})",
-    ast.LogSumExp: "_logsumexp({0})",
-    ast.Norm1: "np.sum(np.abs({0}))",
-    ast.Norm2: "np.sqrt(np.sum(np.square({0})))",
 }
+# operations that are one backend operation of their children
+_OPERATIONS = {ast.Sum: "sum", ast.Kron: "kron", ast.Softmax: "softmax",
+               ast.LogSumExp: "logsumexp"}
 
 
 def _line(writer, node):
@@ -193,10 +217,10 @@ def _line(writer, node):
     if isinstance(node, ast.Number):
         return repr(float(node.value))
     if isinstance(node, ast.Identity):
-        return f"np.eye({writer.dim(node.n)})"
+        return writer.op("eye", writer.dim(node.n))
     if isinstance(node, ast.Fill):
         rows, cols = (writer.dim(d) for d in as_pair(node.shape))
-        return f"np.full(({rows}, {cols}), float({kids[0]}))"
+        return writer.op("full", rows, cols, kids[0])
     if isinstance(node, ast.Add):
         pieces = [kids[0]] + [f" - {writer.names[child.arg]}" if isinstance(child, ast.Neg)
                               else f" + {kid}"
@@ -208,42 +232,46 @@ def _line(writer, node):
         return _product(writer, node)
     if type(node) in _TEMPLATES:
         return _TEMPLATES[type(node)].format(*kids)
+    if type(node) in _OPERATIONS:
+        return writer.op(_OPERATIONS[type(node)], *kids)
+    if isinstance(node, ast.Norm1):
+        return writer.op("sum", writer.op("abs", kids[0]))
+    if isinstance(node, ast.Norm2):
+        return writer.op("sqrt", writer.op("sum", writer.op("square", kids[0])))
     if isinstance(node, ast.Power):
         if _scalar(node.base):
-            return f"np.power({kids[0]}, {kids[1]})"
-        return f"_matrix_power(None, {kids[0]}, int({kids[1]}))"
+            return writer.op("power", kids[0], kids[1])
+        return writer.op("matrix_power", kids[0], int(node.exponent.value))
     if isinstance(node, ast.ElemPower):
         exponent = node.exponent
         if isinstance(exponent, ast.Number) and exponent.value == 2:
-            return f"np.square({kids[0]})"
-        return f"np.power({kids[0]}, {kids[1]})"
+            return writer.op("square", kids[0])
+        return writer.op("power", kids[0], kids[1])
     if isinstance(node, ast.Transpose):
         return kids[0] if _scalar(node) else f"{kids[0]}.T"
     if isinstance(node, ast.Trace):
-        return f"np.trace({kids[0]})" if not _scalar(node.arg) else kids[0]
+        return writer.op("trace", kids[0]) if not _scalar(node.arg) else kids[0]
     if isinstance(node, ast.Det):
-        return f"np.linalg.det({kids[0]})" if not _scalar(node.arg) else kids[0]
+        return writer.op("det", kids[0]) if not _scalar(node.arg) else kids[0]
     if isinstance(node, ast.LogDet):
-        return f"_logdet({kids[0]})" if not _scalar(node.arg) else f"np.log({kids[0]})"
+        return writer.op("logdet" if not _scalar(node.arg) else "log", kids[0])
     if isinstance(node, ast.Inverse):
-        return f"_inverse(None, {kids[0]})" if not _scalar(node.arg) else f"1.0 / {kids[0]}"
+        return writer.op("inv", kids[0]) if not _scalar(node.arg) else f"1.0 / {kids[0]}"
     if isinstance(node, ast.Diag):
         if _scalar(node.arg):
             return kids[0]
         if len(shape_of(node.arg)) == 1:
-            return f"np.diagflat({kids[0]})"
-        return f"np.diag({kids[0]}).reshape(-1, 1).copy()"
-    if isinstance(node, ast.Vec):
-        return f"np.reshape({kids[0]}, (-1, 1), order='F')" if not _scalar(node.arg) else kids[0]
+            return writer.op("diagflat", kids[0])
+        return writer.op("diag_of", kids[0])
+    if isinstance(node, ast.Vec):     # column-major: the rows of the transpose, in order
+        return f"{kids[0]}.T.reshape(-1, 1)" if not _scalar(node.arg) else kids[0]
     if isinstance(node, ast.Unvec):
         rows, cols = (writer.dim(d) for d in node.shape)
-        return f"np.reshape({kids[0]}, ({rows}, {cols}), order='F')"
+        return f"{kids[0]}.reshape({cols}, {rows}).T"
     if isinstance(node, ast.Commutation):
-        return f"_commutation({writer.dim(node.m)}, {writer.dim(node.n)})"
+        return writer.op("commutation", writer.dim(node.m), writer.dim(node.n))
     if isinstance(node, ast.Elementwise):
-        if node.name in _NUMPY:
-            return f"{_NUMPY[node.name]}({kids[0]})"
-        return f"_elementwise[{node.name!r}]({kids[0]})"
+        return writer.op(node.name, kids[0])
     raise UnsupportedError(f"cannot compile {type(node).__name__}")
 
 
@@ -373,18 +401,10 @@ def _finite(value):
         else bool(np.isfinite(value).all())
 
 
-def _scalarize(value):
-    return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
-
-
-def _chain(operands):
-    """The fewest-flops order for the actual sizes (numpy's dynamic programming)."""
-    return np.linalg.multi_dot(operands)
-
-
-def generate(roots):
-    """(source, symbols) of a function `compiled(arrays, sizes)` returning the roots' values."""
-    writer = _Writer()
+def generate(roots, dialect=NUMPY):
+    """(module source, symbols, dimensions): a module defining `compiled(a0, a1, ...,
+    sizes)` that returns the roots' values, with the imports and helpers it uses."""
+    writer = _Writer(dialect)
     symbols = []
     for root in roots:
         for node in ast.postorder(root):
@@ -397,7 +417,7 @@ def generate(roots):
             for child in node.children:
                 parents.setdefault(child, []).append(node)
     fused, absorbed = {}, set()
-    for root in roots:
+    for root in roots if dialect.blocked else ():
         for node in ast.postorder(root):
             plan = fusable(node, parents)
             if plan is not None and not (plan[2] & absorbed):
@@ -418,16 +438,45 @@ def generate(roots):
                 continue                 # never materialized: its products scale instead
             if _small_power(node) and _only_multiplied(node, roots):
                 continue                 # multiplied out where it is used (_chain_expression)
+            if _solved(node, parents, roots):
+                continue                 # inv(A)*B is solved where it is used
             if isinstance(node, (ast.Number, ast.Transpose, ast.Neg)) and node not in roots:
                 # inline where used: a literal, a view, or a sign that Add and Mul absorb
                 writer.names[node] = f"({_line(writer, node)})"
                 continue
             writer.emit(node, _line(writer, node))
     arguments = ", ".join(writer.symbols[s.name] for s in symbols)
-    header = f"def compiled({arguments}{', ' if arguments else ''}sizes):"
     results = ", ".join(writer.names[r] for r in roots)
-    source = "\n".join([header] + writer.lines + [f"    return ({results},)"])
-    return source, symbols, list(writer.dims)
+    body = writer.lines + [f"    return ({results},)"]
+    if any("_like" in line for line in body):          # constants on the arguments' device
+        first = next((writer.symbols[s.name] for s in symbols if s.declared_shape), None)
+        body.insert(0, f"    _like = {first}" if first else
+                    "    _like = torch.zeros((), dtype=torch.float64)")
+    function = "\n".join([f"def compiled({arguments}{', ' if arguments else ''}sizes):"] + body)
+    return _module(dialect, function), symbols, list(writer.dims)
+
+
+def _module(dialect, function):
+    """The imports, the helpers the function uses (and those they use), the function."""
+    used, pending = [], [function]
+    while pending:
+        text = pending.pop()
+        for name, source in dialect.helpers.items():
+            if name not in used and re.search(rf"\b{name}\b", text):
+                used.append(name)
+                pending.append(source)
+    helpers = [dialect.helpers[name].strip("\n") for name in dialect.helpers if name in used]
+    return "\n\n\n".join([f"# generated by matcalc for {dialect.name}\n{dialect.header}"] +
+                          helpers + [function]) + "\n"
+
+
+def _solved(node, parents, roots):
+    """Is this inverse only ever followed by more factors (so that inv(A)*B is solved)?"""
+    if not isinstance(node, ast.Inverse) or _scalar(node) or node in roots:
+        return False
+    uses = parents.get(node, [])
+    return bool(uses) and all(isinstance(p, ast.Mul) and p.children[-1] is not node
+                              for p in uses)
 
 
 def _only_multiplied(node, roots):
@@ -446,12 +495,7 @@ class Compiled:
         self.roots = roots
         self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
         self.source, self.symbols, self.dimensions = generate(roots)
-        namespace = {"np": np, "_scalarize": _scalarize, "_chain": _chain,
-                     "_weighted_gram": _weighted_gram, "_logdet": _logdet,
-                     "_inverse": _inverse, "_matrix_power": _matrix_power,
-                     "_softmax": softmax, "_logsumexp": logsumexp,
-                     "_commutation": commutation_matrix,
-                     "_elementwise": ELEMENTWISE}
+        namespace = {}
         exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built code
         self._function = namespace["compiled"]
         self.shapes = [shape_of(r) for r in roots]
@@ -464,11 +508,16 @@ class Compiled:
         arguments = self._known_arguments(values)
         if arguments is None:
             arguments = self._arguments(values)
-        if self._quiet:
-            results = self._function(*arguments)
-        else:
-            with np.errstate(all="ignore"):     # log(0), 0/0 ...: inf and nan, as evaluate
+        try:
+            if self._quiet:
                 results = self._function(*arguments)
+            else:
+                with np.errstate(all="ignore"):     # log(0), 0/0: inf and nan, as evaluate
+                    results = self._function(*arguments)
+        except np.linalg.LinAlgError:
+            raise EvaluationError("a matrix to invert or solve with is singular for these "
+                                  "values") from None
+        if not self._quiet:
             if not all(_finite(r) for r in results):   # name where it came from (slow path)
                 warn_not_finite(self.roots, values, arguments[-1])
         if self._single is not None:
@@ -554,6 +603,10 @@ def _fast_plan(value, argument):
     return None
 
 
+def _scalarize(value):
+    return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
+
+
 def _finisher(shape):
     """The conversion of a raw result to what evaluate returns for this shape."""
     if shape == ():
@@ -565,3 +618,91 @@ def _finisher(shape):
 
 def _flatten(value):
     return np.asarray(value).reshape(-1)
+
+
+# ----------------------------------------------------------------- JAX, PyTorch, Dask
+
+class LibraryCompiled:
+    """A compiled expression on JAX, PyTorch or Dask: arrays of the library in and out.
+
+    Values are checked by their shapes alone (nothing is copied to numpy): a tensor stays
+    on its device, a dask array stays lazy. Numbers and numpy arrays are converted to the
+    library's arrays (JAX keeps its default float width; enable jax_enable_x64 for
+    float64). Results: a 0-d array for a scalar, 1-D for a column vector, else 2-D.
+    """
+
+    def __init__(self, roots, dialect, extra_sizes=None):
+        self.roots, self.dialect, self.extra_sizes = roots, dialect, extra_sizes
+        self.source, self.symbols, self.dimensions = generate(roots, dialect)
+        namespace = {"__name__": "matcalc_generated"}   # not importable: pickled by value
+        exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
+             namespace)                                             # AST-built code
+        function = namespace["compiled"]
+        if dialect.jit:
+            import jax
+            function = jax.jit(function, static_argnums=(len(self.symbols),))
+        self._function = function
+        self.shapes = [shape_of(r) for r in roots]
+
+    def __call__(self, values=None, **kwargs):
+        values = dict(values or {}, **kwargs) if kwargs else (values or {})
+        arguments, sizes = self._arguments(values)
+        results = self._function(*arguments, sizes)
+        finished = tuple(_library_finish(value, shape) for value, shape in
+                         zip(results, self.shapes))
+        return finished[0] if len(finished) == 1 else finished
+
+    def _arguments(self, values):
+        for symbol in self.symbols:
+            if symbol.name not in values:
+                raise EvaluationError(f"no value given for '{symbol.name}'")
+        library = [_to_library(self.dialect, values[s.name]) for s in self.symbols]
+        # the shapes are checked by the evaluate's binder on zero-cost stand-ins
+        stand_ins = {s.name: np.broadcast_to(np.float64(0.0), tuple(v.shape))
+                     for s, v in zip(self.symbols, library)}
+        fitted, sizes = bind_dimensions(self.symbols, stand_ins)
+        if self.extra_sizes is not None and any(d not in sizes for d in self.dimensions):
+            for dim, size in self.extra_sizes(values).items():
+                sizes.setdefault(dim, size)
+        for dim in self.dimensions:
+            if dim not in sizes:
+                raise EvaluationError(f"the size {dim} is not fixed by any value given")
+        like = next((v for s, v in zip(self.symbols, library) if s.declared_shape), None)
+        arguments = []
+        for symbol, value in zip(self.symbols, library):
+            shape = fitted[symbol.name].shape if symbol.declared_shape else ()
+            if not symbol.declared_shape and like is not None and \
+                    self.dialect.name == "torch":
+                value = value.to(dtype=like.dtype, device=like.device)
+            arguments.append(value.reshape(shape))
+        return arguments, _StaticSizes(sorted((str(k), v) for k, v in sizes.items()))
+
+
+class _StaticSizes(tuple):
+    """sizes['n'] for the generated code, hashable so that jax.jit can take it static."""
+
+    def __getitem__(self, key):
+        for name, value in tuple.__iter__(self):
+            if name == key:
+                return value
+        raise KeyError(key)
+
+
+def _to_library(dialect, value):
+    if dialect.name == "jax":
+        import jax.numpy as jnp
+        return jnp.asarray(value)
+    if dialect.name == "torch":
+        import torch
+        return value if isinstance(value, torch.Tensor) else \
+            torch.as_tensor(np.asarray(value, dtype=float))
+    import dask.array as da
+    return value if isinstance(value, da.Array) else da.asarray(np.asarray(value, dtype=float))
+
+
+def _library_finish(value, shape):
+    if shape == ():
+        return value.reshape(())
+    if len(shape) == 1:
+        return value.reshape(-1)
+    return value

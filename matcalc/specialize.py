@@ -209,7 +209,7 @@ class Bound:
     `.form` which simplifier form was compiled ('as given' or 'expanded').
     """
 
-    def __init__(self, candidates, given, extra_sizes):
+    def __init__(self, candidates, given, extra_sizes, make=Compiled):
         symbols = {}
         for roots in candidates:
             for root in roots:
@@ -220,10 +220,19 @@ class Bound:
         if unused:
             raise EvaluationError(f"'{unused[0]}' is given but the expression does not use it")
         given_symbols = [symbols[name] for name in given]
-        arrays, sizes = bind_dimensions(given_symbols, given)
-        self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape
-                               else arrays[s.name].reshape(np.shape(given[s.name])))
-                      for s in given_symbols}
+        self.numpy = make is Compiled
+        if self.numpy:
+            arrays, sizes = bind_dimensions(given_symbols, given)
+            self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape
+                                   else arrays[s.name].reshape(np.shape(given[s.name])))
+                          for s in given_symbols}
+        else:                          # a library's arrays: only their shapes are read
+            stand_ins = {name: np.broadcast_to(np.float64(0.0), tuple(np.shape(value)))
+                         if not hasattr(value, "shape") else
+                         np.broadcast_to(np.float64(0.0), tuple(value.shape))
+                         for name, value in given.items()}
+            _, sizes = bind_dimensions(given_symbols, stand_ins)
+            self.given = dict(given)
         costed = []
         for form, roots in zip(("as given", "expanded"), candidates):
             grouped = regroup(roots, self.given, sizes)
@@ -234,7 +243,7 @@ class Bound:
         self.precomputed = {}
         replacements, values = {}, {}
         if stored:
-            results = Compiled(stored, extra_sizes)(self.given)
+            results = make(stored, extra_sizes)(self.given)
             results = results if len(stored) > 1 else (results,)
             for k, (node, value) in enumerate(zip(stored, results)):
                 name = f"#{k}"                    # no user name can start with '#'
@@ -247,10 +256,16 @@ class Bound:
                 if isinstance(n, ast.Symbol)}
         # copies of the given values the calls still read: a later change to the caller's
         # arrays cannot disagree with what was computed from them
-        self.stored = {name: np.array(v) if name in self.given else v
+        self.stored = {name: np.array(v) if name in self.given and self.numpy else v
                        for name, v in {**self.given, **values}.items() if name in used}
-        self.compiled = Compiled(roots, lambda v: extra_sizes(dict(self.given, **v)))
+        self.compiled = make(roots, lambda v: extra_sizes(dict(self.given, **v)))
         self.source = self.compiled.source
+
+    def compute(self, values=None, **options):
+        """The Dask backend's compute (docs/backends.md), with the stored values."""
+        if not hasattr(self.compiled, "compute"):
+            raise EvaluationError("compute() runs lazy Dask results; this function is eager")
+        return self.compiled.compute({**self.stored, **dict(values or {})}, **options)
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})

@@ -1,0 +1,269 @@
+"""The array libraries compiled code runs on: numpy (the default), JAX, PyTorch and Dask.
+
+`codegen.py` builds one plan for every backend (shared subexpressions once, the cheapest
+product order, stored `given` values, solves instead of inverses) and writes it in the
+backend's own idiom through a `Dialect`: a table of operation templates and the source of
+the few helpers the templates use. The generated module is plain text that imports only the
+library itself, so `compile(..., source=True)` can be pasted into a project.
+
+- numpy: eager; a gradient X'*g(X*w) as one blocked pass over X; X'*diag(c)*X as a
+  symmetric rank-k update when c >= 0.
+- jax: a pure function of its arrays, `jax.jit`-compiled (no value-dependent branches).
+- torch: tensors stay on the device they come on; constants are made on it.
+- dask: arrays stay lazy; a tall X in row chunks is read once per chunk; small systems
+  are solved at the end, in one chunk.
+"""
+
+import importlib
+from typing import NamedTuple
+
+from .errors import MatcalcError
+
+
+class Dialect(NamedTuple):
+    name: str
+    modules: tuple          # what must import for the backend to work
+    header: str             # the generated module's imports
+    ops: dict               # operation -> template over {0}, {1}, ... and named fields
+    helpers: dict           # helper name -> its source (included when the code uses it)
+    blocked: bool = False   # the one-pass blocked gradient (numpy)
+    rank_k: bool = False    # X'*diag(c)*X as z'*z (numpy)
+    jit: bool = False       # the function is jax.jit-compiled
+
+
+ELEMENTWISE = ("exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "arcsin", "arccos",
+               "arctan", "tanh")
+
+# ----------------------------------------------------------------- numpy
+
+_NUMPY_HELPERS = {
+    "_scalarize": '''
+def _scalarize(x):
+    return np.float64(np.asarray(x).reshape(-1)[0])''',
+    "_logdet": '''
+def _logdet(a):
+    sign, value = np.linalg.slogdet(a)
+    return np.float64(value) if sign > 0 else np.float64(np.nan)''',
+    "_sigmoid": '''
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))''',
+    "_softmax": '''
+def _softmax(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)''',
+    "_logsumexp": '''
+def _logsumexp(x):
+    top = np.max(x)
+    if not np.isfinite(top):
+        return np.float64(top)
+    return np.float64(top + np.log(np.sum(np.exp(x - top))))''',
+    "_commutation": '''
+def _commutation(m, n):
+    k = np.zeros((m * n, m * n))
+    i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    k[(j + n * i).ravel(), (i + m * j).ravel()] = 1.0
+    return k''',
+    "_weighted_gram": '''
+def _weighted_gram(a, v):
+    # a' * diag(v) * a: with v >= 0 it is z' * z for z = sqrt(v) .* a, which BLAS does as a
+    # symmetric rank-k update (half the flops, an exactly symmetric result)
+    if v.size and v.min() >= 0:
+        z = np.sqrt(v) * a
+        return z.T @ z
+    return a.T @ (v * a)''',
+    "_solve_sym": '''
+def _solve_sym(a, b):
+    # a symmetric a: Cholesky when it is positive definite, else LU
+    try:
+        from scipy.linalg import cho_factor, cho_solve
+        return cho_solve(cho_factor(a), b)
+    except ImportError:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.solve(a, b)''',
+}
+
+NUMPY = Dialect(
+    name="numpy", modules=("numpy",), header="import numpy as np",
+    ops={**{f: f"np.{f}({{0}})" for f in ELEMENTWISE},
+         "sigmoid": "_sigmoid({0})", "softplus": "np.logaddexp(0.0, {0})",
+         "relu": "np.maximum({0}, 0.0)", "sum": "np.sum({0})", "square": "np.square({0})",
+         "power": "np.power({0}, {1})", "trace": "np.trace({0})",
+         "det": "np.linalg.det({0})", "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
+         "solve": "np.linalg.solve({0}, {1})", "solve_sym": "_solve_sym({0}, {1})",
+         "solve_spd": "_solve_sym({0}, {1})",
+         "matrix_power": "np.linalg.matrix_power({0}, {1})", "eye": "np.eye({0})",
+         "full": "np.full(({0}, {1}), {2})", "kron": "np.kron({0}, {1})",
+         "chain": "np.linalg.multi_dot([{0}])", "diagflat": "np.diagflat({0})",
+         "diag_of": "np.diag({0}).reshape(-1, 1).copy()", "softmax": "_softmax({0})",
+         "logsumexp": "_logsumexp({0})", "commutation": "_commutation({0}, {1})",
+         "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))"},
+    helpers=_NUMPY_HELPERS, blocked=True, rank_k=True)
+
+# ----------------------------------------------------------------- JAX
+
+JAX = Dialect(
+    name="jax", modules=("jax",),
+    header="import numpy as np\nimport jax\nimport jax.numpy as jnp\nimport jax.scipy as jsp",
+    ops={**{f: f"jnp.{f}({{0}})" for f in ELEMENTWISE},
+         "sigmoid": "jax.nn.sigmoid({0})", "softplus": "jax.nn.softplus({0})",
+         "relu": "jax.nn.relu({0})", "sum": "jnp.sum({0})", "square": "jnp.square({0})",
+         "power": "jnp.power({0}, {1})", "trace": "jnp.trace({0})",
+         "det": "jnp.linalg.det({0})", "logdet": "_logdet({0})", "inv": "jnp.linalg.inv({0})",
+         "solve": "jnp.linalg.solve({0}, {1})", "solve_sym": "jnp.linalg.solve({0}, {1})",
+         "solve_spd": "jsp.linalg.cho_solve(jsp.linalg.cho_factor({0}), {1})",
+         "matrix_power": "jnp.linalg.matrix_power({0}, {1})", "eye": "jnp.eye({0})",
+         "full": "jnp.full(({0}, {1}), {2})", "kron": "jnp.kron({0}, {1})",
+         "chain": "jnp.linalg.multi_dot([{0}])", "diagflat": "jnp.diagflat({0})",
+         "diag_of": "jnp.diag({0}).reshape(-1, 1)",
+         "softmax": "jax.nn.softmax({0}, axis=0)",
+         "logsumexp": "jsp.special.logsumexp({0})",
+         "commutation": "jnp.asarray(_commutation({0}, {1}))",
+         "scalarize": "{0}.reshape(())", "zeros": "jnp.zeros(({0}, {1}))"},
+    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
+def _logdet(a):
+    sign, value = jnp.linalg.slogdet(a)
+    return jnp.where(sign > 0, value, jnp.nan)'''},
+    jit=True)
+
+# ----------------------------------------------------------------- PyTorch
+
+_TORCH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan"}
+_LIKE = "dtype=_like.dtype, device=_like.device"
+
+TORCH = Dialect(
+    name="torch", modules=("torch",), header="import numpy as np\nimport torch",
+    ops={**{f: f"torch.{_TORCH_NAMES.get(f, f)}({{0}})" for f in ELEMENTWISE},
+         "sigmoid": "torch.sigmoid({0})", "softplus": "torch.nn.functional.softplus({0})",
+         "relu": "torch.relu({0})", "sum": "torch.sum({0})", "square": "torch.square({0})",
+         "power": "torch.pow({0}, {1})", "trace": "torch.trace({0})",
+         "det": "torch.linalg.det({0})", "logdet": "_logdet({0})",
+         "inv": "torch.linalg.inv({0})", "solve": "torch.linalg.solve({0}, {1})",
+         "solve_sym": "_solve_sym({0}, {1})", "solve_spd": "_solve_sym({0}, {1})",
+         "matrix_power": "torch.linalg.matrix_power({0}, {1})",
+         "eye": f"torch.eye({{0}}, {_LIKE})",
+         "full": f"torch.full(({{0}}, {{1}}), {{2}}, {_LIKE})",
+         "kron": "torch.kron({0}.contiguous(), {1}.contiguous())",
+         "chain": "torch.linalg.multi_dot([{0}])",
+         "diagflat": "torch.diag({0}.reshape(-1))",
+         "diag_of": "torch.diagonal({0}).reshape(-1, 1)",
+         "softmax": "torch.softmax({0}, dim=0)",
+         "logsumexp": "torch.logsumexp({0}.reshape(-1), 0)",
+         "commutation": f"torch.as_tensor(_commutation({{0}}, {{1}}), {_LIKE})",
+         "scalarize": "{0}.reshape(())", "zeros": f"torch.zeros(({{0}}, {{1}}), {_LIKE})"},
+    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
+def _logdet(a):
+    sign, value = torch.linalg.slogdet(a)
+    return torch.where(sign > 0, value, torch.full_like(value, float("nan")))''',
+             "_solve_sym": '''
+def _solve_sym(a, b):
+    # a symmetric a: Cholesky when it is positive definite, else LU
+    factor, info = torch.linalg.cholesky_ex(a)
+    if int(info) == 0:
+        return torch.cholesky_solve(b, factor)
+    return torch.linalg.solve(a, b)'''})
+
+# ----------------------------------------------------------------- Dask
+
+_DASK_SMALL = '''
+def _small(function, result, *arrays):
+    # a small square system in one chunk, solved (or inverted) there, lazily; kept in the
+    # arrays' own graph, so that what they share (the chunks of X) is computed once.
+    # result: the shape of the answer is that of the "first" or "last" array, or "scalar"
+    shape = () if result == "scalar" else arrays[0 if result == "first" else -1].shape
+    arrays = [a.rechunk(-1) for a in arrays]
+    if shape == ():
+        return da.map_blocks(lambda *blocks: np.reshape(function(*blocks), (1, 1)), *arrays,
+                             chunks=((1,), (1,)), dtype=float).reshape(())
+    return da.map_blocks(function, *arrays, chunks=tuple((size,) for size in shape),
+                         dtype=float)'''
+
+DASK = Dialect(
+    name="dask", modules=("dask.array",), header="import numpy as np\nimport dask.array as da",
+    ops={**{f: f"da.{f}({{0}})" for f in ELEMENTWISE},
+         "sigmoid": "0.5 * (1.0 + da.tanh(0.5 * {0}))", "softplus": "da.logaddexp(0.0, {0})",
+         "relu": "da.maximum({0}, 0.0)", "sum": "da.sum({0})", "square": "da.square({0})",
+         "power": "da.power({0}, {1})", "trace": "da.trace({0})",
+         "det": "_small(np.linalg.det, 'scalar', {0})",
+         "logdet": "_small(_np_logdet, 'scalar', {0})",
+         "inv": "_small(np.linalg.inv, 'first', {0})",
+         "solve": "_small(np.linalg.solve, 'last', {0}, {1})",
+         "solve_sym": "_small(_np_solve_sym, 'last', {0}, {1})",
+         "solve_spd": "_small(_np_solve_sym, 'last', {0}, {1})",
+         "matrix_power": "_matrix_power({0}, {1})", "eye": "da.eye({0})",
+         "full": "da.full(({0}, {1}), {2})", "kron": "_kron({0}, {1})",
+         "chain": "_chain([{0}])", "diagflat": "da.diag({0}.reshape(-1))",
+         "diag_of": "da.diag({0}).reshape(-1, 1)", "softmax": "_softmax({0})",
+         "logsumexp": "_logsumexp({0})",
+         "commutation": "da.from_array(_commutation({0}, {1}))",
+         "scalarize": "{0}.reshape(())", "zeros": "da.zeros(({0}, {1}))"},
+    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_small": _DASK_SMALL,
+             "_np_logdet": '''
+def _np_logdet(a):
+    sign, value = np.linalg.slogdet(a)
+    return np.array(value if sign > 0 else np.nan)''',
+             "_np_solve_sym": '''
+def _np_solve_sym(a, b):
+    try:
+        from scipy.linalg import cho_factor, cho_solve
+        return cho_solve(cho_factor(a), b)
+    except (ImportError, np.linalg.LinAlgError):
+        return np.linalg.solve(a, b)''',
+             "_chain": '''
+def _chain(operands):
+    # the fewest-flops order for the operands' sizes, as numpy's multi_dot chooses it
+    p = [operands[0].shape[0]] + [a.shape[1] for a in operands]
+    k = len(operands)
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][m] + cost[m + 1][j] + p[i] * p[m + 1] * p[j + 1], m)
+                for m in range(i, j))
+    def product(i, j):
+        if i == j:
+            return operands[i]
+        m = split[i][j]
+        return product(i, m) @ product(m + 1, j)
+    return product(0, k - 1)''',
+             "_kron": '''
+def _kron(a, b):
+    (m, n), (p, q) = a.shape, b.shape
+    return da.einsum("ij,kl->ikjl", a, b).reshape(m * p, n * q)''',
+             "_matrix_power": '''
+def _matrix_power(a, k):
+    result, base = None, a
+    while k:
+        if k & 1:
+            result = base if result is None else result @ base
+        base, k = base @ base, k >> 1
+    return result''',
+             "_softmax": '''
+def _softmax(x):
+    e = da.exp(x - da.max(x))
+    return e / da.sum(e)''',
+             "_logsumexp": '''
+def _logsumexp(x):
+    top = da.max(x)
+    return top + da.log(da.sum(da.exp(x - top)))'''})
+
+DIALECTS = {d.name: d for d in (NUMPY, JAX, TORCH, DASK)}
+
+
+def dialect(name):
+    """The dialect of a backend, checking that its library can be imported."""
+    if name not in DIALECTS:
+        raise MatcalcError(f"unknown backend {name!r}; backends: {', '.join(DIALECTS)}")
+    found = DIALECTS[name]
+    for module in found.modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise MatcalcError(f"the {name} backend needs {module.split('.')[0]}: "
+                               f"pip install 'matcalc[{name}]'") from None
+    return found
+
+
+__all__ = ["Dialect", "DIALECTS", "dialect", "NUMPY", "JAX", "TORCH", "DASK"]

@@ -1,0 +1,259 @@
+"""compile on JAX, PyTorch and Dask: the same numbers as evaluate, the libraries' idioms,
+solves instead of inverses, and Dask's out-of-core pass on a real LocalCluster.
+
+A backend that is not installed is skipped with the reason (pip install 'matcalc[jax]',
+...); CI installs Dask, so the out-of-core path runs on every run.
+"""
+
+import importlib
+import threading
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc import api
+from matcalc.verify import draw, requirements, size_constants, symbol_table
+from test_diff import IDENTITIES
+from test_vecdiff import CASES as MATRIX_FORMS, SHAPES as MATRIX_FORM_SHAPES
+
+
+def _available(backend):
+    module = {"jax": "jax", "torch": "torch", "dask": "distributed"}[backend]
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return pytest.mark.skip(reason=f"{backend} is not installed "
+                                       f"(pip install 'matcalc[{backend}]')")
+    return []
+
+
+BACKENDS = [pytest.param(b, marks=_available(b)) for b in ("jax", "torch", "dask")]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A real dask.distributed LocalCluster (threads, in this process) and its client."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as local:
+        with distributed.Client(local) as client:
+            yield client
+
+
+@pytest.fixture(autouse=True, scope="module")
+def float64_jax():
+    try:
+        import jax
+    except ImportError:
+        yield
+        return
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)       # compare with evaluate in float64
+    yield
+    jax.config.update("jax_enable_x64", before)
+
+
+def _run(backend, expr, values, cluster=None, **options):
+    f = matcalc.compile(expr, backend=backend, scheduler=cluster, **options)
+    if backend == "dask":
+        return f.compute(values)
+    result = f(values)
+    return [np.asarray(r) for r in result] if isinstance(result, tuple) else np.asarray(result)
+
+
+def _values(expr, rng):
+    """Values for the expression's names and for the names it was declared with (a
+    derivative such as I(m*n) has no names of its own but X's sizes)."""
+    node = api._diff.inline_where(expr.node)
+    invertible, positive = requirements(node)
+    symbols = {name: matcalc.ast.Symbol(name, shape)
+               for name, shape in expr.declarations.shapes.items()}
+    symbols.update(symbol_table(node))
+    values, sizes = draw(symbols, rng, invertible, positive)
+    return values, size_constants(sizes, node)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_identity_table_on_every_backend(backend, rng, request):
+    client = request.getfixturevalue("cluster") if backend == "dask" else None
+    for text, wrt, _, decls, _ in IDENTITIES:
+        shapes = decls.get("shapes", decls if "symmetric" not in decls else {})
+        loss = matcalc.parse(text, shapes=shapes, symmetric=decls.get("symmetric"))
+        g = matcalc.diff(loss, wrt)
+        values, sizes = _values(loss, rng)
+        expected = api._evaluate(g.node, values, sizes)
+        found = _run(backend, g, values, client)
+        assert np.allclose(found, expected, rtol=1e-9, atol=1e-11), (backend, text, wrt)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matrix_forms_and_stationary_points_on_every_backend(backend, rng, request):
+    client = request.getfixturevalue("cluster") if backend == "dask" else None
+    exprs = [matcalc.diff(text, wrt, MATRIX_FORM_SHAPES) for _, text, wrt in MATRIX_FORMS[::4]]
+    tall = {"X": (8, 3), "A": (8, 3), "C": (8, 8)}       # Gram matrices of full rank
+    exprs += [matcalc.stationary_point(loss, wrt, shapes=tall) for loss, wrt in (
+        ("(X*w - y)'*(X*w - y)", "w"), ("norm2(X*w - y)^2 + lambda*norm2(w)^2", "w"),
+        ("1/N*sum((Y - A*W).^2)", "W"), ("(X*w - y)'*C*(X*w - y)", "w"))]
+    for e in exprs:
+        values, sizes = _values(e, rng)
+        if "C" in values:
+            values["C"] = values["C"] @ values["C"].T + np.eye(len(values["C"]))
+        expected = api._evaluate(api._diff.inline_where(e.node), values, sizes)
+        found = _run(backend, e, values, client)
+        assert np.allclose(found, expected, rtol=1e-8, atol=1e-10), (backend, str(e))
+
+
+def test_a_missing_backend_names_its_extra(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_jax(name, *args, **kwargs):
+        if name == "jax" or name.startswith("jax."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_jax)
+    monkeypatch.setattr(importlib, "import_module",
+                        lambda name, *a: no_jax(name) if name.startswith("jax") else
+                        real_import(name))
+    with pytest.raises(matcalc.MatcalcError, match=r"pip install 'matcalc\[jax\]'"):
+        matcalc.compile("x'*x", backend="jax")
+    with pytest.raises(matcalc.MatcalcError, match="unknown backend"):
+        matcalc.compile("x'*x", backend="fortran")
+
+
+# ---------------------------------------------------------------- solving, not inverting
+
+NORMAL = "(X*w - y)'*(X*w - y)"
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch", "dask"])
+def test_the_normal_equation_is_a_solve(backend):
+    if backend != "numpy" and _available(backend):
+        pytest.skip(f"{backend} is not installed")
+    solution = matcalc.stationary_point(NORMAL, "w")
+    source = matcalc.compile(solution, backend=backend, source=True)
+    assert "inv(" not in source.replace("_small(np.linalg.inv", "")
+    assert "solve" in source or "cho_solve" in source
+    if backend == "jax":
+        assert "cho_solve(jsp.linalg.cho_factor" in source        # X'*X is a Gram matrix
+    assert source.startswith(f"# generated by matcalc for {backend}")
+    compile(source, "<pasted>", "exec")                          # the text is a module
+
+
+def test_ridge_with_a_symmetric_system_tries_cholesky(rng):
+    solution = matcalc.stationary_point("norm2(X*w - y)^2 + lambda*norm2(w)^2", "w")
+    source = matcalc.compile(solution, source=True)
+    assert "_solve_sym(" in source and "cho_factor" in source
+    X, y = rng.normal(size=(30, 4)), rng.normal(size=30)
+    f = matcalc.compile(solution)
+    for lam in (0.5, -0.2):       # positive definite, then (likely) not: LU takes over
+        expected = np.linalg.solve(X.T @ X + lam * np.eye(4), X.T @ y)
+        assert np.allclose(f(X=X, y=y, **{"lambda": lam}), expected)
+
+
+# ---------------------------------------------------------------- the libraries' idioms
+
+def test_jax_functions_are_jitted_and_differentiable(rng):
+    jax = pytest.importorskip("jax", reason="jax is not installed")
+    import jax.numpy as jnp
+    g = matcalc.diff(NORMAL, "w")
+    f = matcalc.compile(g, backend="jax")
+    X, y, w = (jnp.asarray(rng.normal(size=s)) for s in ((20, 3), (20,), (3,)))
+    value = f(X=X, y=y, w=w)
+    assert isinstance(value, jax.Array) and value.shape == (3,)
+    loss = matcalc.compile(NORMAL, backend="jax")
+    # the compiled loss is a pure function: JAX's own gradient of it is matcalc's gradient
+    theirs = jax.grad(lambda v: loss(X=X, y=y, w=v))(w)
+    assert np.allclose(theirs, value)
+
+
+def test_torch_keeps_tensors_and_their_dtype(rng):
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    g = matcalc.diff("sum(log(1 + exp(-y .* (X*w)))) + lambda*norm2(w)^2", "w")
+    f = matcalc.compile(g, backend="torch")
+    X = torch.tensor(rng.normal(size=(40, 3)), dtype=torch.float32)
+    y = torch.tensor(np.sign(rng.normal(size=40)), dtype=torch.float32)
+    w = torch.tensor(rng.normal(size=3), dtype=torch.float32, requires_grad=True)
+    value = f(X=X, y=y, w=w, **{"lambda": 0.1})
+    assert isinstance(value, torch.Tensor) and value.dtype == torch.float32
+    assert value.device == X.device and value.shape == (3,)
+    loss = matcalc.compile("sum(log(1 + exp(-y .* (X*w)))) + lambda*norm2(w)^2",
+                           backend="torch")(X=X, y=y, w=w, **{"lambda": 0.1})
+    loss.backward()                           # autograd through the generated code agrees
+    assert torch.allclose(w.grad, value, atol=1e-5)
+
+
+def test_dask_stays_lazy_until_computed(cluster, rng):
+    da = pytest.importorskip("dask.array")
+    g = matcalc.diff(NORMAL, "w")
+    f = matcalc.compile(g, backend="dask", scheduler=cluster)
+    X = da.from_array(rng.normal(size=(1000, 4)), chunks=(100, 4))
+    y = da.from_array(rng.normal(size=1000), chunks=100)
+    w = rng.normal(size=4)
+    lazy = f(X=X, y=y, w=w)
+    assert isinstance(lazy, da.Array)
+    expected = 2 * X.compute().T @ (X.compute() @ w - y.compute())
+    assert np.allclose(f.compute(X=X, y=y, w=w), expected)
+    assert np.allclose(lazy.compute(scheduler="sync"), expected)
+
+
+# ---------------------------------------------------------------- out of core
+
+_READS, _READS_LOCK = {}, threading.Lock()
+
+
+def _load(path):
+    """One chunk from disk, counted (the workers run in this process)."""
+    with _READS_LOCK:
+        _READS[path] = _READS.get(path, 0) + 1
+    return np.load(path)
+
+
+class _CountedChunks:
+    """A tall matrix stored chunk by chunk on disk (.npy files), read through _load."""
+
+    def __init__(self, directory, rng, rows, cols, chunk):
+        self.paths, self.data = [], []
+        for k, start in enumerate(range(0, rows, chunk)):
+            block = rng.normal(size=(min(chunk, rows - start), cols))
+            path = str(directory / f"X{k}.npy")
+            np.save(path, block)
+            self.paths.append(path)
+            self.data.append(block)
+
+    @property
+    def reads(self):
+        return {p: _READS.get(p, 0) for p in self.paths}
+
+    def array(self):
+        import dask
+        import dask.array as da
+        return da.concatenate([da.from_delayed(dask.delayed(_load)(p), shape=b.shape,
+                                               dtype=float)
+                               for p, b in zip(self.paths, self.data)])
+
+
+def test_out_of_core_normal_equation_reads_each_chunk_once(cluster, rng, tmp_path):
+    pytest.importorskip("dask.array")
+    chunks = _CountedChunks(tmp_path, rng, rows=20_000, cols=6, chunk=2_500)
+    X = chunks.array()
+    X_all = np.vstack(chunks.data)
+    y = X_all @ rng.normal(size=6) + 0.1 * rng.normal(size=len(X_all))
+    solution = matcalc.stationary_point(NORMAL, "w")
+    f = matcalc.compile(solution, backend="dask", scheduler=cluster)
+    import dask.array as da
+    found = f.compute(X=X, y=da.from_array(y, chunks=2_500))
+    assert np.allclose(found, np.linalg.lstsq(X_all, y, rcond=None)[0], rtol=1e-10)
+    assert sorted(chunks.reads.values()) == [1] * len(chunks.paths)    # one pass over X
+
+
+def test_gradient_with_given_data_on_dask(cluster, rng):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(rng.normal(size=(2_000, 5)), chunks=(500, 5))
+    y = da.from_array(rng.normal(size=2_000), chunks=500)
+    g = matcalc.diff(NORMAL, "w")
+    f = matcalc.compile(g, backend="dask", given={"X": X, "y": y}, scheduler=cluster)
+    w = rng.normal(size=5)
+    Xn, yn = X.compute(), y.compute()
+    assert np.allclose(f.compute(w=w), 2 * Xn.T @ (Xn @ w - yn))
