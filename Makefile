@@ -55,8 +55,10 @@ notebook: setup
 	$(BIN)/python -m pip install --quiet -e '.[notebook]'
 	$(BIN)/python docs/make_notebook.py
 
+# torch==2.13.0 is the CPU build on this machine's disk; a newer pin would download a
+# several-GB CUDA build
 bench: setup
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench]' 'torch==2.13.0'
 	$(BIN)/python bench/run.py
 
 clean:

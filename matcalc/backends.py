@@ -29,6 +29,7 @@ class Dialect(NamedTuple):
     blocked: bool = False   # the one-pass blocked gradient (numpy)
     rank_k: bool = False    # X'*diag(c)*X as z'*z (numpy)
     jit: bool = False       # the function is jax.jit-compiled
+    marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
 
 
 ELEMENTWISE = ("exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "arcsin", "arccos",
@@ -97,7 +98,8 @@ NUMPY = Dialect(
          "chain": "np.linalg.multi_dot([{0}])", "diagflat": "np.diagflat({0})",
          "diag_of": "np.diag({0}).reshape(-1, 1).copy()", "softmax": "_softmax({0})",
          "logsumexp": "_logsumexp({0})", "commutation": "_commutation({0}, {1})",
-         "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))"},
+         "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))",
+         "tmatmul": "({0}.T @ {1})"},
     helpers=_NUMPY_HELPERS, blocked=True, rank_k=True)
 
 # ----------------------------------------------------------------- JAX
@@ -114,7 +116,8 @@ JAX = Dialect(
          "solve_spd": "jsp.linalg.cho_solve(jsp.linalg.cho_factor({0}), {1})",
          "matrix_power": "jnp.linalg.matrix_power({0}, {1})", "eye": "jnp.eye({0})",
          "full": "jnp.full(({0}, {1}), {2})", "kron": "jnp.kron({0}, {1})",
-         "chain": "jnp.linalg.multi_dot([{0}])", "diagflat": "jnp.diagflat({0})",
+         "chain": "_chain([{0}])", "diagflat": "jnp.diagflat({0})",
+         "tmatmul": "jnp.einsum('ij,ik->jk', {0}, {1})",
          "diag_of": "jnp.diag({0}).reshape(-1, 1)",
          "softmax": "jax.nn.softmax({0}, axis=0)",
          "logsumexp": "jsp.special.logsumexp({0})",
@@ -123,8 +126,43 @@ JAX = Dialect(
     helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
 def _logdet(a):
     sign, value = jnp.linalg.slogdet(a)
-    return jnp.where(sign > 0, value, jnp.nan)'''},
-    jit=True)
+    return jnp.where(sign > 0, value, jnp.nan)''',
+             "_T": '''
+class _T:
+    # an operand that stands for x' (XLA on the CPU is slow at x.T @ y, fast at the same
+    # product written as a contraction over x's rows)
+    def __init__(self, x):
+        self.x = x
+        self.shape = x.shape[::-1]''',
+             "_chain": '''
+def _chain(operands):
+    # the fewest-flops order for the operands' sizes (known when jit traces), each product
+    # a contraction that never forms a transpose
+    def product(a, b):
+        if isinstance(a, _T) and isinstance(b, _T):
+            return jnp.einsum("ji,kj->ik", a.x, b.x)
+        if isinstance(a, _T):
+            return jnp.einsum("ji,jk->ik", a.x, b)
+        if isinstance(b, _T):
+            return jnp.einsum("ij,kj->ik", a, b.x)
+        return a @ b
+    p = [operands[0].shape[0]] + [a.shape[1] for a in operands]
+    k = len(operands)
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][m] + cost[m + 1][j] + p[i] * p[m + 1] * p[j + 1], m)
+                for m in range(i, j))
+    def ordered(i, j):
+        if i == j:
+            return operands[i]
+        return product(ordered(i, split[i][j]), ordered(split[i][j] + 1, j))
+    result = ordered(0, k - 1)
+    return result.x.T if isinstance(result, _T) else result'''},
+    jit=True, marks_transposes=True)
 
 # ----------------------------------------------------------------- PyTorch
 
@@ -144,6 +182,7 @@ TORCH = Dialect(
          "eye": f"torch.eye({{0}}, {_LIKE})",
          "full": f"torch.full(({{0}}, {{1}}), {{2}}, {_LIKE})",
          "kron": "torch.kron({0}.contiguous(), {1}.contiguous())",
+         "tmatmul": "({0}.T @ {1})",
          "chain": "torch.linalg.multi_dot([{0}])",
          "diagflat": "torch.diag({0}.reshape(-1))",
          "diag_of": "torch.diagonal({0}).reshape(-1, 1)",
@@ -193,6 +232,7 @@ DASK = Dialect(
          "matrix_power": "_matrix_power({0}, {1})", "eye": "da.eye({0})",
          "full": "da.full(({0}, {1}), {2})", "kron": "_kron({0}, {1})",
          "chain": "_chain([{0}])", "diagflat": "da.diag({0}.reshape(-1))",
+         "tmatmul": "({0}.T @ {1})",
          "diag_of": "da.diag({0}).reshape(-1, 1)", "softmax": "_softmax({0})",
          "logsumexp": "_logsumexp({0})",
          "commutation": "da.from_array(_commutation({0}, {1}))",

@@ -112,13 +112,13 @@ def _chain_expression(writer, factors):
             as_pair(shape_of(factors[1]))[0] == 1:
         # an outer product u*v': broadcasting beats a rank-1 matrix product
         return f"({writer.names[factors[0]]} * {writer.names[factors[1]]})"
-    operands, i = [], 0
+    operands, transposed, i = [], {}, 0
     while i < len(factors):
         child = factors[i]
         if _weighted_gram_at(factors, i):
             a, v = writer.names[factors[i + 2]], writer.names[factors[i + 1].arg]
             operands.append(f"_weighted_gram({a}, {v})" if writer.dialect.rank_k
-                            else f"({a}.T @ ({v} * {a}))")
+                            else writer.op("tmatmul", a, f"({v} * {a})"))
             i += 3
             continue
         if _is_diagonal_matrix(child):
@@ -145,12 +145,19 @@ def _chain_expression(writer, factors):
             operands.extend([writer.names[child.base]] * int(child.exponent.value))
             i += 1
             continue
+        if isinstance(child, ast.Transpose) and not _scalar(child):
+            transposed[len(operands)] = writer.names[child.arg]
         operands.append(writer.names[child])
         i += 1
     if len(operands) == 1:
         return operands[0]
     if len(operands) == 2:
+        if 0 in transposed:                 # A'*B: some libraries want it said so
+            return writer.op("tmatmul", transposed[0], operands[1])
         return f"({operands[0]} @ {operands[1]})"
+    if writer.dialect.marks_transposes:
+        operands = [f"_T({transposed[k]})" if k in transposed else text
+                    for k, text in enumerate(operands)]
     return writer.op("chain", ", ".join(operands))
 
 
@@ -644,13 +651,29 @@ class LibraryCompiled:
         self._function = function
         self.shapes = [shape_of(r) for r in roots]
 
+    _last = None          # (the values' types and shapes, their target shapes, sizes)
+
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
-        arguments, sizes = self._arguments(values)
+        arguments, sizes = self._known(values) or self._arguments(values)
         results = self._function(*arguments, sizes)
         finished = tuple(_library_finish(value, shape) for value, shape in
                          zip(results, self.shapes))
         return finished[0] if len(finished) == 1 else finished
+
+    def _known(self, values):
+        """The arguments without the checks when every value is a library array of the
+        type and shape the last checked call had (the checks passed for exactly those)."""
+        if self._last is None:
+            return None
+        kinds, targets, sizes = self._last
+        arguments = []
+        for symbol, kind, target in zip(self.symbols, kinds, targets):
+            value = values.get(symbol.name)
+            if type(value) is not kind[0] or tuple(value.shape) != kind[1]:
+                return None
+            arguments.append(value if target == kind[1] else value.reshape(target))
+        return arguments, sizes
 
     def _arguments(self, values):
         for symbol in self.symbols:
@@ -675,7 +698,11 @@ class LibraryCompiled:
                     self.dialect.name == "torch":
                 value = value.to(dtype=like.dtype, device=like.device)
             arguments.append(value.reshape(shape))
-        return arguments, _StaticSizes(sorted((str(k), v) for k, v in sizes.items()))
+        sizes = _StaticSizes(sorted((str(k), v) for k, v in sizes.items()))
+        if all(values[s.name] is v for s, v in zip(self.symbols, library)):
+            self._last = ([(type(v), tuple(v.shape)) for v in library],
+                          [tuple(a.shape) for a in arguments], sizes)
+        return arguments, sizes
 
 
 class _StaticSizes(tuple):
