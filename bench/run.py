@@ -12,6 +12,7 @@ import sympy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backends  # noqa: E402
 import derive  # noqa: E402
 import evaluate  # noqa: E402
 import language  # noqa: E402
@@ -32,6 +33,8 @@ def main():
     print(evaluate.run())
     print("## Language: parse and evaluate large sums\n")
     print(language.run())
+    print("## Backends: JAX, PyTorch and Dask\n")
+    print(backends.run())
 
 
 if __name__ == "__main__":

@@ -26,22 +26,26 @@ COLS, CHUNK = 50, 100_000
 
 
 def write_table(directory, rows, rng):
-    """X in .npy chunks on disk, and y (rows floats, small enough to keep)."""
+    """X and y in .npy chunks on disk, written chunk by chunk; the chunks' files."""
     beta = rng.normal(size=COLS)
-    paths, ys = [], []
+    x_paths, y_paths = [], []
     for k, start in enumerate(range(0, rows, CHUNK)):
         block = rng.normal(size=(min(CHUNK, rows - start), COLS))
-        paths.append(str(Path(directory) / f"X{k:05d}.npy"))
-        np.save(paths[-1], block)
-        ys.append(block @ beta + 0.01 * rng.normal(size=len(block)))
-    return paths, np.concatenate(ys), beta
+        x_paths.append(str(Path(directory) / f"X{k:05d}.npy"))
+        y_paths.append(str(Path(directory) / f"y{k:05d}.npy"))
+        np.save(x_paths[-1], block)
+        np.save(y_paths[-1], block @ beta + 0.01 * rng.normal(size=len(block)))
+    return x_paths, y_paths, beta
 
 
-def from_disk(paths, rows):
-    """A dask array whose row chunks are the .npy files, each read by a worker."""
-    sizes = [min(CHUNK, rows - start) for start in range(0, rows, CHUNK)]
-    return da.concatenate([da.from_delayed(dask.delayed(np.load)(path), shape=(size, COLS),
-                                           dtype=float) for path, size in zip(paths, sizes)])
+def from_disk(paths, columns=None):
+    """A dask array whose row chunks are .npy files, each read by a worker when needed."""
+    chunks = []
+    for path in paths:
+        rows = np.load(path, mmap_mode="r").shape[0]          # the header only
+        shape = (rows, columns) if columns else (rows,)
+        chunks.append(da.from_delayed(dask.delayed(np.load)(path), shape=shape, dtype=float))
+    return da.concatenate(chunks)
 
 
 def main(rows=20_000_000):
@@ -50,27 +54,27 @@ def main(rows=20_000_000):
     print(f"w = {solution}  (compiled for Dask: a Cholesky solve of X'*X, X'*y)")
     with tempfile.TemporaryDirectory(dir=".") as directory:
         start = time.perf_counter()
-        paths, y, beta = write_table(directory, rows, rng)
+        x_paths, y_paths, beta = write_table(directory, rows, rng)
         table = rows * COLS * 8 / 2**30
-        print(f"X: {rows:,} x {COLS} float64 = {table:.2f} GiB in {len(paths)} .npy files "
+        print(f"X: {rows:,} x {COLS} float64 = {table:.2f} GiB in {len(x_paths)} .npy files "
               f"({time.perf_counter() - start:.0f} s to write)")
-        X = from_disk(paths, rows)
+        X, y = from_disk(x_paths, COLS), from_disk(y_paths)
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                       memory_limit="1GiB", dashboard_address=None) as cluster, \
                 distributed.Client(cluster) as client:
             print(f"cluster: 2 workers x 1 GiB = 2 GiB, {table / 2:.1f} times smaller than X")
             f = matcalc.compile(solution, backend="dask", scheduler=client)
             start = time.perf_counter()
-            w = f.compute(X=X, y=da.from_array(y, chunks=CHUNK), progress=True)
+            w = f.compute(X=X, y=y, progress=True)
             seconds = time.perf_counter() - start
             print(f"\nsolved in {seconds:.1f} s ({table / seconds:.2f} GiB/s read); "
                   f"max |w - beta| = {np.max(np.abs(w - beta)):.1e}")
-            sample = np.load(paths[0])
-            ours = f.compute(X=da.from_array(sample, chunks=(CHUNK // 4, COLS)),
-                             y=da.from_array(y[:len(sample)], chunks=CHUNK // 4))
-            theirs = np.linalg.lstsq(sample, y[:len(sample)], rcond=None)[0]
-            print(f"on a sample that fits in memory ({len(sample):,} rows): max relative "
-                  f"difference from numpy.linalg.lstsq "
+            ours = f.compute(X=from_disk(x_paths[:2], COLS), y=from_disk(y_paths[:2]))
+            sample, sample_y = np.vstack([np.load(p) for p in x_paths[:2]]), \
+                np.concatenate([np.load(p) for p in y_paths[:2]])
+            theirs = np.linalg.lstsq(sample, sample_y, rcond=None)[0]
+            print(f"on a sample that fits in memory ({len(sample):,} rows, two chunks): max "
+                  f"relative difference from numpy.linalg.lstsq "
                   f"{np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)):.1e}")
 
 
