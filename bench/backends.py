@@ -11,7 +11,7 @@ max) of the per-round ratios. float64 throughout (JAX with jax_enable_x64).
    (diff(gradient, w, direction="v")) against forward-over-reverse in each framework,
    jax.jvp(jax.grad(f)) under jit and torch.func.jvp(torch.func.grad(f)).
 3. The normal equation out of core: X 4,000,000 x 50 (1.5 GiB) stored as .npy chunks on
-   disk, read by Dask on a LocalCluster of two workers of 300 MiB each: matcalc (one pass,
+   disk, read by Dask on a LocalCluster of two workers of 400 MiB each: matcalc (one pass,
    X'*X and X'*y, then a 50 x 50 Cholesky solve) against dask.array.linalg.lstsq
    (tall-and-skinny QR); and, with a chunk in memory, matcalc's numpy code against
    numpy.linalg.lstsq.
@@ -135,34 +135,34 @@ def chunked_from_disk(paths, chunk, cols):
                                            dtype=float) for p in paths])
 
 
-def out_of_core_case(rng, rows=4_000_000, cols=50, chunk=50_000, limit="300MiB"):
+def out_of_core_case(rng, rows=4_000_000, cols=50, chunk=50_000, limit="400MiB"):
     import dask.array as da
     import distributed
     solution = matcalc.stationary_point(LOSS, "w")
     with tempfile.TemporaryDirectory() as directory:
         beta = rng.normal(size=cols)
-        blocks, paths = [], []
+        paths, y_paths = [], []
         for start in range(0, rows, chunk):      # written chunk by chunk: never all in memory
             block = rng.normal(size=(min(chunk, rows - start), cols))
-            blocks.append(block @ beta + 0.1 * rng.normal(size=len(block)))
-            paths.append(str(Path(directory) / f"{start // chunk}.npy"))
+            paths.append(str(Path(directory) / f"X{start // chunk}.npy"))
+            y_paths.append(str(Path(directory) / f"y{start // chunk}.npy"))
             np.save(paths[-1], block)
-        y_all = np.concatenate(blocks)
+            np.save(y_paths[-1], (block @ beta + 0.1 * rng.normal(size=len(block)))[:, None])
         X = chunked_from_disk(paths, chunk, cols)
-        y = da.from_array(y_all, chunks=chunk)
+        y = chunked_from_disk(y_paths, chunk, 1)
         with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
                                       memory_limit=limit, dashboard_address=None) as lc, \
                 distributed.Client(lc) as client:
             f = matcalc.compile(solution, backend="dask", scheduler=client)
             ours = f.compute(X=X, y=y)
-            theirs = client.compute(da.linalg.lstsq(X, y.reshape(-1, 1))[0]).result()
+            theirs = client.compute(da.linalg.lstsq(X, y)[0]).result()
             assert np.allclose(ours, theirs.reshape(-1), rtol=1e-8)
             times = rounds([lambda: f.compute(X=X, y=y),
-                            lambda: client.compute(da.linalg.lstsq(X, y.reshape(-1, 1))[0])
-                            .result()], sample=0.0)
-        in_memory = np.load(Path(directory) / "0.npy")
+                            lambda: client.compute(da.linalg.lstsq(X, y)[0]).result()],
+                           sample=0.0)
+        in_memory = np.load(paths[0])
         f_np = matcalc.compile(solution)
-        y0 = y_all[:len(in_memory)]
+        y0 = np.load(y_paths[0]).reshape(-1)
         assert np.allclose(f_np(X=in_memory, y=y0), np.linalg.lstsq(in_memory, y0, rcond=None)[0])
         memory = rounds([lambda: f_np(X=in_memory, y=y0),
                          lambda: np.linalg.lstsq(in_memory, y0, rcond=None)])

@@ -24,6 +24,7 @@ from .backends import NUMPY
 from .errors import EvaluationError, UnsupportedError
 from .evaluate import bind_dimensions, warn_not_finite
 from .shapes import as_pair, product_chains, shape_of
+from .simplify import expanded, transpose_node
 
 
 def _is_diagonal_matrix(node):
@@ -164,7 +165,6 @@ def _chain_expression(writer, factors):
 def _solver(matrix):
     """The solve for inv(matrix)*B: Cholesky for a Gram matrix M'*M (plus c*I, c > 0),
     Cholesky-else-LU for another symmetric one, LU otherwise."""
-    from .simplify import expanded, transpose_node
     canonical = expanded(matrix)
     if transpose_node(canonical) is not canonical:
         return "solve"

@@ -11,7 +11,9 @@ import warnings
 import numpy as np
 
 from . import ast, dims
+from .diff import inline_where
 from .errors import EvaluationError, NumericWarning, UnsupportedError
+from .printing import to_text
 from .shapes import as_pair, describe, shape_of
 
 
@@ -290,8 +292,6 @@ ELEMENTWISE_HINTS = {
 def warn_not_finite(roots, values, dimensions=None):
     """A NumericWarning naming the first subexpression whose value is not finite although
     its arguments are (nothing when an input value is itself not finite)."""
-    from .diff import inline_where
-    from .printing import to_text
     for root in roots if isinstance(roots, (list, tuple)) else [roots]:
         try:
             values_of = evaluate_nodes(inline_where(root), values, dimensions)

@@ -257,3 +257,18 @@ def test_gradient_with_given_data_on_dask(cluster, rng):
     w = rng.normal(size=5)
     Xn, yn = X.compute(), y.compute()
     assert np.allclose(f.compute(w=w), 2 * Xn.T @ (Xn @ w - yn))
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b.values[0] != "dask"])
+def test_given_values_are_stored_on_the_backend(backend, rng):
+    g = matcalc.diff(NORMAL, "w")
+    X, y, w = rng.normal(size=(50, 4)), rng.normal(size=50), rng.normal(size=4)
+    as_library = (importlib.import_module("jax.numpy").asarray if backend == "jax"
+                  else importlib.import_module("torch").as_tensor)
+    f = matcalc.compile(g, backend=backend, given={"X": as_library(X), "y": as_library(y)})
+    # per call only a d x d product: X'*X and X'*y were computed once, by the library
+    assert sorted(f.precomputed.values()) == ["-2*X'*y", "X'*X"]
+    assert set(f.stored) == {"#0", "#1"}
+    assert all(type(v).__module__.split(".")[0] in ("jax", "jaxlib", "torch")
+               for v in f.stored.values())
+    assert np.allclose(np.asarray(f(w=as_library(w))), 2 * X.T @ (X @ w - y))
