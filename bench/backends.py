@@ -4,9 +4,9 @@ Every line is measured in one interleaved run: each round times every contender 
 rotating order (common.side_by_side), and the report gives the median and the spread (min to
 max) of the per-round ratios. float64 throughout (JAX with jax_enable_x64).
 
-1. Least-squares gradient 2*X'*(X*w - y), X 100,000 x 100 (80 MB): matcalc on numpy, JAX and
-   PyTorch against jax.jit(jax.grad(loss)) and torch.func.grad(loss), and against one read
-   of X (X @ w, the least any gradient must do).
+1. Least-squares gradient 2*X'*(X*w - y), X 100,000 x 100 (80 MB): matcalc on numpy, numba,
+   JAX and PyTorch against jax.jit(jax.grad(loss)) and torch.func.grad(loss), and against one
+   read of X (X @ w, the least any gradient must do).
 2. Logistic Hessian-vector product (n = 20,000, d = 200): matcalc's derivative along v
    (diff(gradient, w, direction="v")) against forward-over-reverse in each framework,
    jax.jvp(jax.grad(f)) under jit and torch.func.jvp(torch.func.grad(f)).
@@ -55,14 +55,17 @@ def gradient_case(rng):
     n, d = 100_000, 100
     X, y, w = rng.normal(size=(n, d)), rng.normal(size=n), rng.normal(size=d)
     g = matcalc.diff(LOSS, "w")
-    ours = {b: matcalc.compile(g, backend=b) for b in ("numpy", "jax", "torch")}
+    ours = {b: matcalc.compile(g, backend=b) for b in ("numpy", "numba", "jax", "torch")}
+    started = time.perf_counter()
+    first = ours["numba"](X=X, y=y, w=w)                 # numba compiles on the first call
+    numba_compile = time.perf_counter() - started
     Xj, yj, wj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(w)
     jax_grad = jax.jit(jax.grad(lambda v: jnp.sum((Xj @ v - yj) ** 2)))
     Xt, yt, wt = (torch.as_tensor(a) for a in (X, y, w))
     torch_grad = torch.func.grad(lambda v: torch.sum((Xt @ v - yt) ** 2))
     checks = [np.asarray(ours["jax"](X=Xj, y=yj, w=wj)), np.asarray(jax_grad(wj)),
               ours["torch"](X=Xt, y=yt, w=wt).numpy(), torch_grad(wt).numpy(),
-              ours["numpy"](X=X, y=y, w=w)]
+              first, ours["numpy"](X=X, y=y, w=w)]
     assert all(np.allclose(c, checks[-1]) for c in checks)
     times = rounds([
         lambda: ours["numpy"](X=X, y=y, w=w),
@@ -71,12 +74,17 @@ def gradient_case(rng):
         lambda: jax_grad(wj).block_until_ready(),
         lambda: ours["torch"](X=Xt, y=yt, w=wt),
         lambda: torch_grad(wt),
+        lambda: ours["numba"](X=X, y=y, w=w),
     ])
     mib = X.nbytes / 2**20
     rows = [
         ("numpy: matcalc / one read of X (X @ w)", ratio_text(times[0], times[1]),
          f"{statistics.median(times[0]) * 1e3:.1f} ms, "
          f"{mib / 1024 / statistics.median(times[0]):.1f} GiB/s over X"),
+        ("numba: matcalc / one read of X (X @ w)", ratio_text(times[6], times[1]),
+         f"{statistics.median(times[6]) * 1e3:.1f} ms, "
+         f"{mib / 1024 / statistics.median(times[6]):.1f} GiB/s over X; "
+         f"first call {numba_compile:.1f} s (compiling)"),
         ("JAX: matcalc / jax.jit(jax.grad)", ratio_text(times[2], times[3]),
          f"{statistics.median(times[2]) * 1e3:.1f} vs {statistics.median(times[3]) * 1e3:.1f} ms"),
         ("PyTorch: matcalc / torch.func.grad", ratio_text(times[4], times[5]),
@@ -94,7 +102,7 @@ def hvp_case(rng):
     y, w, v = np.sign(rng.normal(size=n)), rng.normal(size=d), rng.normal(size=d)
     g = matcalc.diff(LOGISTIC, "w")
     along = matcalc.diff(g, "w", direction="v")
-    ours = {b: matcalc.compile(along, backend=b) for b in ("numpy", "jax", "torch")}
+    ours = {b: matcalc.compile(along, backend=b) for b in ("numpy", "numba", "jax", "torch")}
     Xj, yj, wj, vj = (jnp.asarray(a) for a in (X, y, w, v))
 
     def f_jax(u):
@@ -111,12 +119,14 @@ def hvp_case(rng):
     assert np.allclose(np.asarray(jax_hvp(wj, vj)), reference)
     assert np.allclose(torch_hvp(wt, vt).numpy(), reference)
     assert np.allclose(np.asarray(ours["jax"](X=Xj, y=yj, w=wj, v=vj)), reference)
+    assert np.allclose(ours["numba"](X=X, y=y, w=w, v=v), reference)      # compiled here
     times = rounds([
         lambda: ours["jax"](X=Xj, y=yj, w=wj, v=vj).block_until_ready(),
         lambda: jax_hvp(wj, vj).block_until_ready(),
         lambda: ours["torch"](X=Xt, y=yt, w=wt, v=vt),
         lambda: torch_hvp(wt, vt),
         lambda: ours["numpy"](X=X, y=y, w=w, v=v),
+        lambda: ours["numba"](X=X, y=y, w=w, v=v),
     ])
     return [
         ("JAX: matcalc / jit(jvp(grad))", ratio_text(times[0], times[1]),
@@ -124,6 +134,7 @@ def hvp_case(rng):
         ("PyTorch: matcalc / torch.func.jvp(grad)", ratio_text(times[2], times[3]),
          f"{statistics.median(times[2]) * 1e3:.2f} vs {statistics.median(times[3]) * 1e3:.2f} ms"),
         ("numpy: matcalc (for scale)", "-", f"{statistics.median(times[4]) * 1e3:.2f} ms"),
+        ("numba: matcalc (for scale)", "-", f"{statistics.median(times[5]) * 1e3:.2f} ms"),
     ]
 
 

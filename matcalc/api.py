@@ -4,6 +4,7 @@ Stages import only earlier stages; this module is the one place that ties them t
 """
 
 import contextlib
+import functools
 import gc
 
 from . import ast, dims, printing
@@ -722,6 +723,8 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     sizes = lambda values: _declared_sizes(declared, values)        # noqa: E731
     if chosen.name == "numpy":
         make = Compiled
+    elif chosen.name == "numba":
+        make = functools.partial(Compiled, dialect=chosen)
     elif chosen.name == "dask":
         from .distributed import DaskCompiled
         make = lambda r, s: DaskCompiled(r, chosen, s, scheduler)   # noqa: E731

@@ -8,6 +8,8 @@ library itself, so `compile(..., source=True)` can be pasted into a project.
 
 - numpy: eager; a gradient X'*g(X*w) as one blocked pass over X; X'*diag(c)*X as a
   symmetric rank-k update when c >= 0.
+- numba: numpy, but the one pass X'*g(X*w) is a loop over rows compiled by numba, in
+  parallel: X is read once from memory (the numpy pass reads blocks from cache twice).
 - jax: a pure function of its arrays, `jax.jit`-compiled (no value-dependent branches).
 - torch: tensors stay on the device they come on; constants are made on it.
 - dask: arrays stay lazy; a tall X in row chunks is read once per chunk; small systems
@@ -30,6 +32,7 @@ class Dialect(NamedTuple):
     rank_k: bool = False    # X'*diag(c)*X as z'*z (numpy)
     jit: bool = False       # the function is jax.jit-compiled
     marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
+    kernels: bool = False   # the one-pass gradient as a parallel numba kernel (numba)
 
 
 ELEMENTWISE = ("exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "arcsin", "arccos",
@@ -101,6 +104,17 @@ NUMPY = Dialect(
          "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))",
          "tmatmul": "({0}.T @ {1})"},
     helpers=_NUMPY_HELPERS, blocked=True, rank_k=True)
+
+# ----------------------------------------------------------------- numba
+
+NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
+                       header=NUMPY.header + "\nimport numba as _numba", kernels=True)
+
+# one entry of an n-vector inside a numba kernel: {0}, {1} are scalar expressions
+KERNEL_SCALAR = {**{f: f"np.{f}({{0}})" for f in ELEMENTWISE},
+                 "sigmoid": "0.5 * (1.0 + np.tanh(0.5 * {0}))",
+                 "softplus": "np.logaddexp(0.0, {0})", "relu": "np.maximum({0}, 0.0)",
+                 "square": "({0}) * ({0})", "power": "({0}) ** ({1})"}
 
 # ----------------------------------------------------------------- JAX
 
@@ -289,7 +303,7 @@ def _logsumexp(x):
     top = da.max(x)
     return top + da.log(da.sum(da.exp(x - top)))'''})
 
-DIALECTS = {d.name: d for d in (NUMPY, JAX, TORCH, DASK)}
+DIALECTS = {d.name: d for d in (NUMPY, NUMBA, JAX, TORCH, DASK)}
 
 
 def dialect(name):
@@ -306,4 +320,4 @@ def dialect(name):
     return found
 
 
-__all__ = ["Dialect", "DIALECTS", "dialect", "NUMPY", "JAX", "TORCH", "DASK"]
+__all__ = ["Dialect", "DIALECTS", "dialect", "NUMPY", "NUMBA", "JAX", "TORCH", "DASK"]

@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from . import ast, dims
-from .backends import NUMPY
+from .backends import KERNEL_SCALAR, NUMPY
 from .errors import EvaluationError, UnsupportedError
 from .evaluate import bind_dimensions, warn_not_finite
 from .shapes import as_pair, product_chains, shape_of
@@ -39,6 +39,7 @@ class _Writer:
         self.symbols = {}        # variable name -> argument name
         self.dims = {}           # dimension -> local name for its size
         self.count = 0
+        self.kernels = []        # module-level functions (numba kernels) the body calls
 
     def fresh(self):
         self.count += 1
@@ -363,6 +364,16 @@ def _emit_blocked(writer, node, data, vector, inside):
         scalars.insert(0, "-1.0")
     acc = writer.fresh()
     whole = _block_body(writer, data, vector, inside, d, "", "        ")
+    kernel = _row_kernel(writer, data, vector, inside) if writer.dialect.kernels else None
+    if kernel is not None:
+        writer.lines.extend(
+            [f"    step = max(64, {BLOCK_BYTES} // (8 * max(1, {d}.shape[1])))",
+             f"    if {d}.shape[0] <= step:"] + whole[0] +
+            [f"        {acc} = {d}.T @ {whole[1]}",
+             "    else:",
+             f"        {acc} = {kernel}"])
+        result = acc if not scalars else f"({' * '.join(scalars)}) * {acc}"
+        return writer.emit(node, result)
     blocked = _block_body(writer, data, vector, inside, f"{d}[s:e]", "[s:e]", "            ")
     writer.lines.extend(
         [f"    step = max(64, {BLOCK_BYTES} // (8 * max(1, {d}.shape[1])))",
@@ -401,6 +412,77 @@ def _block_body(writer, data, vector, inside, block, rows, indent):
     result = writer.names[vector]
     writer.names = saved
     return body, result
+
+
+def _row_kernel(writer, data, vector, inside):
+    """The call of a numba kernel computing data' * vector in one parallel loop over the
+    rows (each row read once: its products with the u's, the row's value of `vector`, then
+    its share of the sum); None when some operation has no scalar form here.
+
+    Each thread sums into its own row of `acc`; the rows are added at the end."""
+    arguments, names, body = [], {}, []
+
+    def argument(node):
+        text = writer.symbols[node.name] if isinstance(node, ast.Symbol) else writer.names[node]
+        if text not in arguments:
+            arguments.append(text)
+        return f"p{arguments.index(text)}"
+
+    for n in ast.postorder(vector):
+        if n not in inside:
+            continue
+        if isinstance(n, ast.Symbol):                     # an n-vector: its entry in row i
+            names[n] = f"{argument(n)}[i, 0]"
+            continue
+        local = f"r{len(names)}"
+        if isinstance(n, ast.Mul) and n.children[0] is data and len(n.children) == 2:
+            u = argument(n.children[1])                   # (X*u)[i]: row i times u
+            body += [f"{local} = 0.0", "for j in range(d):",
+                     f"    {local} += data[i, j] * {u}[j, 0]"]
+            names[n] = local
+            continue
+        kids = [names[c] if c in inside else
+                (repr(float(c.value)) if isinstance(c, ast.Number) else argument(c))
+                for c in n.children]
+        if isinstance(n, (ast.Mul, ast.Hadamard)):
+            text = " * ".join(f"({k})" for k in kids)
+        elif isinstance(n, ast.Add):
+            text = kids[0] + "".join(f" - ({names[c.arg]})" if isinstance(c, ast.Neg) and
+                                     c.arg in names else f" + ({k})"
+                                     for c, k in zip(n.children[1:], kids[1:]))
+        elif isinstance(n, (ast.ElemDiv, ast.Div)):
+            text = f"({kids[0]}) / ({kids[1]})"
+        elif isinstance(n, ast.Neg):
+            text = f"-({kids[0]})"
+        elif isinstance(n, ast.ElemPower):
+            text = KERNEL_SCALAR["power"].format(*kids)
+        elif isinstance(n, ast.Elementwise) and n.name in KERNEL_SCALAR:
+            text = KERNEL_SCALAR[n.name].format(kids[0])
+        else:
+            return None
+        body.append(f"{local} = {text}")
+        names[n] = local
+    name = f"_rows{len(writer.kernels)}"
+    parameters = "".join(f", p{k}" for k in range(len(arguments)))
+    writer.kernels.append("\n".join(
+        [f"def {name}(data, parts{parameters}):",
+         "    n, d = data.shape",
+         "    acc = np.zeros((parts, d))",
+         "    chunk = (n + parts - 1) // parts",
+         "    for part in _numba.prange(parts):",
+         "        for i in range(part * chunk, min(n, part * chunk + chunk)):"] +
+        [f"            {line}" for line in body] +
+        ["            for j in range(d):",
+         f"                acc[part, j] += {names[vector]} * data[i, j]",
+         "    return acc.sum(axis=0).reshape(-1, 1)",
+         "",
+         "",
+         "# compiled on the first call: parallel over rows; sums may be reordered (as BLAS",
+         "# does), while inf and nan keep their meaning and division by 0 gives inf, not errors",
+         f"{name} = _numba.njit(parallel=True, error_model='numpy',",
+         f"                      fastmath={{'reassoc', 'contract'}})({name})"]))
+    call = ", ".join([writer.names[data], "_numba.get_num_threads()"] + arguments)
+    return f"{name}({call})"
 
 
 def _finite(value):
@@ -460,10 +542,10 @@ def generate(roots, dialect=NUMPY):
         body.insert(0, f"    _like = {first}" if first else
                     "    _like = torch.zeros((), dtype=torch.float64)")
     function = "\n".join([f"def compiled({arguments}{', ' if arguments else ''}sizes):"] + body)
-    return _module(dialect, function), symbols, list(writer.dims)
+    return _module(dialect, function, writer.kernels), symbols, list(writer.dims)
 
 
-def _module(dialect, function):
+def _module(dialect, function, kernels=()):
     """The imports, the helpers the function uses (and those they use), the function."""
     used, pending = [], [function]
     while pending:
@@ -474,7 +556,7 @@ def _module(dialect, function):
                 pending.append(source)
     helpers = [dialect.helpers[name].strip("\n") for name in dialect.helpers if name in used]
     return "\n\n\n".join([f"# generated by matcalc for {dialect.name}\n{dialect.header}"] +
-                          helpers + [function]) + "\n"
+                          helpers + list(kernels) + [function]) + "\n"
 
 
 def _solved(node, parents, roots):
@@ -498,10 +580,10 @@ def _only_multiplied(node, roots):
 class Compiled:
     """A compiled expression: call with a mapping or keywords; `.source` shows the code."""
 
-    def __init__(self, roots, extra_sizes=None):
+    def __init__(self, roots, extra_sizes=None, dialect=NUMPY):
         self.roots = roots
         self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
-        self.source, self.symbols, self.dimensions = generate(roots)
+        self.source, self.symbols, self.dimensions = generate(roots, dialect)
         namespace = {}
         exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built code
         self._function = namespace["compiled"]

@@ -220,7 +220,7 @@ class Bound:
         if unused:
             raise EvaluationError(f"'{unused[0]}' is given but the expression does not use it")
         given_symbols = [symbols[name] for name in given]
-        self.numpy = make is Compiled
+        self.numpy = make is Compiled or getattr(make, "func", None) is Compiled   # numba
         if self.numpy:
             arrays, sizes = bind_dimensions(given_symbols, given)
             self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape

@@ -19,7 +19,7 @@ from test_vecdiff import CASES as MATRIX_FORMS, SHAPES as MATRIX_FORM_SHAPES
 
 
 def _available(backend):
-    module = {"jax": "jax", "torch": "torch", "dask": "distributed"}[backend]
+    module = {"jax": "jax", "torch": "torch", "dask": "distributed", "numba": "numba"}[backend]
     try:
         importlib.import_module(module)
     except ImportError:
@@ -28,7 +28,7 @@ def _available(backend):
     return []
 
 
-BACKENDS = [pytest.param(b, marks=_available(b)) for b in ("jax", "torch", "dask")]
+BACKENDS = [pytest.param(b, marks=_available(b)) for b in ("numba", "jax", "torch", "dask")]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +102,34 @@ def test_matrix_forms_and_stationary_points_on_every_backend(backend, rng, reque
         expected = api._evaluate(api._diff.inline_where(e.node), values, sizes)
         found = _run(backend, e, values, client)
         assert np.allclose(found, expected, rtol=1e-8, atol=1e-10), (backend, str(e))
+
+
+# ---------------------------------------------------------------- numba: one read of X
+
+@pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
+                                                      "(pip install 'matcalc[numba]')")
+def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
+    from matcalc import codegen
+    monkeypatch.setattr(codegen, "BLOCK_BYTES", 8 * 4 * 16)     # past 16 rows: the kernel
+    # every operation a row can hold: products with X, n-vectors, scalars, functions
+    loss = ("sum(log(1 + exp(-y .* (X*w)))) + sum(tanh(X*w) .* y) / N"
+            " + sum(sigmoid(X*w + c) .* y.^2 ./ (2 + relu(X*v))) + lambda*norm2(w)^2")
+    g = matcalc.diff(loss, "w")
+    f = matcalc.compile(g, backend="numba")
+    assert "_numba.prange(parts)" in f.source and "for s in range(" not in f.source
+    X, y = rng.normal(size=(1000, 4)), np.sign(rng.normal(size=1000))
+    values = {"X": X, "y": y, "w": rng.normal(size=4), "v": rng.normal(size=4),
+              "c": 0.3, "N": 7.0, "lambda": 0.2}
+    assert np.allclose(f(values), g.evaluate(values), rtol=1e-10, atol=1e-12)
+    small = {**values, "X": X[:10], "y": y[:10]}                  # one block: numpy's path
+    assert np.allclose(f(small), g.evaluate(small), rtol=1e-10, atol=1e-12)
+    # inf and nan as numpy gives them: exp overflows, nothing raises
+    extreme = {**values, "w": np.full(4, 400.0)}
+    with pytest.warns(matcalc.NumericWarning):
+        found = f(extreme)
+    with pytest.warns(matcalc.NumericWarning):
+        expected = matcalc.compile(g)(extreme)
+    assert np.array_equal(np.isnan(found), np.isnan(expected))
 
 
 def test_a_missing_backend_names_its_extra(monkeypatch):
@@ -259,7 +287,7 @@ def test_gradient_with_given_data_on_dask(cluster, rng):
     assert np.allclose(f.compute(w=w), 2 * Xn.T @ (Xn @ w - yn))
 
 
-@pytest.mark.parametrize("backend", [b for b in BACKENDS if b.values[0] != "dask"])
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b.values[0] in ("jax", "torch")])
 def test_given_values_are_stored_on_the_backend(backend, rng):
     g = matcalc.diff(NORMAL, "w")
     X, y, w = rng.normal(size=(50, 4)), rng.normal(size=50), rng.normal(size=4)

@@ -8,7 +8,6 @@ asks verify to notice.
 
 import warnings
 
-import numpy as np
 import pytest
 
 import matcalc
