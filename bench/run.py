@@ -7,20 +7,21 @@ import platform
 import sys
 from pathlib import Path
 
-import numpy
-import sympy
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import backends  # noqa: E402
-import derive  # noqa: E402
-import evaluate  # noqa: E402
-import language  # noqa: E402
-import past_two_indices  # noqa: E402
-import simplify  # noqa: E402
 
 
 def main():
+    # imported here, not at the top: Dask's worker processes start by importing this
+    # module, and must not carry SymPy, JAX and PyTorch into their memory limit
+    import numpy
+    import sympy
+
+    import backends
+    import derive
+    import evaluate
+    import language
+    import past_two_indices
+    import simplify
     print(f"Python {platform.python_version()} on {platform.machine()}, numpy "
           f"{numpy.__version__}, SymPy {sympy.__version__}\n")
     print("## Derivatives: matcalc vs SymPy\n")

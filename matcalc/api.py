@@ -707,7 +707,8 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     takes the other names. An inverse times more factors is a linear solve, by Cholesky
     for a symmetric (Gram) matrix: inv(X'*X)*X'*y is never an inverse.
 
-    `backend` is "numpy" (the default), "jax" (a jax.jit-compiled pure function), "torch"
+    `backend` is "numpy" (the default), "numba" (numpy, with a gradient X'*g(X*w) as one
+    parallel loop over X's rows), "jax" (a jax.jit-compiled pure function), "torch"
     (tensors on the device they come on) or "dask" (lazy arrays; `.compute(values)` runs
     them on a Dask cluster: `scheduler` is an address, a distributed Client, or None for
     the current client or else a local cluster). `source=True` returns the generated module
