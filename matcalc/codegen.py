@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from . import ast, dims
+from . import ast, dims, kernelcache
 from .backends import KERNEL_SCALAR, NUMPY
 from .errors import EvaluationError, UnsupportedError
 from .evaluate import bind_dimensions, warn_not_finite
@@ -477,12 +477,18 @@ def _row_kernel(writer, data, vector, inside):
          "    return acc.sum(axis=0).reshape(-1, 1)",
          "",
          "",
-         "# compiled on the first call: parallel over rows; sums may be reordered (as BLAS",
-         "# does), while inf and nan keep their meaning and division by 0 gives inf, not errors",
-         f"{name} = _numba.njit(parallel=True, error_model='numpy',",
+         "# compiled on the first call and cached on disk: parallel over rows; sums may be",
+         "# reordered (as BLAS does), while inf and nan keep their meaning and division by 0",
+         "# gives inf, not errors",
+         f"{name} = _numba.njit(parallel=True, error_model='numpy', cache=True,",
          f"                      fastmath={{'reassoc', 'contract'}})({name})"]))
     call = ", ".join([writer.names[data], "_numba.get_num_threads()"] + arguments)
     return f"{name}({call})"
+
+
+def _has_kernels(source):
+    """Does the generated module define numba kernels?"""
+    return "_numba.njit(" in source
 
 
 def _finite(value):
@@ -584,8 +590,11 @@ class Compiled:
         self.roots = roots
         self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
         self.source, self.symbols, self.dimensions = generate(roots, dialect)
-        namespace = {}
-        exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built code
+        if _has_kernels(self.source):
+            namespace = kernelcache.load(self.source)      # numba caches what it compiles
+        else:
+            namespace = {}
+            exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built
         self._function = namespace["compiled"]
         self.shapes = [shape_of(r) for r in roots]
         single = len(roots) == 1

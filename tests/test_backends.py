@@ -132,6 +132,50 @@ def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
     assert np.array_equal(np.isnan(found), np.isnan(expected))
 
 
+NUMBA_KERNEL_RUN = """
+import json, sys
+import numpy as np
+import matcalc
+from matcalc import codegen
+codegen.BLOCK_BYTES = 8 * 4 * 16
+g = matcalc.diff("sum(log(1 + exp(-y .* (X*w))))", "w")
+f = matcalc.compile(g, backend="numba")
+rng = np.random.default_rng(5)
+values = {"X": rng.normal(size=(500, 4)), "y": np.sign(rng.normal(size=500)),
+          "w": rng.normal(size=4)}
+assert np.allclose(f(values), g.evaluate(values), rtol=1e-10)
+kernel = f._function.__globals__["_rows0"]
+print(json.dumps([len(kernel.stats.cache_hits), len(kernel.stats.cache_misses)]))
+"""
+
+
+@pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
+                                                      "(pip install 'matcalc[numba]')")
+def test_numba_kernels_compile_once_for_every_process(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, MATCALC_CACHE_DIR=str(tmp_path))
+    runs = [json.loads(subprocess.run([sys.executable, "-c", NUMBA_KERNEL_RUN], env=env,
+                                      capture_output=True, text=True, check=True).stdout)
+            for _ in range(2)]
+    assert runs == [[0, 1], [1, 0]]            # compiled by the first, loaded by the second
+    assert len(list(tmp_path.glob("kernels_*.py"))) == 1
+
+
+def test_numba_without_a_writable_cache_runs_uncached(tmp_path, monkeypatch, rng):
+    pytest.importorskip("numba", reason="numba is not installed")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")                      # the cache directory cannot be made here
+    monkeypatch.setenv("MATCALC_CACHE_DIR", str(blocked / "cache"))
+    g = matcalc.diff("(X*w - y)'*(X*w - y)", "w")
+    f = matcalc.compile(g, backend="numba")
+    assert "cache=True" in f.source             # the text as a user would paste it
+    X, y, w = rng.normal(size=(20, 3)), rng.normal(size=20), rng.normal(size=3)
+    assert np.allclose(f(X=X, y=y, w=w), 2 * X.T @ (X @ w - y))
+
+
 def test_a_missing_backend_names_its_extra(monkeypatch):
     import builtins
     real_import = builtins.__import__
