@@ -736,20 +736,33 @@ class LibraryCompiled:
         exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
              namespace)                                             # AST-built code
         function = namespace["compiled"]
+        self.shapes = [shape_of(r) for r in roots]
         if dialect.jit:
             import jax
-            function = jax.jit(function, static_argnums=(len(self.symbols),))
-        self._function = function
-        self.shapes = [shape_of(r) for r in roots]
+            self._function = jax.jit(function, static_argnums=(len(self.symbols),))
+            # the values' reshapes to columns and the results' to vectors run inside the
+            # compiled program (free there); outside, each is a dispatch of its own
+            shapes = self.shapes
+            self._shaped = jax.jit(
+                lambda values, targets, sizes: tuple(
+                    _library_finish(r, shape) for r, shape in zip(function(*(
+                        v.reshape(t) for v, t in zip(values, targets)), sizes), shapes)),
+                static_argnums=(1, 2))
+        else:
+            self._function = function
 
     _last = None          # (the values' types and shapes, their target shapes, sizes)
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
-        arguments, sizes = self._known(values) or self._arguments(values)
-        results = self._function(*arguments, sizes)
-        finished = tuple(_library_finish(value, shape) for value, shape in
-                         zip(results, self.shapes))
+        given, targets, sizes = self._known(values) or self._arguments(values)
+        if self.dialect.jit:
+            finished = self._shaped(tuple(given), targets, sizes)
+        else:
+            arguments = [v if tuple(v.shape) == t else v.reshape(t)
+                         for v, t in zip(given, targets)]
+            finished = tuple(_library_finish(value, shape) for value, shape in
+                             zip(self._function(*arguments, sizes), self.shapes))
         return finished[0] if len(finished) == 1 else finished
 
     def _known(self, values):
@@ -758,13 +771,13 @@ class LibraryCompiled:
         if self._last is None:
             return None
         kinds, targets, sizes = self._last
-        arguments = []
-        for symbol, kind, target in zip(self.symbols, kinds, targets):
+        given = []
+        for symbol, kind in zip(self.symbols, kinds):
             value = values.get(symbol.name)
             if type(value) is not kind[0] or tuple(value.shape) != kind[1]:
                 return None
-            arguments.append(value if target == kind[1] else value.reshape(target))
-        return arguments, sizes
+            given.append(value)
+        return given, targets, sizes
 
     def _arguments(self, values):
         for symbol in self.symbols:
@@ -782,18 +795,18 @@ class LibraryCompiled:
             if dim not in sizes:
                 raise EvaluationError(f"the size {dim} is not fixed by any value given")
         like = next((v for s, v in zip(self.symbols, library) if s.declared_shape), None)
-        arguments = []
+        given, targets = [], []
         for symbol, value in zip(self.symbols, library):
-            shape = fitted[symbol.name].shape if symbol.declared_shape else ()
+            targets.append(tuple(fitted[symbol.name].shape) if symbol.declared_shape else ())
             if not symbol.declared_shape and like is not None and \
                     self.dialect.name == "torch":
                 value = value.to(dtype=like.dtype, device=like.device)
-            arguments.append(value.reshape(shape))
+            given.append(value)
         sizes = _StaticSizes(sorted((str(k), v) for k, v in sizes.items()))
+        targets = tuple(targets)
         if all(values[s.name] is v for s, v in zip(self.symbols, library)):
-            self._last = ([(type(v), tuple(v.shape)) for v in library],
-                          [tuple(a.shape) for a in arguments], sizes)
-        return arguments, sizes
+            self._last = ([(type(v), tuple(v.shape)) for v in library], targets, sizes)
+        return given, targets, sizes
 
 
 class _StaticSizes(tuple):
