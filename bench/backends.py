@@ -1,8 +1,8 @@
 """Compiled code on JAX, PyTorch and Dask against each framework's own autodiff and solvers.
 
-Every line is measured in one interleaved run: each round times every contender once, in a
-rotating order (common.side_by_side), and the report gives the median and the spread (min to
-max) of the per-round ratios. float64 throughout (JAX with jax_enable_x64).
+Every line is measured in one interleaved run: each round times every contender once, in an
+order rotated every round and reversed every other round, and the report gives the median
+and the spread (min to max) of the per-round ratios. float64 throughout (JAX with jax_enable_x64).
 
 1. Least-squares gradient 2*X'*(X*w - y), X 100,000 x 100 (80 MB): matcalc on numpy, numba,
    JAX and PyTorch against jax.jit(jax.grad(loss)) and torch.func.grad(loss), and against one
@@ -38,8 +38,19 @@ LOGISTIC = "sum(log(1 + exp(-y .* (X*w))))"
 
 
 def rounds(functions, sample=0.05):
-    """Per-round times of each function (ROUNDS interleaved rounds)."""
-    per_round = [side_by_side(functions, rounds=1, sample=sample) for _ in range(ROUNDS)]
+    """Per-round times of each function (ROUNDS interleaved rounds).
+
+    The order changes every round, rotated and on odd rounds reversed, so that no contender
+    always runs first, or always right after another library whose threads are still
+    winding down (OpenBLAS, PyTorch and numba keep theirs spinning for a while)."""
+    per_round = []
+    for r in range(ROUNDS):
+        order = list(range(len(functions)))
+        order = order[r % len(order):] + order[:r % len(order)]
+        if r % 2:
+            order.reverse()
+        times = side_by_side([functions[i] for i in order], rounds=1, sample=sample)
+        per_round.append([times[order.index(i)] for i in range(len(functions))])
     return list(zip(*per_round))
 
 
