@@ -105,6 +105,23 @@ NUMPY = Dialect(
          "tmatmul": "({0}.T @ {1})"},
     helpers=_NUMPY_HELPERS, blocked=True, rank_k=True)
 
+# the fewest-flops order of a product chain (the matrix-chain dynamic program), shared by
+# the JAX and Dask _chain helpers
+_CHAIN_SPLITS = '''
+def _chain_splits(operands):
+    # split[i][j]: where the product of operands i..j is best split in two
+    p = [operands[0].shape[0]] + [a.shape[1] for a in operands]
+    k = len(operands)
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][m] + cost[m + 1][j] + p[i] * p[m + 1] * p[j + 1], m)
+                for m in range(i, j))
+    return split'''
+
 # ----------------------------------------------------------------- numba
 
 NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
@@ -148,6 +165,7 @@ class _T:
     def __init__(self, x):
         self.x = x
         self.shape = x.shape[::-1]''',
+             "_chain_splits": _CHAIN_SPLITS,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes (known when jit traces), each product
@@ -160,21 +178,13 @@ def _chain(operands):
         if isinstance(b, _T):
             return jnp.einsum("ij,kj->ik", a, b.x)
         return a @ b
-    p = [operands[0].shape[0]] + [a.shape[1] for a in operands]
-    k = len(operands)
-    cost = [[0] * k for _ in range(k)]
-    split = [[0] * k for _ in range(k)]
-    for length in range(1, k):
-        for i in range(k - length):
-            j = i + length
-            cost[i][j], split[i][j] = min(
-                (cost[i][m] + cost[m + 1][j] + p[i] * p[m + 1] * p[j + 1], m)
-                for m in range(i, j))
+    split = _chain_splits(operands)
+
     def ordered(i, j):
         if i == j:
             return operands[i]
         return product(ordered(i, split[i][j]), ordered(split[i][j] + 1, j))
-    result = ordered(0, k - 1)
+    result = ordered(0, len(operands) - 1)
     return result.x.T if isinstance(result, _T) else result'''},
     jit=True, marks_transposes=True)
 
@@ -263,25 +273,18 @@ def _np_solve_sym(a, b):
         return cho_solve(cho_factor(a), b)
     except (ImportError, np.linalg.LinAlgError):
         return np.linalg.solve(a, b)''',
+             "_chain_splits": _CHAIN_SPLITS,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes, as numpy's multi_dot chooses it
-    p = [operands[0].shape[0]] + [a.shape[1] for a in operands]
-    k = len(operands)
-    cost = [[0] * k for _ in range(k)]
-    split = [[0] * k for _ in range(k)]
-    for length in range(1, k):
-        for i in range(k - length):
-            j = i + length
-            cost[i][j], split[i][j] = min(
-                (cost[i][m] + cost[m + 1][j] + p[i] * p[m + 1] * p[j + 1], m)
-                for m in range(i, j))
+    split = _chain_splits(operands)
+
     def product(i, j):
         if i == j:
             return operands[i]
         m = split[i][j]
         return product(i, m) @ product(m + 1, j)
-    return product(0, k - 1)''',
+    return product(0, len(operands) - 1)''',
              "_kron": '''
 def _kron(a, b):
     (m, n), (p, q) = a.shape, b.shape

@@ -649,12 +649,7 @@ class Compiled:
     def _arguments(self, values):
         """Checked 2-D arguments and the sizes; remembers the shapes for the next call."""
         arrays, sizes = bind_dimensions(self.symbols, values)
-        if self.extra_sizes is not None and any(d not in sizes for d in self.dimensions):
-            for dim, size in self.extra_sizes(values).items():
-                sizes.setdefault(dim, size)
-        for dim in self.dimensions:
-            if dim not in sizes:
-                raise EvaluationError(f"the size {dim} is not fixed by any value given")
+        _complete_sizes(sizes, self.dimensions, self.extra_sizes, values)
         arguments = [arrays[s.name] if s.declared_shape else np.float64(arrays[s.name][0, 0])
                      for s in self.symbols]
         self._last = None
@@ -670,6 +665,17 @@ class Compiled:
 
 
 _FLOAT64 = np.dtype(np.float64)
+
+
+def _complete_sizes(sizes, dimensions, extra_sizes, values):
+    """Add the sizes the code needs that the values' shapes did not fix, from the names'
+    declarations (extra_sizes); an error names a size still unknown."""
+    if extra_sizes is not None and any(d not in sizes for d in dimensions):
+        for dim, size in extra_sizes(values).items():
+            sizes.setdefault(dim, size)
+    for dim in dimensions:
+        if dim not in sizes:
+            raise EvaluationError(f"the size {dim} is not fixed by any value given")
 
 # operations that produce inf or nan from finite values (numpy warns on them; evaluate does
 # not); sums and products of finite values warn only past 1e308, and then numpy says so
@@ -788,12 +794,7 @@ class LibraryCompiled:
         stand_ins = {s.name: np.broadcast_to(np.float64(0.0), tuple(v.shape))
                      for s, v in zip(self.symbols, library)}
         fitted, sizes = bind_dimensions(self.symbols, stand_ins)
-        if self.extra_sizes is not None and any(d not in sizes for d in self.dimensions):
-            for dim, size in self.extra_sizes(values).items():
-                sizes.setdefault(dim, size)
-        for dim in self.dimensions:
-            if dim not in sizes:
-                raise EvaluationError(f"the size {dim} is not fixed by any value given")
+        _complete_sizes(sizes, self.dimensions, self.extra_sizes, values)
         like = next((v for s, v in zip(self.symbols, library) if s.declared_shape), None)
         given, targets = [], []
         for symbol, value in zip(self.symbols, library):

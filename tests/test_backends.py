@@ -174,6 +174,7 @@ def test_numba_without_a_writable_cache_runs_uncached(tmp_path, monkeypatch, rng
     assert "cache=True" in f.source             # the text as a user would paste it
     X, y, w = rng.normal(size=(20, 3)), rng.normal(size=20), rng.normal(size=3)
     assert np.allclose(f(X=X, y=y, w=w), 2 * X.T @ (X @ w - y))
+    assert not list(tmp_path.rglob("kernels_*.py"))   # nothing written, nothing raised
 
 
 def test_a_missing_backend_names_its_extra(monkeypatch):
