@@ -8,6 +8,8 @@ import functools
 import gc
 
 from . import ast, dims, printing
+from . import registry as _registry
+from . import sympy_bridge as _sympy_bridge
 from . import derivatives as _diff
 from . import parser as _parser
 from . import shapes as _shapes
@@ -361,7 +363,7 @@ def _diff_shape(expr, symbol):
 
 def _to_sympy(self):
     """This expression as a SymPy matrix expression."""
-    return printing.to_sympy(_diff.inline_where(self.node))
+    return _sympy_bridge.to_sympy(ast.inline_where(self.node))
 
 
 Expr.to_sympy = _to_sympy
@@ -813,18 +815,20 @@ Expr.T = property(lambda self: Expr(ast.Transpose(self.node), self.declarations)
 Expr.__array_priority__ = 1000     # numpy scalars defer to Expr's operators
 
 
-def _function(cls_or_name):
-    def apply(expr):
-        expr = expr if isinstance(expr, Expr) else parse(expr)
-        node = ast.Elementwise(cls_or_name, expr.node) if isinstance(cls_or_name, str) else \
-            cls_or_name(expr.node)
+def _function(name):
+    def apply(*exprs):
+        exprs = [e if isinstance(e, Expr) else parse(e) for e in exprs]
+        node = _registry.build(name, *(e.node for e in exprs))
         _shapes.shape_of(node)
-        return Expr(node, expr.declarations)
+        merged = {}
+        for e in exprs:
+            merged.update(e.declarations.shapes)
+        return Expr(node, _shapes.Declarations(
+            merged, frozenset().union(*(e.symmetric for e in exprs))))
     return apply
 
 
-functions = {name: _function(cls) for name, cls in ast.MATRIX_FUNCTIONS.items()}
-functions.update({name: _function(name) for name in ast.ELEMENTWISE_FUNCTIONS})
+functions = {name: _function(name) for name in _registry.FUNCTIONS}
 
 
 # ----------------------------------------------------------------- SymPy, the other way
@@ -832,66 +836,5 @@ functions.update({name: _function(name) for name in ast.ELEMENTWISE_FUNCTIONS})
 def from_sympy(expression, symmetric=None):
     """A SymPy matrix expression (MatrixSymbol, MatMul, MatAdd, Transpose, Inverse, Trace,
     Determinant, HadamardProduct, ...) as a matcalc Expr. Dimensions become Dim names."""
-    import sympy
-    from fractions import Fraction
-
-    def dim(d):
-        if d.is_Integer:
-            return int(d)
-        if d.is_Symbol:
-            return _shapes.Dim(d.name)
-        raise UnsupportedError(f"dimension {d} is neither an integer nor a symbol")
-
-    declared = {}
-
-    def convert(e):
-        if isinstance(e, sympy.MatrixSymbol):
-            shape = _shapes.normalize(*(dim(d) for d in e.shape))
-            declared[e.name] = shape
-            return ast.Symbol(e.name, shape, e.name in (symmetric or ()))
-        if isinstance(e, sympy.Symbol):
-            declared[e.name] = ()
-            return ast.Symbol(e.name, ())
-        if e.is_Rational:
-            return ast.Number(Fraction(int(e.p), int(e.q)))
-        if isinstance(e, sympy.Identity):
-            return ast.Identity(dim(e.shape[0]))
-        if isinstance(e, sympy.ZeroMatrix):
-            return ast.Fill(_shapes.normalize(*(dim(d) for d in e.shape)), ast.Number(0))
-        if isinstance(e, sympy.OneMatrix):
-            return ast.Fill(_shapes.normalize(*(dim(d) for d in e.shape)), ast.Number(1))
-        if isinstance(e, (sympy.MatAdd, sympy.Add)):
-            return ast.Add(*(convert(a) for a in e.args))
-        if isinstance(e, (sympy.MatMul, sympy.Mul)):
-            return ast.Mul(*(convert(a) for a in e.args))
-        if isinstance(e, sympy.Transpose):
-            return ast.Transpose(convert(e.arg))
-        if isinstance(e, sympy.Inverse):
-            return ast.Inverse(convert(e.arg))
-        if isinstance(e, sympy.Trace):
-            return ast.Trace(convert(e.arg))
-        if isinstance(e, sympy.Determinant):
-            return ast.Det(convert(e.arg))
-        if isinstance(e, sympy.HadamardProduct):
-            node = convert(e.args[0])
-            for a in e.args[1:]:
-                node = ast.Hadamard(node, convert(a))
-            return node
-        if isinstance(e, sympy.HadamardPower):
-            return ast.ElemPower(convert(e.base), convert(e.exp))
-        if isinstance(e, sympy.MatPow):
-            return ast.Power(convert(e.base), convert(e.exp))
-        if isinstance(e, sympy.Pow):
-            return ast.Power(convert(e.base), convert(e.exp))
-        if isinstance(e, sympy.log) and isinstance(e.args[0], sympy.Determinant):
-            return ast.LogDet(convert(e.args[0].arg))
-        for name, function in (("exp", sympy.exp), ("log", sympy.log), ("sin", sympy.sin),
-                               ("cos", sympy.cos), ("tanh", sympy.tanh)):
-            if isinstance(e, function):
-                return ast.Elementwise(name, convert(e.args[0]))
-        raise UnsupportedError(f"no matcalc counterpart for SymPy's {type(e).__name__}")
-
-    node = convert(expression)
-    _shapes.shape_of(node)
-    return Expr(node, _shapes.declarations(declared, symmetric))
-
+    node, declarations = _sympy_bridge.from_sympy(expression, symmetric)
+    return Expr(node, declarations)

@@ -289,18 +289,6 @@ class Where(Node):
     values = property(lambda self: self.args[2:])
 
 
-MATRIX_FUNCTIONS = {
-    "tr": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
-    "sum": Sum, "norm1": Norm1, "norm2": Norm2, "diag": Diag,
-    "vec": Vec, "softmax": Softmax, "logsumexp": LogSumExp,
-}
-FUNCTION_NAMES = {cls: name for name, cls in MATRIX_FUNCTIONS.items()}
-ELEMENTWISE_FUNCTIONS = (
-    "exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-    "tanh", "sigmoid", "softplus", "relu",
-)
-
-
 # ---------------------------------------------------------------- iterative traversal
 
 def postorder(root, known=None):
@@ -355,3 +343,17 @@ def tree_size(root):
 
 def depth(root):
     return fold(root, lambda node, depths: 1 + max(depths, default=0))
+
+
+def inline_where(root):
+    """The body of a `where` with its names substituted (shared values stay one node of
+    the DAG); any other root unchanged."""
+    if not isinstance(root, Where):
+        return root
+    env = {}
+
+    def substitute(node):
+        return transform(node, lambda n: env.get(n.name, n) if isinstance(n, Symbol) else n)
+    for name, value in zip(root.names, root.values):
+        env[name] = substitute(value)
+    return substitute(root.body)

@@ -19,11 +19,13 @@ library itself, so `compile(..., source=True)` can be pasted into a project.
 import importlib
 from typing import NamedTuple
 
+from . import registry
 from .errors import MatcalcError
 
 
 class Dialect(NamedTuple):
     name: str
+    namespace: str          # the name the generated code gives the library's numpy-like API
     modules: tuple          # what must import for the backend to work
     header: str             # the generated module's imports
     ops: dict               # operation -> template over {0}, {1}, ... and named fields
@@ -35,8 +37,68 @@ class Dialect(NamedTuple):
     kernels: bool = False   # the one-pass gradient as a parallel numba kernel (numba)
 
 
-ELEMENTWISE = ("exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "arcsin", "arccos",
-               "arctan", "tanh")
+# ----------------------------------------------------------------- code from a function's record
+
+class _Code:
+    """Code text that numpy-like operations extend: a function's record, written once as
+    array(xp, u) over a numpy-like namespace, run on `_Namespace("jnp")` and `_Code("t1")`
+    gives its code for JAX: jnp.exp(-jnp.logaddexp(0.0, -t1))."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def _binary(op, reflected=False):
+        def method(self, other):
+            left, right = (_text(other), self.text) if reflected else (self.text, _text(other))
+            return _Code(f"({left} {op} {right})")
+        return method
+
+    __add__, __radd__ = _binary("+"), _binary("+", True)
+    __sub__, __rsub__ = _binary("-"), _binary("-", True)
+    __mul__, __rmul__ = _binary("*"), _binary("*", True)
+    __truediv__, __rtruediv__ = _binary("/"), _binary("/", True)
+    __pow__ = _binary("**")
+
+    def __neg__(self):
+        return _Code(f"(-{self.text})")
+
+    def __abs__(self):
+        return _Code(f"abs({self.text})")
+
+
+def _text(value):
+    return value.text if isinstance(value, _Code) else repr(value)
+
+
+class _Namespace:
+    """xp.f(...) -> the code f(...) of the library named `prefix` (np, jnp, da)."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def __getattr__(self, name):
+        return lambda *args: _Code(f"{self.prefix}.{name}({', '.join(map(_text, args))})")
+
+
+def spelling(record, dialect, kernel=False, scalar=False):
+    """The code template (over {0}, {1}) of a registered function in a dialect: for
+    scalar arguments its scalar form; else the dialect's operation for it, the record's
+    override for the backend, or its `array` written in the dialect's namespace (np inside
+    numba kernels, which work on scalars)."""
+    prefix = "np" if kernel else dialect.namespace
+    arguments = [_Code("{%d}" % i) for i in range(record.arity)]
+    if scalar and record.scalar is not None:
+        code = record.scalar(_Namespace(prefix), *arguments)
+        return _text(code)
+    if record.code in dialect.ops:
+        return dialect.ops[record.code]
+    if not kernel and dialect.name in record.backends:
+        return record.backends[dialect.name]
+    text = record.array(_Namespace(prefix), *arguments).text
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
 
 # ----------------------------------------------------------------- numpy
 
@@ -48,9 +110,6 @@ def _scalarize(x):
 def _logdet(a):
     sign, value = np.linalg.slogdet(a)
     return np.float64(value) if sign > 0 else np.float64(np.nan)''',
-    "_sigmoid": '''
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))''',
     "_softmax": '''
 def _softmax(x):
     e = np.exp(x - np.max(x))
@@ -88,10 +147,8 @@ def _solve_sym(a, b):
 }
 
 NUMPY = Dialect(
-    name="numpy", modules=("numpy",), header="import numpy as np",
-    ops={**{f: f"np.{f}({{0}})" for f in ELEMENTWISE},
-         "sigmoid": "_sigmoid({0})", "softplus": "np.logaddexp(0.0, {0})",
-         "relu": "np.maximum({0}, 0.0)", "sum": "np.sum({0})", "square": "np.square({0})",
+    name="numpy", namespace="np", modules=("numpy",), header="import numpy as np",
+    ops={"sum": "np.sum({0})", "square": "np.square({0})",
          "power": "np.power({0}, {1})", "trace": "np.trace({0})",
          "det": "np.linalg.det({0})", "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
          "solve": "np.linalg.solve({0}, {1})", "solve_sym": "_solve_sym({0}, {1})",
@@ -127,20 +184,16 @@ def _chain_splits(operands):
 NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
                        header=NUMPY.header + "\nimport numba as _numba", kernels=True)
 
-# one entry of an n-vector inside a numba kernel: {0}, {1} are scalar expressions
-KERNEL_SCALAR = {**{f: f"np.{f}({{0}})" for f in ELEMENTWISE},
-                 "sigmoid": "0.5 * (1.0 + np.tanh(0.5 * {0}))",
-                 "softplus": "np.logaddexp(0.0, {0})", "relu": "np.maximum({0}, 0.0)",
-                 "square": "({0}) * ({0})", "power": "({0}) ** ({1})"}
+# one entry of an n-vector inside a numba kernel: {0}, {1} are scalar expressions (functions
+# are spelled from their records: spelling(record, dialect, kernel=True))
+KERNEL_SCALAR = {"square": "({0}) * ({0})", "power": "({0}) ** ({1})"}
 
 # ----------------------------------------------------------------- JAX
 
 JAX = Dialect(
-    name="jax", modules=("jax",),
+    name="jax", namespace="jnp", modules=("jax",),
     header="import numpy as np\nimport jax\nimport jax.numpy as jnp\nimport jax.scipy as jsp",
-    ops={**{f: f"jnp.{f}({{0}})" for f in ELEMENTWISE},
-         "sigmoid": "jax.nn.sigmoid({0})", "softplus": "jax.nn.softplus({0})",
-         "relu": "jax.nn.relu({0})", "sum": "jnp.sum({0})", "square": "jnp.square({0})",
+    ops={"sum": "jnp.sum({0})", "square": "jnp.square({0})",
          "power": "jnp.power({0}, {1})", "trace": "jnp.trace({0})",
          "det": "jnp.linalg.det({0})", "logdet": "_logdet({0})", "inv": "jnp.linalg.inv({0})",
          "solve": "jnp.linalg.solve({0}, {1})", "solve_sym": "jnp.linalg.solve({0}, {1})",
@@ -190,14 +243,11 @@ def _chain(operands):
 
 # ----------------------------------------------------------------- PyTorch
 
-_TORCH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan"}
 _LIKE = "dtype=_like.dtype, device=_like.device"
 
 TORCH = Dialect(
-    name="torch", modules=("torch",), header="import numpy as np\nimport torch",
-    ops={**{f: f"torch.{_TORCH_NAMES.get(f, f)}({{0}})" for f in ELEMENTWISE},
-         "sigmoid": "torch.sigmoid({0})", "softplus": "torch.nn.functional.softplus({0})",
-         "relu": "torch.relu({0})", "sum": "torch.sum({0})", "square": "torch.square({0})",
+    name="torch", namespace="torch", modules=("torch",), header="import numpy as np\nimport torch",
+    ops={"sum": "torch.sum({0})", "square": "torch.square({0})",
          "power": "torch.pow({0}, {1})", "trace": "torch.trace({0})",
          "det": "torch.linalg.det({0})", "logdet": "_logdet({0})",
          "inv": "torch.linalg.inv({0})", "solve": "torch.linalg.solve({0}, {1})",
@@ -242,10 +292,9 @@ def _small(function, result, *arrays):
                          dtype=float)'''
 
 DASK = Dialect(
-    name="dask", modules=("dask.array",), header="import numpy as np\nimport dask.array as da",
-    ops={**{f: f"da.{f}({{0}})" for f in ELEMENTWISE},
-         "sigmoid": "0.5 * (1.0 + da.tanh(0.5 * {0}))", "softplus": "da.logaddexp(0.0, {0})",
-         "relu": "da.maximum({0}, 0.0)", "sum": "da.sum({0})", "square": "da.square({0})",
+    name="dask", namespace="da", modules=("dask.array",),
+    header="import numpy as np\nimport dask.array as da",
+    ops={"sum": "da.sum({0})", "square": "da.square({0})",
          "power": "da.power({0}, {1})", "trace": "da.trace({0})",
          "det": "_small(np.linalg.det, 'scalar', {0})",
          "logdet": "_small(_np_logdet, 'scalar', {0})",
@@ -323,4 +372,5 @@ def dialect(name):
     return found
 
 
-__all__ = ["Dialect", "DIALECTS", "dialect", "NUMPY", "NUMBA", "JAX", "TORCH", "DASK"]
+__all__ = ["Dialect", "DIALECTS", "dialect", "spelling", "NUMPY", "NUMBA", "JAX", "TORCH",
+           "DASK"]

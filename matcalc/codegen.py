@@ -19,8 +19,8 @@ import re
 
 import numpy as np
 
-from . import ast, dims, kernelcache
-from .backends import KERNEL_SCALAR, NUMPY
+from . import ast, dims, registry, kernelcache
+from .backends import KERNEL_SCALAR, NUMPY, spelling
 from .errors import EvaluationError, UnsupportedError
 from .evaluate import bind_dimensions, warn_not_finite
 from .shapes import as_pair, product_chains, shape_of
@@ -48,6 +48,11 @@ class _Writer:
     def op(self, name, *args):
         """The backend's code for an operation on already-named operands."""
         return self.dialect.ops[name].format(*args)
+
+    def call(self, record, *args, scalar=False):
+        """The backend's code for a registered function of named operands (of scalars:
+        its scalar form, tr(a) = a)."""
+        return spelling(record, self.dialect, scalar=scalar).format(*args)
 
     def emit(self, node, expression):
         name = self.fresh()
@@ -213,9 +218,6 @@ _TEMPLATES = {
     ast.Hadamard: "{0} * {1}",
     ast.ElemDiv: "{0} / {1}",
 }
-# operations that are one backend operation of their children
-_OPERATIONS = {ast.Sum: "sum", ast.Kron: "kron", ast.Softmax: "softmax",
-               ast.LogSumExp: "logsumexp"}
 
 
 def _line(writer, node):
@@ -240,12 +242,6 @@ def _line(writer, node):
         return _product(writer, node)
     if type(node) in _TEMPLATES:
         return _TEMPLATES[type(node)].format(*kids)
-    if type(node) in _OPERATIONS:
-        return writer.op(_OPERATIONS[type(node)], *kids)
-    if isinstance(node, ast.Norm1):
-        return writer.op("sum", writer.op("abs", kids[0]))
-    if isinstance(node, ast.Norm2):
-        return writer.op("sqrt", writer.op("sum", writer.op("square", kids[0])))
     if isinstance(node, ast.Power):
         if _scalar(node.base):
             return writer.op("power", kids[0], kids[1])
@@ -257,29 +253,18 @@ def _line(writer, node):
         return writer.op("power", kids[0], kids[1])
     if isinstance(node, ast.Transpose):
         return kids[0] if _scalar(node) else f"{kids[0]}.T"
-    if isinstance(node, ast.Trace):
-        return writer.op("trace", kids[0]) if not _scalar(node.arg) else kids[0]
-    if isinstance(node, ast.Det):
-        return writer.op("det", kids[0]) if not _scalar(node.arg) else kids[0]
-    if isinstance(node, ast.LogDet):
-        return writer.op("logdet" if not _scalar(node.arg) else "log", kids[0])
-    if isinstance(node, ast.Inverse):
-        return writer.op("inv", kids[0]) if not _scalar(node.arg) else f"1.0 / {kids[0]}"
-    if isinstance(node, ast.Diag):
-        if _scalar(node.arg):
-            return kids[0]
-        if len(shape_of(node.arg)) == 1:
-            return writer.op("diagflat", kids[0])
-        return writer.op("diag_of", kids[0])
-    if isinstance(node, ast.Vec):     # column-major: the rows of the transpose, in order
-        return f"{kids[0]}.T.reshape(-1, 1)" if not _scalar(node.arg) else kids[0]
+    if isinstance(node, ast.Diag) and not _scalar(node.arg):
+        return writer.op("diagflat" if len(shape_of(node.arg)) == 1 else "diag_of", kids[0])
+    if isinstance(node, ast.Vec) and not _scalar(node.arg):
+        return f"{kids[0]}.T.reshape(-1, 1)"        # column-major: the rows of the transpose
     if isinstance(node, ast.Unvec):
         rows, cols = (writer.dim(d) for d in node.shape)
         return f"{kids[0]}.reshape({cols}, {rows}).T"
     if isinstance(node, ast.Commutation):
         return writer.op("commutation", writer.dim(node.m), writer.dim(node.n))
-    if isinstance(node, ast.Elementwise):
-        return writer.op(node.name, kids[0])
+    record = registry.of(node)
+    if record is not None:
+        return writer.call(record, *kids, scalar=all(_scalar(c) for c in node.children))
     raise UnsupportedError(f"cannot compile {type(node).__name__}")
 
 
@@ -456,8 +441,8 @@ def _row_kernel(writer, data, vector, inside):
             text = f"-({kids[0]})"
         elif isinstance(n, ast.ElemPower):
             text = KERNEL_SCALAR["power"].format(*kids)
-        elif isinstance(n, ast.Elementwise) and n.name in KERNEL_SCALAR:
-            text = KERNEL_SCALAR[n.name].format(kids[0])
+        elif isinstance(n, ast.Elementwise):
+            text = spelling(registry.of(n), writer.dialect, kernel=True).format(kids[0])
         else:
             return None
         body.append(f"{local} = {text}")
@@ -680,16 +665,16 @@ def _complete_sizes(sizes, dimensions, extra_sizes, values):
 # operations that produce inf or nan from finite values (numpy warns on them; evaluate does
 # not); sums and products of finite values warn only past 1e308, and then numpy says so
 _WARNING_FREE = (ast.Symbol, ast.Number, ast.Identity, ast.Fill, ast.Add, ast.Neg, ast.Mul,
-                 ast.Hadamard, ast.Transpose, ast.Trace, ast.Sum, ast.Diag, ast.Norm1,
-                 ast.Kron, ast.Vec, ast.Unvec, ast.Commutation, ast.Softmax, ast.LogSumExp)
+                 ast.Hadamard, ast.Transpose, ast.Unvec, ast.Commutation)   # and records' may_warn
 
 
 def _may_warn(node):
     if isinstance(node, ast.ElemPower) or isinstance(node, ast.Power):
         return not (isinstance(node.exponent, ast.Number) and node.exponent.value > 0 and
                     node.exponent.value.denominator == 1)
-    if isinstance(node, ast.Elementwise):
-        return node.name not in ("abs", "sign", "sin", "cos", "tanh", "arctan")
+    record = registry.of(node)
+    if record is not None:
+        return record.may_warn
     return not isinstance(node, _WARNING_FREE)
 
 

@@ -16,7 +16,7 @@ adjoint and raises UnsupportedError naming it. A Hessian is the Jacobian of a gr
 The result is a raw tree; `simplify` brings it to canonical form.
 """
 
-from . import ast
+from . import ast, registry
 from .errors import UnsupportedError
 from .shapes import as_pair, describe, normalize, shape_of
 
@@ -43,26 +43,8 @@ def P(base, exponent):
     return ast.ElemPower(base, N(exponent))
 
 
-# ---------------------------------------------------------------- elementwise derivatives
-# f'(a) for each elementwise function, given the argument a and the node f(a) itself.
-
-ELEMENTWISE_DERIVATIVE = {
-    "exp":      lambda a, f: f,
-    "log":      lambda a, f: P(a, -1),
-    "sqrt":     lambda a, f: P(M(N(2), f), -1),
-    "abs":      lambda a, f: E("sign", a),
-    "sign":     lambda a, f: M(N(0), f),
-    "sin":      lambda a, f: E("cos", a),
-    "cos":      lambda a, f: Neg(E("sin", a)),
-    "tan":      lambda a, f: ast.Add(N(1), P(f, 2)),
-    "arcsin":   lambda a, f: P(E("sqrt", ast.Add(N(1), Neg(P(a, 2)))), -1),
-    "arccos":   lambda a, f: Neg(P(E("sqrt", ast.Add(N(1), Neg(P(a, 2)))), -1)),
-    "arctan":   lambda a, f: P(ast.Add(N(1), P(a, 2)), -1),
-    "tanh":     lambda a, f: ast.Add(N(1), Neg(P(f, 2))),
-    "sigmoid":  lambda a, f: H(f, ast.Add(N(1), Neg(f))),
-    "softplus": lambda a, f: E("sigmoid", a),
-    "relu":     lambda a, f: M(N(ast.Number(1).value / 2), ast.Add(E("sign", a), N(1))),
-}
+def ELEMENTWISE_DERIVATIVE(node):
+    return registry.ELEMENTWISE[node.name].derivative(node.arg, node)
 
 
 def _scalar(node):
@@ -191,7 +173,7 @@ def _diag_rule(node, V, i):
 
 def _elementwise_rule(node, V, i):
     (a,) = node.children
-    return H(V, ELEMENTWISE_DERIVATIVE[node.name](a, node))
+    return H(V, ELEMENTWISE_DERIVATIVE(node))
 
 
 def _softmax_rule(node, V, i):
@@ -330,7 +312,7 @@ def _j_elempower_rule(node, V, i):
 
 def _j_elementwise_rule(node, V, i):
     (a,) = node.children
-    return _j_scale(ELEMENTWISE_DERIVATIVE[node.name](a, node), V, node)
+    return _j_scale(ELEMENTWISE_DERIVATIVE(node), V, node)
 
 
 def _j_scalar_only(name, rule):
@@ -466,14 +448,4 @@ def _zero(shape):
     return N(0) if shape == () else ast.Fill(shape, N(0))
 
 
-def inline_where(root):
-    if not isinstance(root, ast.Where):
-        return root
-    env = {}
-
-    def substitute(node):
-        return ast.transform(node, lambda n: env.get(n.name, n)
-                             if isinstance(n, ast.Symbol) else n)
-    for name, value in zip(root.names, root.values):
-        env[name] = substitute(value)
-    return substitute(root.body)
+inline_where = ast.inline_where

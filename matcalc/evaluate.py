@@ -10,23 +10,10 @@ import warnings
 
 import numpy as np
 
-from . import ast, dims
-from .diff import inline_where
+from . import ast, dims, registry
 from .errors import EvaluationError, NumericWarning, UnsupportedError
 from .printing import to_text
 from .shapes import as_pair, describe, shape_of
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))      # stable for large |x|
-
-
-ELEMENTWISE = {
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "arcsin": np.arcsin, "arccos": np.arccos,
-    "arctan": np.arctan, "tanh": np.tanh, "sigmoid": _sigmoid,
-    "softplus": lambda x: np.logaddexp(0.0, x), "relu": lambda x: np.maximum(x, 0.0),
-}
 
 
 def _as_array(name, value):
@@ -125,24 +112,6 @@ def commutation_matrix(m, n):
     return K
 
 
-def softmax(x):
-    """exp(x) / sum(exp(x)), computed from x - max(x): no overflow at entries of 1000."""
-    if np.ndim(x) == 0:
-        return np.float64(1.0)
-    e = np.exp(x - np.max(x))
-    return e / np.sum(e)
-
-
-def logsumexp(x):
-    """log(sum(exp(x))) = max(x) + log(sum(exp(x - max(x))))."""
-    if np.ndim(x) == 0:
-        return np.float64(x)
-    top = np.max(x)
-    if not np.isfinite(top):
-        return np.float64(top)
-    return np.float64(top + np.log(np.sum(np.exp(x - top))))
-
-
 def _matrix_power(node, base, k):
     if k < 0:
         base = _inverse(node, base)
@@ -155,11 +124,6 @@ def _inverse(node, matrix):
         return np.linalg.inv(matrix)
     except np.linalg.LinAlgError:
         raise EvaluationError("inv: the matrix is singular for these values") from None
-
-
-def _logdet(matrix):
-    sign, logabs = np.linalg.slogdet(matrix)
-    return np.float64(logabs) if sign > 0 else np.float64(np.nan)
 
 
 def _integer(node):
@@ -207,35 +171,9 @@ def _rule(node, kids, arrays, sizes):
         return np.power(kids[0], kids[1])
     if isinstance(node, ast.Transpose):
         return kids[0].T if np.ndim(kids[0]) else kids[0]
-    if isinstance(node, ast.Trace):
-        return np.float64(np.trace(kids[0])) if np.ndim(kids[0]) else kids[0]
-    if isinstance(node, ast.Det):
-        return np.float64(np.linalg.det(kids[0])) if np.ndim(kids[0]) else kids[0]
-    if isinstance(node, ast.LogDet):
-        return _logdet(kids[0]) if np.ndim(kids[0]) else np.log(kids[0])
-    if isinstance(node, ast.Inverse):
-        return _inverse(node, kids[0]) if np.ndim(kids[0]) else 1.0 / kids[0]
-    if isinstance(node, ast.Sum):
-        return np.float64(np.sum(kids[0]))
-    if isinstance(node, ast.Norm1):
-        return np.float64(np.sum(np.abs(kids[0])))
-    if isinstance(node, ast.Norm2):
-        return np.float64(np.sqrt(np.sum(np.square(kids[0]))))
-    if isinstance(node, ast.Diag):
-        value = kids[0]
-        if np.ndim(value) == 0:
-            return value
-        if value.shape[1] == 1:
-            return np.diag(value[:, 0])
-        return np.diag(value).reshape(-1, 1).copy()
-    if isinstance(node, ast.Elementwise):
-        return ELEMENTWISE[node.name](kids[0])
-    if isinstance(node, ast.Softmax):
-        return softmax(kids[0])
-    if isinstance(node, ast.LogSumExp):
-        return logsumexp(kids[0])
-    if isinstance(node, ast.Kron):
-        return np.kron(kids[0], kids[1])
+    record = registry.of(node)
+    if record is not None:
+        return _function(record, kids)
     if isinstance(node, ast.Vec):
         return np.reshape(kids[0], (-1, 1), order="F") if np.ndim(kids[0]) else kids[0]
     if isinstance(node, ast.Unvec):
@@ -248,6 +186,18 @@ def _rule(node, kids, arrays, sizes):
         raise UnsupportedError("diff(...) terms are evaluated through matcalc.evaluate, "
                                "which differentiates them first")
     raise UnsupportedError(f"cannot evaluate {type(node).__name__}")
+
+
+def _function(record, kids):
+    """A registered function's value; a matrix function of a scalar takes its scalar form,
+    and a matrix to invert that is singular is an EvaluationError."""
+    if record.scalar is not None and all(np.ndim(k) == 0 for k in kids):
+        return record.scalar(np, *kids)
+    try:
+        return record.array(np, *kids)
+    except np.linalg.LinAlgError:
+        raise EvaluationError(f"{record.name}: the matrix is singular for these "
+                              "values") from None
 
 
 def _scalarize(node, value):
@@ -276,17 +226,7 @@ def evaluate(root, values, dimensions=None):
     return np.asarray(result)
 
 
-HINTS = {
-    ast.LogDet: "its argument's determinant is not positive",
-    ast.Det: "the determinant overflows",
-    ast.Div: "a division by zero",
-    ast.ElemDiv: "a division by zero",
-}
-ELEMENTWISE_HINTS = {
-    "log": "log of a non-positive entry", "sqrt": "sqrt of a negative entry",
-    "exp": "exp overflows", "arcsin": "arcsin of an entry outside [-1, 1]",
-    "arccos": "arccos of an entry outside [-1, 1]", "tan": "tan at a pole",
-}
+HINTS = {ast.Div: "a division by zero", ast.ElemDiv: "a division by zero"}   # and records' hints
 
 
 def warn_not_finite(roots, values, dimensions=None):
@@ -294,7 +234,7 @@ def warn_not_finite(roots, values, dimensions=None):
     its arguments are (nothing when an input value is itself not finite)."""
     for root in roots if isinstance(roots, (list, tuple)) else [roots]:
         try:
-            values_of = evaluate_nodes(inline_where(root), values, dimensions)
+            values_of = evaluate_nodes(ast.inline_where(root), values, dimensions)
         except EvaluationError:
             return
         for node, value in values_of.items():
@@ -308,8 +248,8 @@ def warn_not_finite(roots, values, dimensions=None):
             text = to_text(node)
             text = text if len(text) <= 60 else text[:57] + "..."
             what = "nan" if np.any(np.isnan(value)) else "inf"
-            hint = ELEMENTWISE_HINTS.get(node.name) if isinstance(node, ast.Elementwise) \
-                else HINTS.get(type(node))
+            record = registry.of(node)
+            hint = record.hint if record is not None else HINTS.get(type(node))
             warnings.warn(f"'{text}' is {what} although its arguments are finite"
                           + (f" ({hint})" if hint else ""), NumericWarning,
                           stacklevel=_caller_level())

@@ -16,14 +16,14 @@ from typing import NamedTuple
 
 import lark
 
-from . import ast, dims
+from . import ast, dims, registry
 from .errors import ParseError, caret_context
 
 MAX_DEPTH = 500   # deeper nesting is refused with a clear error, before any pass can recurse
 MAX_LENGTH = 2_000_000
 
 SPECIAL_FUNCTIONS = ("vector", "matrix", "diff", "kron", "commutation", "unvec")
-KNOWN_FUNCTIONS = tuple(ast.MATRIX_FUNCTIONS) + ast.ELEMENTWISE_FUNCTIONS + SPECIAL_FUNCTIONS
+KNOWN_FUNCTIONS = tuple(registry.FUNCTIONS) + SPECIAL_FUNCTIONS
 RESERVED_NAMES = frozenset({"I", "eye", "where"})
 
 
@@ -146,8 +146,9 @@ class _Build(lark.Transformer):
 
     # -- calls
     # how many arguments each function takes, where it is not one
-    ARITY = {"diff": (2,), "vector": (1, 2), "matrix": (1, 3), "kron": (2,),
-             "commutation": (2,), "unvec": (3,)}
+    ARITY = {"diff": (2,), "vector": (1, 2), "matrix": (1, 3), "commutation": (2,),
+             "unvec": (3,), **{name: (record.arity,) for name, record in
+                                registry.FUNCTIONS.items()}}
 
     def call(self, children):
         name, lpar, *args, rpar = children
@@ -185,12 +186,8 @@ class _Build(lark.Transformer):
         elif fname == "unvec":
             node = ast.Unvec(tuple(sizes), nodes[0])
             args = args[:1]
-        elif fname == "kron":
-            node = ast.Kron(*nodes)
-        elif fname in ast.MATRIX_FUNCTIONS:
-            node = ast.MATRIX_FUNCTIONS[fname](nodes[0])
         else:
-            node = ast.Elementwise(fname, nodes[0])
+            node = registry.build(fname, *nodes)
         return self._make(node, name.start_pos, rpar.end_pos, args[:1] if sizes else args)
 
     def _dimension(self, located):

@@ -8,7 +8,7 @@ themselves; the factored form arrives as a `Where` node built by the simplifier.
 
 from fractions import Fraction
 
-from . import ast
+from . import ast, registry
 from .shapes import unfixed_constants
 
 WHERE, ADD, MUL, NEG, POW, POSTFIX, ATOM = range(7)
@@ -95,8 +95,6 @@ def _text_rule(node, memo, explicit=()):
         return f"{kind}({kids[0][0]}{sizes})", ATOM
     if isinstance(node, ast.Commutation):
         return f"commutation({node.m}, {node.n})", ATOM
-    if isinstance(node, ast.Kron):
-        return f"kron({kids[0][0]}, {kids[1][0]})", ATOM
     if isinstance(node, ast.Unvec):
         return f"unvec({kids[0][0]}{_sizes_text(node.shape)})", ATOM
     if isinstance(node, ast.Add):
@@ -136,10 +134,9 @@ def _text_rule(node, memo, explicit=()):
         return f"{base}{op}{text}", POW
     if isinstance(node, ast.Transpose):
         return _wrap(kids[0], kids[0][1] < POSTFIX) + "'", POSTFIX
-    if isinstance(node, ast.Elementwise):
-        return f"{node.name}({kids[0][0]})", ATOM
-    if type(node) in ast.FUNCTION_NAMES:
-        return f"{ast.FUNCTION_NAMES[type(node)]}({kids[0][0]})", ATOM
+    name = registry.name_of(node)
+    if name is not None:
+        return f"{name}({', '.join(text for text, _ in kids)})", ATOM
     if isinstance(node, ast.Derivative):
         return f"diff({kids[0][0]}, {kids[1][0]})", ATOM
     if isinstance(node, ast.Where):
@@ -159,18 +156,6 @@ def to_text(root):
 
 
 # ----------------------------------------------------------------- LaTeX
-
-LATEX_FUNCTIONS = {
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-    "arcsin": r"\arcsin", "arccos": r"\arccos", "arctan": r"\arctan", "tanh": r"\tanh",
-    "sign": r"\operatorname{sign}", "sigmoid": r"\sigma", "softplus": r"\operatorname{softplus}",
-    "relu": r"\operatorname{relu}",
-    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
-    "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}",
-    "vec": r"\operatorname{vec}", "softmax": r"\operatorname{softmax}",
-    "logsumexp": r"\operatorname{logsumexp}",
-}
-
 
 def latex_name(name):
     """W1 -> W_{1}, A_k -> A_{k}, lambda -> \\lambda, Sigma -> \\Sigma, loss -> \\mathrm{loss}."""
@@ -209,9 +194,6 @@ def _latex_rule(node, memo, explicit=()):
         return f"I_{{{_latex_dim(node.n)}}}", ATOM
     if isinstance(node, ast.Commutation):
         return f"K_{{{_latex_dim(node.m)},{_latex_dim(node.n)}}}", ATOM
-    if isinstance(node, ast.Kron):
-        return _latex_wrap(kids[0], kids[0][1] < POW) + r" \otimes " + \
-            _latex_wrap(kids[1], kids[1][1] < POW), MUL
     if isinstance(node, ast.Unvec):
         dims = ",".join(_latex_dim(d) for d in node.shape)
         return rf"\operatorname{{vec}}^{{-1}}_{{{dims}}}\left({kids[0][0]}\right)", ATOM
@@ -270,19 +252,9 @@ def _latex_rule(node, memo, explicit=()):
         return f"{{{_latex_wrap(kids[0], kids[0][1] <= POW)}}}^{{{circ}{kids[1][0]}}}", POW
     if isinstance(node, ast.Transpose):
         return f"{{{_latex_wrap(kids[0], kids[0][1] < POSTFIX)}}}^\\top", POSTFIX
-    if isinstance(node, ast.Inverse):
-        return f"{{{_latex_wrap(kids[0], kids[0][1] < POSTFIX)}}}^{{-1}}", POSTFIX
-    if isinstance(node, ast.Norm2):
-        return rf"\left\lVert {kids[0][0]} \right\rVert_2", ATOM
-    if isinstance(node, ast.Norm1):
-        return rf"\left\lVert {kids[0][0]} \right\rVert_1", ATOM
-    if isinstance(node, ast.Elementwise) and node.name == "sqrt":
-        return rf"\sqrt{{{kids[0][0]}}}", ATOM
-    if isinstance(node, ast.Elementwise) and node.name == "abs":
-        return rf"\left|{kids[0][0]}\right|", ATOM
-    if isinstance(node, ast.Elementwise) or type(node) in ast.FUNCTION_NAMES:
-        name = node.name if isinstance(node, ast.Elementwise) else ast.FUNCTION_NAMES[type(node)]
-        return rf"{LATEX_FUNCTIONS[name]}\left({kids[0][0]}\right)", ATOM
+    record = registry.of(node)
+    if record is not None:
+        return _latex_function(record, kids)
     if isinstance(node, ast.Derivative):
         return rf"\frac{{\partial}}{{\partial {kids[1][0]}}}\left({kids[0][0]}\right)", ATOM
     if isinstance(node, ast.Where):
@@ -292,113 +264,19 @@ def _latex_rule(node, memo, explicit=()):
     raise TypeError(f"cannot print {type(node).__name__} as LaTeX")
 
 
+# how a function's LaTeX binds: (the level below which an argument is parenthesized, the
+# level of the result)
+_LATEX_BINDING = {None: (WHERE, ATOM), "postfix": (POSTFIX, POSTFIX), "product": (POW, MUL)}
+
+
+def _latex_function(record, kids):
+    below, level = _LATEX_BINDING[record.latex_operator]
+    return record.latex.format(*(_latex_wrap(k, k[1] < below) for k in kids)), level
+
+
 def to_latex(root):
     explicit = unfixed_constants(root)
     memo = {}
     for node in ast.postorder(root):
         memo[node] = _latex_rule(node, memo, explicit)
     return memo[root][0]
-
-
-# ----------------------------------------------------------------- SymPy bridge
-
-def to_sympy(root):
-    """The expression as a SymPy matrix expression (dimensions become SymPy symbols).
-
-    For users who continue in SymPy, and for tests that use SymPy as an independent oracle.
-    """
-    import sympy
-    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-
-    from .errors import UnsupportedError
-    from .shapes import as_pair, shape_of
-
-    def dim(d):
-        return d if isinstance(d, int) else sympy.Symbol(str(d), integer=True, positive=True)
-
-    def size(node):
-        return tuple(dim(d) for d in as_pair(shape_of(node)))
-
-    def ones(node):
-        return sympy.OneMatrix(*size(node))
-
-    def scalar(node):
-        return shape_of(node) == ()
-
-    functions = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
-                 "sign": sympy.sign, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-                 "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
-                 "tanh": sympy.tanh,
-                 "sigmoid": sympy.Lambda(sympy.Symbol("t"), 1 / (1 + sympy.exp(-sympy.Symbol("t")))),
-                 "softplus": sympy.Lambda(sympy.Symbol("t"), sympy.log(1 + sympy.exp(sympy.Symbol("t")))),
-                 }
-
-    def rule(node, memo):
-        kids = [memo[c] for c in node.children]
-        if isinstance(node, ast.Symbol):
-            if scalar(node):
-                return sympy.Symbol(node.name)
-            return sympy.MatrixSymbol(node.name, *size(node))
-        if isinstance(node, ast.Number):
-            return sympy.Rational(node.value.numerator, node.value.denominator)
-        if isinstance(node, ast.Identity):
-            return sympy.Identity(dim(node.n))
-        if isinstance(node, ast.Fill):
-            return kids[0] * ones(node)
-        if isinstance(node, ast.Add):
-            terms = [k * ones(node) if scalar(c) and not scalar(node) else k
-                     for c, k in zip(node.children, kids)]
-            return sympy.Add(*terms) if scalar(node) else sympy.MatAdd(*terms)
-        if isinstance(node, ast.Neg):
-            return -kids[0]
-        if isinstance(node, ast.Mul):
-            acc = kids[0]
-            for k in kids[1:]:
-                acc = acc * k
-            return acc
-        if isinstance(node, ast.Div):
-            return kids[0] / kids[1]
-        if isinstance(node, ast.Hadamard):
-            if scalar(node.left) or scalar(node.right):
-                return kids[0] * kids[1]
-            return sympy.HadamardProduct(kids[0], kids[1])
-        if isinstance(node, ast.ElemDiv):
-            return sympy.HadamardProduct(kids[0], sympy.HadamardPower(kids[1], -1))
-        if isinstance(node, ast.Power):
-            return kids[0] ** kids[1]
-        if isinstance(node, ast.ElemPower):
-            return kids[0] ** kids[1] if scalar(node) else sympy.HadamardPower(kids[0], kids[1])
-        if isinstance(node, ast.Transpose):
-            return kids[0] if scalar(node) else kids[0].T
-        if isinstance(node, ast.Inverse):
-            return kids[0] ** -1 if scalar(node) else kids[0].I
-        if isinstance(node, ast.Trace):
-            return sympy.Trace(kids[0])
-        if isinstance(node, ast.Det):
-            return sympy.Determinant(kids[0])
-        if isinstance(node, ast.LogDet):
-            return sympy.log(sympy.Determinant(kids[0]))
-        if isinstance(node, ast.Sum):
-            rows, cols = size(node.arg)
-            return sympy.Trace(sympy.OneMatrix(1, rows) * kids[0] * sympy.OneMatrix(cols, 1))
-        if isinstance(node, ast.Norm2):
-            return sympy.sqrt(sympy.Trace(kids[0].T * kids[0]))
-        if isinstance(node, ast.Diag):
-            if len(shape_of(node.arg)) == 1:
-                return sympy.DiagMatrix(kids[0])
-            return sympy.DiagonalOf(kids[0])
-        if isinstance(node, ast.Elementwise) and node.name in functions:
-            f = functions[node.name]
-            if scalar(node):
-                return f(kids[0])
-            if isinstance(f, sympy.Lambda):
-                return ElementwiseApplyFunction(f, kids[0])
-            return ElementwiseApplyFunction(sympy.Lambda(sympy.Symbol("t"), f(sympy.Symbol("t"))),
-                                            kids[0])
-        raise UnsupportedError(f"no SymPy counterpart for {type(node).__name__}"
-                               + (f" {node.name}" if isinstance(node, ast.Elementwise) else ""))
-
-    memo = {}
-    for node in ast.postorder(root):
-        memo[node] = rule(node, memo)
-    return memo[root]

@@ -17,7 +17,7 @@ import re
 from collections import deque
 from typing import NamedTuple
 
-from . import ast, dims
+from . import ast, dims, registry
 from .dims import Dim, DimProduct
 from .errors import MatcalcError, ShapeError, UnsupportedError, caret_context
 
@@ -440,7 +440,7 @@ class _Inference:
         if isinstance(node, ast.Transpose):
             return (kids[0][1], kids[0][0])
         if isinstance(node, (ast.Trace, ast.Det, ast.LogDet, ast.Inverse)):
-            name = ast.FUNCTION_NAMES[type(node)]
+            name = registry.name_of(node)
             self.unify(node, kids[0][0], kids[0][1],
                        f"{name} needs a square matrix, but '{self.source(node.arg)}' is "
                        f"{self.show(kids[0])}")
@@ -457,7 +457,7 @@ class _Inference:
         if isinstance(node, ast.Elementwise):
             return kids[0]
         if isinstance(node, (ast.Softmax, ast.LogSumExp)):
-            name = ast.FUNCTION_NAMES[type(node)]
+            name = registry.name_of(node)
             self.unify(node, kids[0][1], 1, f"{name} takes a vector, but "
                                             f"'{self.source(node.arg)}' is {self.show(kids[0])}")
             return kids[0] if isinstance(node, ast.Softmax) else (1, 1)
@@ -838,7 +838,7 @@ def _typed_rule(node):
     if isinstance(node, (ast.Trace, ast.Det, ast.LogDet, ast.Inverse)):
         r, c = as_pair(kids[0])
         if r != c:
-            _fail(node, f"{ast.FUNCTION_NAMES[type(node)]} needs a square matrix")
+            _fail(node, f"{registry.name_of(node)} needs a square matrix")
         return kids[0] if isinstance(node, ast.Inverse) else ()
     if isinstance(node, (ast.Sum, ast.Norm1, ast.Norm2)):
         return ()
@@ -853,7 +853,7 @@ def _typed_rule(node):
         return kids[0]
     if isinstance(node, (ast.Softmax, ast.LogSumExp)):
         if len(kids[0]) == 2:
-            _fail(node, f"{ast.FUNCTION_NAMES[type(node)]} takes a vector, not "
+            _fail(node, f"{registry.name_of(node)} takes a vector, not "
                         f"{describe(kids[0])}")
         return kids[0] if isinstance(node, ast.Softmax) else ()
     if isinstance(node, ast.Commutation):

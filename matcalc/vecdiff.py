@@ -131,7 +131,7 @@ DIFFERENTIAL = {
     ast.Norm2:       lambda node, d: ast.Div(ast.Sum(H(node.arg, d[0])), node),
     ast.Norm1:       lambda node, d: ast.Sum(H(ast.Elementwise("sign", node.arg), d[0])),
     ast.Diag:        lambda node, d: ast.Diag(d[0]),
-    ast.Elementwise: lambda node, d: H(ELEMENTWISE_DERIVATIVE[node.name](node.arg, node), d[0]),
+    ast.Elementwise: lambda node, d: H(ELEMENTWISE_DERIVATIVE(node), d[0]),
     ast.Softmax:     _d_softmax,
     ast.LogSumExp:   lambda node, d: M(T(ast.Softmax(node.arg)), d[0]),         # s'*dx
     ast.Kron:        _d_kron,

@@ -9,7 +9,8 @@ is read from the expression, not asked of the user.
 
 Every instance must be a valid point for all the expressions involved: every value finite,
 every matrix under inv/det/logdet/a negative power well conditioned (and of positive
-determinant under logdet), no argument of abs, sign, relu or norm1 within reach of its kink.
+determinant under logdet), no argument of a function within reach of one of its kinks (abs,
+sign, relu, norm1 at 0: the records of registry.py).
 An invalid instance is redrawn: the sizes rotate (a Gram matrix X'*X with X n x d needs
 n >= d) and the values shrink (so that exp does not overflow). When no valid instance is
 found the outcome is inconclusive (`passed` is None), never a failure.
@@ -30,8 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import ast, dims
-from .diff import inline_where
+from . import ast, dims, registry
+from .ast import inline_where
 from .errors import MatcalcError
 from .evaluate import evaluate, evaluate_nodes
 from .shapes import shape_of
@@ -41,7 +42,7 @@ STEP = 1e-6                    # relative to the size of the point
 STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)     # the sweep when two steps disagree
 NOISE_LIMIT = 1e-3             # an instance whose differences are noisier is not used
 CONDITION_LIMIT = 1e7          # matrices under inv, det, logdet: worse is not a valid point
-KINK_MARGIN = 1e-4             # abs, sign, relu, norm1: arguments nearer 0 are not used
+KINK_MARGIN = 1e-4             # arguments nearer a function's kink are not used
 EPSILON = np.finfo(float).eps
 DRAWS = 5
 DIRECTIONS = 2
@@ -80,8 +81,9 @@ def requirements(*roots):
             if isinstance(node, (ast.Inverse, ast.Det, ast.LogDet)) or (
                     isinstance(node, ast.Power) and len(_shape(node.base)) == 2):
                 invertible |= _names(node.children[0])
-            if isinstance(node, ast.Elementwise) and node.name in ("log", "sqrt"):
-                positive |= _names(node.children[0])
+            record = registry.of(node)
+            if record is not None and record.domain != "real":
+                positive |= _names(node.children[0])   # "unit": met as redraws shrink
             if isinstance(node, (ast.ElemPower, ast.Power)) and not _integer_constant(
                     node.exponent):
                 positive |= _names(node.base)
@@ -89,8 +91,6 @@ def requirements(*roots):
                     isinstance(node, (ast.ElemPower, ast.Power)) and _negative(node.exponent)):
                 positive |= _names(node.children[1] if isinstance(
                     node, (ast.Div, ast.ElemDiv)) else node.base)
-            if isinstance(node, ast.Elementwise) and node.name in ("arcsin", "arccos"):
-                positive |= _names(node.arg)
     return invertible, positive
 
 
@@ -225,12 +225,11 @@ def _invalid(node, value, values_of):
     if isinstance(node, ast.LogDet) and np.ndim(values_of[node.arg]) == 2 and \
             np.linalg.det(values_of[node.arg]) <= 0:
         return "logdet of a matrix whose determinant is not positive"
-    kink = (isinstance(node, ast.Elementwise) and node.name in ("abs", "sign", "relu")) or \
-        isinstance(node, ast.Norm1)
-    if kink:
-        arg = np.abs(values_of[node.children[0]])
+    record = registry.of(node)
+    for kink in record.kinks if record is not None else ():
+        arg = np.abs(values_of[node.children[0]] - kink)
         if np.min(arg) < KINK_MARGIN * max(1.0, float(np.max(arg))):
-            return f"an argument of {getattr(node, 'name', 'norm1')} is next to its kink at 0"
+            return f"an argument of {record.name} is next to its kink at {kink}"
     return None
 
 

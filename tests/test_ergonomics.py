@@ -63,8 +63,7 @@ def test_from_sympy_objects():
 def test_from_sympy_refuses_what_it_cannot_map():
     n = sympy.Symbol("n")
     with pytest.raises(matcalc.UnsupportedError):
-        matcalc.from_sympy(sympy.KroneckerProduct(sympy.MatrixSymbol("A", n, n),
-                                                  sympy.MatrixSymbol("B", n, n)))
+        matcalc.from_sympy(sympy.Adjoint(sympy.MatrixSymbol("A", n, n)))
 
 
 def test_lambdify_is_compile(rng):

@@ -8,7 +8,7 @@ canonical (distributing them would grow size exponentially with depth).
 
 from fractions import Fraction
 
-from .. import ast
+from .. import ast, registry
 from ..errors import UnsupportedError
 from ..shapes import as_pair, normalize, shape_of
 from . import kronecker
@@ -390,13 +390,15 @@ def _determinant(kind, poly):
 
 
 def _function(name, poly, shape):
+    """f(g(u)) = u where f is g's inverse (log(exp(u))), f(f(u)) = f(u) where f is
+    idempotent (sign, abs, relu), f(0) where the record knows it exactly."""
+    record = registry.ELEMENTWISE[name]
     arg = to_node(poly)
-    if name == "log" and isinstance(arg, ast.Elementwise) and arg.name == "exp":
+    if isinstance(arg, ast.Elementwise) and arg.name == record.inverse:
         return canon(arg.arg)
-    if name == "sign" and isinstance(arg, ast.Elementwise) and arg.name == "sign":
+    if isinstance(arg, ast.Elementwise) and arg.name == name and record.idempotent:
         return poly
-    value = _constant(poly)
-    if value == 0 and name in ("sin", "tan", "tanh", "arcsin", "arctan", "sqrt", "abs",
-                               "sign", "relu"):
-        return Poly({}, shape) if shape != () else _const(0)
+    if record.at_zero is not None and _constant(poly) == 0:
+        value = _const(record.at_zero)
+        return value if shape == () else _mul(value, _atom(ast.Fill(shape, ast.Number(1)), shape))
     return _atom(ast.Elementwise(name, arg), shape)
