@@ -10,7 +10,7 @@ import gc
 from . import ast, dims, printing
 from . import registry as _registry
 from . import sympy_bridge as _sympy_bridge
-from . import derivatives as _diff
+from . import calculus as _calculus
 from . import parser as _parser
 from . import shapes as _shapes
 from . import simplify as _simplify
@@ -195,9 +195,9 @@ def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None
     symbol = _symbol(expr, wrt)
     if direction is not None:
         direction, declarations = _direction(expr, symbol, direction)
-        raw = _diff.derivative(expr.node, symbol, direction=direction)
+        raw = _calculus.derivative(expr.node, symbol, direction=direction)
         return Expr(_form(raw, form), declarations)
-    raw = _diff.derivative(expr.node, symbol)
+    raw = _calculus.derivative(expr.node, symbol)
     return Expr(_form(raw, form), _keep_shapes(expr),
                 derivative_of=(expr.shape, symbol.declared_shape))
 
@@ -242,7 +242,7 @@ def _keep_shapes(expr):
 def simplify(expr, shapes=None, symmetric=None, form="factored"):
     """The expression in canonical form: 'expanded' (textbook) or 'factored' (cheapest)."""
     expr = parse(expr, shapes, symmetric)
-    return Expr(_form(_diff.expand_derivatives(_diff.inline_where(expr.node)), form),
+    return Expr(_form(_calculus.expand_derivatives(ast.inline_where(expr.node)), form),
                 _keep_shapes(expr))
 
 
@@ -252,7 +252,7 @@ def _evaluate_expr(expr, values, tensor=False):
     if tensor and layout is None and isinstance(node, ast.Derivative):
         layout = (_shapes.shape_of(node.expr), _shapes.shape_of(node.wrt))
     if any(isinstance(n, ast.Derivative) for n in ast.postorder(node)):
-        node = _diff.expand_derivatives(_diff.inline_where(node))
+        node = _calculus.expand_derivatives(ast.inline_where(node))
     sizes = _declared_sizes(expr, values)
     value = _evaluate(node, values, sizes)
     if not tensor:
@@ -339,26 +339,20 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
                          f"{_shapes.describe(symbol.declared_shape)} {symbol.name} is "
                          f"{_shapes.describe(expected_shape)}, but the claimed derivative is "
                          f"{_shapes.describe(derivative.shape)}")
-    function = _diff.inline_where(expr.node)
+    function = ast.inline_where(expr.node)
     if any(isinstance(n, ast.Derivative) for n in ast.postorder(function)):
-        function = _diff.expand_derivatives(function)
-    if not any(n is symbol for n in ast.postorder(function)):
-        function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(symbol)))
-    if direction is not None and not any(n is direction for n in ast.postorder(function)):
-        function = ast.Add(function, ast.Mul(ast.Number(0), _sum_of(direction)))  # drawn too
+        function = _calculus.expand_derivatives(function)
+    # the variable and the direction are drawn even where the function does not use them
+    drawn = [symbol] + ([direction] if direction is not None else [])
     return _verify.check_derivative(function, symbol.name,
-                                    _diff.expand_derivatives(derivative.node),
+                                    _calculus.expand_derivatives(derivative.node),
                                     seed=seed, draws=draws,
-                                    along=direction and direction.name)
-
-
-def _sum_of(symbol):
-    return symbol if symbol.declared_shape == () else ast.Sum(symbol)
+                                    along=direction and direction.name, also=drawn)
 
 
 def _diff_shape(expr, symbol):
     return _shapes.shape_of(ast.Derivative(expr.node if not isinstance(expr.node, ast.Where)
-                                           else _diff.inline_where(expr.node), symbol))
+                                           else ast.inline_where(expr.node), symbol))
 
 
 def _to_sympy(self):
@@ -468,9 +462,9 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
         raise MatcalcError("the expansion route needs a scalar function")
     route = _derivation.chain_route if method == "chain" else _derivation.expansion_route
     if method == "chain" and _derivation.past_two_indices(
-            _diff.inline_where(expr.node), symbol):
+            ast.inline_where(expr.node), symbol):
         route, method = _derivation.matrix_route, "matrix"
-    raw_steps, raw = route(_diff.expand_derivatives(_diff.inline_where(expr.node)), symbol)
+    raw_steps, raw = route(_calculus.expand_derivatives(ast.inline_where(expr.node)), symbol)
     declarations = _keep_shapes(expr)
     extra = dict(declarations.shapes)
     for step in raw_steps:
@@ -523,7 +517,7 @@ def solve(gradient, wrt, shapes=None, symmetric=None):
         raise ShapeError(f"a gradient by {symbol.name} has its shape "
                          f"({_shapes.describe(symbol.declared_shape)}), but "
                          f"'{_short(gradient)}' is {_shapes.describe(gradient.shape)}")
-    node = _diff.inline_where(gradient.node)
+    node = ast.inline_where(gradient.node)
     solution, coefficient = _solve_node(node, symbol)
     kind, report = _verify.check_solution(node, symbol, solution, coefficient)
     return Solution(_simplify.factored(solution), _keep_shapes(gradient),
@@ -614,10 +608,10 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
                                      set(symmetric or ()) | lhs.symmetric | rhs.symmetric)
     else:
         left, right = parse_together([lhs, rhs], shapes, symmetric)
-    left_node = _diff.expand_derivatives(_diff.inline_where(left.node))
-    right_node = _diff.expand_derivatives(_diff.inline_where(right.node))
+    left_node = _calculus.expand_derivatives(ast.inline_where(left.node))
+    right_node = _calculus.expand_derivatives(ast.inline_where(right.node))
     if _is_zero_literal(right_node) and left.shape != ():
-        right_node = _diff.zero(left.shape)
+        right_node = _calculus.zero(left.shape)
     elif left.shape != right.shape:
         raise ShapeError(f"the two sides have different shapes: '{_short(left)}' is "
                          f"{_shapes.describe(left.shape)}, '{_short(right)}' is "
@@ -720,7 +714,7 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     from .codegen import Compiled, LibraryCompiled
     chosen = _dialect(backend)
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
-    roots = [_diff.expand_derivatives(_diff.inline_where(e.node)) for e in exprs]
+    roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
     declared = Expr(roots[0], _shapes.Declarations(
         {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
     sizes = lambda values: _declared_sizes(declared, values)        # noqa: E731

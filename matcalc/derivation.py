@@ -16,8 +16,10 @@ dU/dW = dV/dW * dU/dV as a product of matrix forms.
 
 from typing import NamedTuple
 
-from . import ast, printing, vecdiff
-from .derivatives import derivative, inline_where
+from . import ast, printing
+from .ast import inline_where
+from .calculus import along, derivative, differential, identify, zero
+from .calculus.graph import contains as _contains, depends_on
 from .shapes import as_pair, shape_of
 from .simplify import canon, expanded, to_node
 
@@ -32,9 +34,7 @@ class Step(NamedTuple):
 def dominators(root, wrt):
     """Nodes that lie on every path from root to wrt, from the root down."""
     order = ast.postorder(root)
-    depends = {}
-    for node in order:
-        depends[node] = node is wrt or any(depends[c] for c in node.children)
+    depends = depends_on(order, wrt)
     dom = {root: {root}}
     parents = {}
     for node in order:
@@ -184,23 +184,23 @@ def matrix_route(root, wrt):
 def _identified(root, wrt, d_name, f_name):
     """The differential of root (labelled d<f_name>), then its matrix form term by term."""
     d_symbol = ast.Symbol(d_name, shape_of(wrt))
-    dF = vecdiff.differential(root, wrt, d_symbol)
-    dF = vecdiff.zero(shape_of(root)) if dF is None else dF
+    dF = differential(root, wrt, d_symbol)
+    dF = zero(shape_of(root)) if dF is None else dF
     shown = expanded(dF)
     steps = [Step("the differential: d(A*B) = dA*B + A*dB, d inv(A) = -inv(A)*dA*inv(A), "
                   "d f(A) = f'(A) .* dA, ...", f"d{f_name}", shown)]
     if shape_of(wrt) == ():
         steps.append(Step(f"by a scalar: d{f_name}/d{wrt.name} is d{f_name} with "
                           f"{d_name} = 1", f"d{f_name}/d{wrt.name}",
-                          expanded(vecdiff.directional(root, wrt, ast.Number(1)))))
-        return steps, vecdiff.directional(root, wrt, ast.Number(1))
+                          expanded(along(root, wrt, ast.Number(1)))))
+        return steps, along(root, wrt, ast.Number(1))
     poly = canon(shown)
     for term, coefficient in poly.terms.items():
         single = to_node(type(poly)({term: coefficient}, poly.shape))
-        form = vecdiff.identify(single, d_symbol)
+        form = identify(single, d_symbol)
         steps.append(Step(f"identification: {_pattern(single, d_symbol)}",
                           f"{printing.to_text(single)} ->", expanded(form), single))
-    result = vecdiff.identify(shown, d_symbol)
+    result = identify(shown, d_symbol)
     steps.append(Step("the matrix form d vec(F)/d vec(X), size(X) x size(F)",
                       f"d{f_name}/d{wrt.name}", expanded(result)))
     return steps, result
@@ -223,7 +223,11 @@ def _pattern(term, d_symbol):
 
 
 def expansion_route(root, wrt):
-    """Steps and the raw result of du/dw by expanding u and differentiating term by term."""
+    """Steps and the raw result of du/dw by expanding u and differentiating term by term.
+
+    Each term's derivative comes from the one rule set (calculus/); where the term is one
+    of the forms the first document's appendix differentiates by a textbook identity, the
+    step is named by it and shows the identity's instance too."""
     root = inline_where(root)
     poly = canon(root)
     w = wrt.name
@@ -231,11 +235,12 @@ def expansion_route(root, wrt):
     parts = []
     for term, coefficient in poly.terms.items():
         single = to_node(type(poly)({term: coefficient}, poly.shape))
-        rule, result = _term_rule(term, coefficient, wrt)
-        label = f"d({printing.to_text(single)})/d{w}"
+        result = derivative(single, wrt)
         simplified = expanded(result)
-        if simplified is not result and rule != "a constant":
-            label += f" = {printing.to_text(result)}"
+        rule, instance = _textbook_identity(term, coefficient, wrt)
+        label = f"d({printing.to_text(single)})/d{w}"
+        if instance is not None and expanded(instance) is simplified:
+            label += f" = {printing.to_text(instance)}"
         steps.append(Step(rule, label, simplified))
         parts.append(result)
     total = parts[0] if len(parts) == 1 else ast.Add(*parts) if parts else \
@@ -244,40 +249,35 @@ def expansion_route(root, wrt):
     return steps, total
 
 
-def _contains(node, target):
-    return any(n is target for n in ast.postorder(node))
-
-
-def _term_rule(term, coefficient, wrt):
-    """(rule name, derivative) for one canonical term."""
+def _textbook_identity(term, coefficient, wrt):
+    """(the identity a canonical term's derivative follows, its instance for this term or
+    None): d(w'*B*w)/dw = (B + B')*w, d(w'*s)/dw = d(s'*w)/dw = s, a constant, or the chain
+    rule for any other term."""
     scalars = [(a, e) for a, e in term.scalars if _contains(a, wrt)]
     others = [(a, e) for a, e in term.scalars if not _contains(a, wrt)]
     if not scalars and not any(_contains(f, wrt) for f in term.factors):
-        return "a constant", derivative(ast.Number(0), wrt)
-    if len(scalars) == 1 and scalars[0][1] == 1 and not term.factors:
-        atom = scalars[0][0]
-        scale = ([ast.Number(coefficient)] if coefficient != 1 else []) + \
-            [a if e == 1 else ast.Power(a, ast.Number(e)) for a, e in others]
-        transposed_w = ast.Transpose(wrt)
-        if isinstance(atom, ast.Mul) and len(shape_of(wrt)) == 1:
-            first, last = atom.children[0], atom.children[-1]
-            middle = atom.children[1:-1]
-            if first is transposed_w and last is wrt and middle and \
-                    not any(_contains(m, wrt) for m in middle):
-                B = middle[0] if len(middle) == 1 else ast.Mul(*middle)
-                return "d(w'*B*w)/dw = (B + B')*w", _product(
-                    scale + [ast.Add(B, ast.Transpose(B)), wrt])
-            if first is transposed_w and not _contains(ast.Mul(*atom.children[1:]), wrt):
-                s = ast.Mul(*atom.children[1:]) if len(atom.children) > 2 else last
-                return "d(w'*s)/dw = s", _product(scale + [s])
-            if last is wrt and not _contains(ast.Mul(*atom.children[:-1]), wrt):
-                s_transposed = ast.Mul(*atom.children[:-1]) if len(atom.children) > 2 else first
-                return "d(s'*w)/dw = s", _product(scale + [ast.Transpose(s_transposed)])
-    node = to_node(type(canon(wrt))({term: coefficient}, ()))
-    return "chain rule on the term", derivative(node, wrt)
+        return "a constant", None
+    if len(scalars) != 1 or scalars[0][1] != 1 or term.factors or len(shape_of(wrt)) != 1 \
+            or not isinstance(scalars[0][0], ast.Mul):
+        return "chain rule on the term", None
+    atom = scalars[0][0]
+    scale = ([ast.Number(coefficient)] if coefficient != 1 else []) + \
+        [a if e == 1 else ast.Power(a, ast.Number(e)) for a, e in others]
+    first, last, middle = atom.children[0], atom.children[-1], atom.children[1:-1]
+    if first is ast.Transpose(wrt) and last is wrt and middle and \
+            not any(_contains(m, wrt) for m in middle):
+        B = _product(list(middle))
+        return "d(w'*B*w)/dw = (B + B')*w", _product(scale + [ast.Add(B, ast.Transpose(B)),
+                                                               wrt])
+    if first is ast.Transpose(wrt) and not _contains(_product(atom.children[1:]), wrt):
+        return "d(w'*s)/dw = s", _product(scale + [_product(atom.children[1:])])
+    if last is wrt and not _contains(_product(atom.children[:-1]), wrt):
+        return "d(s'*w)/dw = s", _product(scale + [ast.Transpose(_product(atom.children[:-1]))])
+    return "chain rule on the term", None
 
 
 def _product(factors):
+    factors = list(factors)
     return factors[0] if len(factors) == 1 else ast.Mul(*factors)
 
 

@@ -55,7 +55,7 @@ def in_layout(expr, layout):
     if layout not in LAYOUTS:
         raise api.MatcalcError(f"layout must be 'denominator' or 'numerator', got {layout!r}")
     if layout == "numerator" and expr.shape != () and expr.derivative_of is not None:
-        return api.simplify(api.Expr(api.ast.Transpose(api._diff.inline_where(expr.node)),
+        return api.simplify(api.Expr(api.ast.Transpose(api.ast.inline_where(expr.node)),
                                      expr.declarations))
     return expr
 

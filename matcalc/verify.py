@@ -241,13 +241,16 @@ def relative_error(a, b):
 
 
 def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
-                     tolerance=RELATIVE_TOLERANCE, along=None):
+                     tolerance=RELATIVE_TOLERANCE, along=None, also=()):
     """Central differences of `function` along random directions against `derivative`.
 
     With `along` (the name of a direction variable), `derivative` is the derivative along
-    it, and the direction is that variable's drawn value."""
+    it, and the direction is that variable's drawn value. `also`: symbols to draw even
+    where neither expression uses them (the variable of a constant function)."""
     rng = np.random.default_rng(seed)
     symbols = symbol_table(function, derivative)
+    for symbol in also:
+        symbols.setdefault(symbol.name, symbol)
     if wrt_name not in symbols:
         raise MatcalcError(f"'{wrt_name}' does not occur in the expression or its derivative")
     wrt = symbols[wrt_name]

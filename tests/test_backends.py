@@ -65,7 +65,7 @@ def _run(backend, expr, values, cluster=None, **options):
 def _values(expr, rng):
     """Values for the expression's names and for the names it was declared with (a
     derivative such as I(m*n) has no names of its own but X's sizes)."""
-    node = api._diff.inline_where(expr.node)
+    node = api.ast.inline_where(expr.node)
     invertible, positive = requirements(node)
     symbols = {name: matcalc.ast.Symbol(name, shape)
                for name, shape in expr.declarations.shapes.items()}
@@ -99,7 +99,7 @@ def test_matrix_forms_and_stationary_points_on_every_backend(backend, rng, reque
         values, sizes = _values(e, rng)
         if "C" in values:
             values["C"] = values["C"] @ values["C"].T + np.eye(len(values["C"]))
-        expected = api._evaluate(api._diff.inline_where(e.node), values, sizes)
+        expected = api._evaluate(api.ast.inline_where(e.node), values, sizes)
         found = _run(backend, e, values, client)
         assert np.allclose(found, expected, rtol=1e-8, atol=1e-10), (backend, str(e))
 

@@ -10,7 +10,7 @@ from test_diff import IDENTITIES
 
 
 def _values(expr, rng):
-    node = api._diff.inline_where(expr.node)
+    node = api.ast.inline_where(expr.node)
     invertible, positive = requirements(node)
     return draw(symbol_table(node), rng, invertible, positive)
 
