@@ -19,7 +19,6 @@ library itself, so `compile(..., source=True)` can be pasted into a project.
 import importlib
 from typing import NamedTuple
 
-from . import registry
 from .errors import MatcalcError
 
 

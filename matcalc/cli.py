@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from . import api, documents
+from . import answers, api
 from .errors import MatcalcError
 from .shapes import parse_shape_text
 
@@ -36,7 +36,7 @@ def _declarations(args):
 
 def command_differential(args, expr, out):
     """--differential: dF in terms of dX (expanded unless --form factored)."""
-    document = documents.differential_document(expr, args.wrt, form=args.form or "expanded")
+    document = answers.differential_answer(expr, args.wrt, form=args.form or "expanded")
     if args.json:
         print(json.dumps(document, indent=2), file=out)
     else:
@@ -50,13 +50,13 @@ def command_diff(args, out):
     if args.differential:
         return command_differential(args, expr, out)
     if args.json:
-        document, report = documents.diff_document(
+        document, report = answers.diff_answer(
             expr, args.wrt, args.layout, args.direction, steps=args.steps, method=args.method)
         print(json.dumps(document, indent=2), file=out)
         return 1 if report.passed is False else 0
     along = {"direction": args.direction} if args.direction else {}
     form = args.form or "factored"
-    shown = documents.in_layout(api.diff(expr, args.wrt, form=form, **along), args.layout)
+    shown = answers.in_layout(api.diff(expr, args.wrt, form=form, **along), args.layout)
     derivation = api.derive(expr, args.wrt, method=args.method) if args.steps else None
     report = api.verify(expr, args.wrt, **along) if args.verify else None
     if derivation is not None:
@@ -75,7 +75,7 @@ def command_diff(args, out):
 def command_solve(args, out):
     shapes, symmetric = _declarations(args)
     if args.json:
-        document = documents.solve_document(api.parse(args.expr, shapes, symmetric), args.wrt)
+        document = answers.solve_answer(api.parse(args.expr, shapes, symmetric), args.wrt)
         print(json.dumps(document, indent=2), file=out)
         return 0 if document["verification"]["passed"] else 1
     solution = api.stationary_point(args.expr, args.wrt, shapes, symmetric)

@@ -56,19 +56,19 @@ def _text(payload, key, required=True):
 
 def handle(kind, payload):
     """The JSON answer to one API request (runs in the worker process)."""
-    from . import api, documents
+    from . import answers, api
     if not isinstance(payload, dict):
         raise MatcalcError("the request body must be a JSON object")
-    shapes, symmetric = documents.declarations(payload.get("shapes"), payload.get("symmetric"))
+    shapes, symmetric = answers.declarations(payload.get("shapes"), payload.get("symmetric"))
     if kind == "check":
-        return documents.check_document(_text(payload, "lhs"), _text(payload, "rhs"),
+        return answers.check_answer(_text(payload, "lhs"), _text(payload, "rhs"),
                                         shapes, symmetric)
     expr = api.parse(_text(payload, "expr"), shapes, symmetric)
     wrt = _text(payload, "wrt")
     if kind == "solve":
-        return documents.solve_document(expr, wrt)
+        return answers.solve_answer(expr, wrt)
     layout = _text(payload, "layout", required=False) or "denominator"
-    document, _ = documents.diff_document(expr, wrt, layout, steps=True)
+    document, _ = answers.diff_answer(expr, wrt, layout, steps=True)
     return document
 
 

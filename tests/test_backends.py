@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import api
+from matcalc.evaluate import evaluate
+from matcalc import ast
 from matcalc.verify import draw, requirements, size_constants, symbol_table
 from test_diff import IDENTITIES
 from test_vecdiff import CASES as MATRIX_FORMS, SHAPES as MATRIX_FORM_SHAPES
@@ -65,7 +66,7 @@ def _run(backend, expr, values, cluster=None, **options):
 def _values(expr, rng):
     """Values for the expression's names and for the names it was declared with (a
     derivative such as I(m*n) has no names of its own but X's sizes)."""
-    node = api.ast.inline_where(expr.node)
+    node = ast.inline_where(expr.node)
     invertible, positive = requirements(node)
     symbols = {name: matcalc.ast.Symbol(name, shape)
                for name, shape in expr.declarations.shapes.items()}
@@ -82,7 +83,7 @@ def test_the_identity_table_on_every_backend(backend, rng, request):
         loss = matcalc.parse(text, shapes=shapes, symmetric=decls.get("symmetric"))
         g = matcalc.diff(loss, wrt)
         values, sizes = _values(loss, rng)
-        expected = api._evaluate(g.node, values, sizes)
+        expected = evaluate(g.node, values, sizes)
         found = _run(backend, g, values, client)
         assert np.allclose(found, expected, rtol=1e-9, atol=1e-11), (backend, text, wrt)
 
@@ -99,7 +100,7 @@ def test_matrix_forms_and_stationary_points_on_every_backend(backend, rng, reque
         values, sizes = _values(e, rng)
         if "C" in values:
             values["C"] = values["C"] @ values["C"].T + np.eye(len(values["C"]))
-        expected = api._evaluate(api.ast.inline_where(e.node), values, sizes)
+        expected = evaluate(ast.inline_where(e.node), values, sizes)
         found = _run(backend, e, values, client)
         assert np.allclose(found, expected, rtol=1e-8, atol=1e-10), (backend, str(e))
 

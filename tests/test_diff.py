@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import api
+from matcalc.expression import declared_like
 
 SQUARE = {"A": ("n", "n"), "B": ("n", "n"), "X": ("n", "n")}
 TALL = {"X": (5, 3)}
@@ -124,7 +124,7 @@ def test_identity(text, wrt, expected, decls, how):
     result = matcalc.diff(loss, wrt)
     report = matcalc.verify(loss, wrt, result)
     assert report.passed, report
-    claimed = matcalc.parse(expected, shapes=api._declared_like(loss), symmetric=symmetric,
+    claimed = matcalc.parse(expected, shapes=declared_like(loss), symmetric=symmetric,
                             shape=result.shape)
     assert result.shape == claimed.shape
     assert matcalc.verify(loss, wrt, claimed).passed        # the table itself is right
@@ -181,7 +181,7 @@ def test_shared_subexpressions_are_named():
     g = matcalc.diff("sum(tanh(W2*tanh(W1*x)))", "W1")
     assert " where t0 = tanh(W1*x)" in str(g)
     assert matcalc.verify("sum(tanh(W2*tanh(W1*x)))", "W1", g).passed
-    again = matcalc.parse(str(g), shapes=api._declared_like(matcalc.parse(
+    again = matcalc.parse(str(g), shapes=declared_like(matcalc.parse(
         "sum(tanh(W2*tanh(W1*x)))")))
     assert again == g
 

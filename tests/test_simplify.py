@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import api
+from matcalc.evaluate import evaluate
+from matcalc.expression import declared_like
 from matcalc.verify import draw, requirements, size_constants, symbol_table
 
 SHAPES = {"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n"), "X": ("n", "d"),
@@ -88,15 +89,15 @@ def test_rule(rule, text, expected, rng):
     e = matcalc.parse(text, shapes=SHAPES)
     simplified = matcalc.simplify(e, form="expanded")
     assert simplified.shape == e.shape                        # every rule keeps the shape
-    claimed = matcalc.parse(expected, shapes=api._declared_like(e), shape=e.shape)
+    claimed = matcalc.parse(expected, shapes=declared_like(e), shape=e.shape)
     assert str(simplified) == str(matcalc.simplify(claimed, form="expanded"))
     symbols = symbol_table(e.node)
     invertible, positive = requirements(e.node)
     for _ in range(3):                                        # ... and keeps the value
         values, sizes = draw(symbols, rng, invertible, positive)
         size_constants(sizes, e.node)                         # sizes only constants carry
-        before = matcalc.api._evaluate(e.node, values, sizes)
-        after = matcalc.api._evaluate(simplified.node, values, sizes)
+        before = evaluate(e.node, values, sizes)
+        after = evaluate(simplified.node, values, sizes)
         assert np.allclose(before, after, rtol=1e-9, atol=1e-9)
 
 

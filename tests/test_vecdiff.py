@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from matcalc.evaluate import evaluate
 from matcalc.verify import draw, requirements, size_constants, symbol_table
 
 EPS = 1e-6
@@ -144,19 +145,19 @@ def test_against_finite_differences(family, text, wrt, rng):
     for _ in range(2):
         values, sizes = _values(expr, rng)
         numeric = numeric_matrix_form(expr, values, wrt)
-        analytic = as_matrix_form(matcalc.api._evaluate(g.node, values, sizes),
+        analytic = as_matrix_form(evaluate(g.node, values, sizes),
                                   f_shape, w_shape)
         assert analytic.shape == numeric.shape
         scale = max(1.0, np.max(np.abs(numeric)))
         assert np.max(np.abs(analytic - numeric)) <= TOLERANCE * scale, (str(g))
     # the printed result reads back, under the same declarations, to the same numbers
     back = matcalc.parse(str(g), g.declarations.shapes)
-    assert np.allclose(matcalc.api._evaluate(back.node, values, sizes),
-                       matcalc.api._evaluate(g.node, values, sizes))
+    assert np.allclose(evaluate(back.node, values, sizes),
+                       evaluate(g.node, values, sizes))
     # both printed forms agree
     expanded = matcalc.diff(expr, wrt, form="expanded")
-    assert np.allclose(matcalc.api._evaluate(expanded.node, values, sizes),
-                       matcalc.api._evaluate(g.node, values, sizes))
+    assert np.allclose(evaluate(expanded.node, values, sizes),
+                       evaluate(g.node, values, sizes))
 
 
 def test_at_least_forty_cases_in_four_families():

@@ -1,4 +1,4 @@
-"""The JSON documents that `matcalc ... --json` prints and the web page's API answers.
+"""The JSON answers that `matcalc ... --json` prints and the web page's API gives.
 
 One builder per command, so that the command line and `POST /api/...` give the same object.
 Every value is plain JSON: a NaN or an infinity (a verification with no valid instance)
@@ -60,7 +60,7 @@ def in_layout(expr, layout):
     return expr
 
 
-def diff_document(expr, wrt, layout="denominator", direction=None, steps=False,
+def diff_answer(expr, wrt, layout="denominator", direction=None, steps=False,
                   method="chain"):
     """(the `matcalc diff --json` object, the verification report)."""
     along = {"direction": direction} if direction else {}
@@ -89,13 +89,13 @@ def _step_json(step):
     return found
 
 
-def differential_document(expr, wrt, form="expanded"):
+def differential_answer(expr, wrt, form="expanded"):
     d = api.differential(expr, wrt, form=form)
     return {"schema": SCHEMA, "input": str(expr), "wrt": wrt, "differential": str(d),
             "latex": d.latex(), "shape": shape_json(d.shape)}
 
 
-def solve_document(expr, wrt):
+def solve_answer(expr, wrt):
     solution = api.stationary_point(expr, wrt)
     return {"schema": SCHEMA, "input": str(expr), "wrt": wrt, "solution": str(solution),
             "latex": solution.latex(), "kind": solution.kind,
@@ -103,7 +103,7 @@ def solve_document(expr, wrt):
                              "draws": solution.verification.draws}}
 
 
-def check_document(lhs, rhs, shapes=None, symmetric=None):
+def check_answer(lhs, rhs, shapes=None, symmetric=None):
     result = api.check(lhs, rhs, shapes, symmetric)
     document = {"schema": SCHEMA, "lhs": str(result.lhs), "rhs": str(result.rhs),
                 "holds": result.holds, "why": result.why, "text": str(result),
