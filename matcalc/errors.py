@@ -1,4 +1,4 @@
-"""The errors a user can cause, and nothing else.
+"""The errors a user can cause, and the one a user cannot (InternalError: a bug).
 
 Every failure that bad input can provoke is a `MatcalcError`; the subclasses say which stage
 refused it. A message is one line naming the place in the input; parse errors also carry the
@@ -34,6 +34,11 @@ class UnsupportedError(MatcalcError):
 
 class EvaluationError(MatcalcError):
     """Numeric evaluation failed: missing or ill-shaped values, a singular matrix, ..."""
+
+
+class InternalError(AssertionError):
+    """A broken invariant of matcalc itself (a bug to report), never a fault of the input:
+    so not a MatcalcError, and never dressed as a limitation (UnsupportedError)."""
 
 
 class NumericWarning(RuntimeWarning):

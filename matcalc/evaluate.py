@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from . import ast, dims, registry
-from .errors import EvaluationError, NumericWarning, UnsupportedError
+from .errors import EvaluationError, InternalError, NumericWarning, UnsupportedError
 from .printing import to_text
 from .shapes import as_pair, describe, shape_of
 
@@ -185,7 +185,7 @@ def _rule(node, kids, arrays, sizes):
     if isinstance(node, ast.Derivative):
         raise UnsupportedError("diff(...) terms are evaluated through matcalc.evaluate, "
                                "which differentiates them first")
-    raise UnsupportedError(f"cannot evaluate {type(node).__name__}")
+    raise InternalError(f"no evaluation rule for {type(node).__name__}")
 
 
 def _function(record, kids):

@@ -9,6 +9,7 @@ themselves; the factored form arrives as a `Where` node built by the simplifier.
 from fractions import Fraction
 
 from . import ast, registry
+from .errors import InternalError
 from .shapes import unfixed_constants
 
 WHERE, ADD, MUL, NEG, POW, POSTFIX, ATOM = range(7)
@@ -142,7 +143,7 @@ def _text_rule(node, memo, explicit=()):
     if isinstance(node, ast.Where):
         bindings = ", ".join(f"{n} = {v[0]}" for n, v in zip(node.names, kids[1:]))
         return f"{kids[0][0]} where {bindings}", WHERE
-    raise TypeError(f"cannot print {type(node).__name__}")
+    raise InternalError(f"no printing rule for {type(node).__name__}")
 
 
 def to_text(root):
@@ -261,7 +262,7 @@ def _latex_rule(node, memo, explicit=()):
         bindings = r",\; ".join(f"{latex_name(n)} = {v[0]}"
                                 for n, v in zip(node.names, kids[1:]))
         return rf"{kids[0][0]} \quad\text{{where }} {bindings}", WHERE
-    raise TypeError(f"cannot print {type(node).__name__} as LaTeX")
+    raise InternalError(f"no LaTeX rule for {type(node).__name__}")
 
 
 # how a function's LaTeX binds: (the level below which an argument is parenthesized, the

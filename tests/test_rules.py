@@ -97,3 +97,11 @@ def test_every_reading_of_every_rule_runs(monkeypatch):
               for reading in (adjoints.GRADIENT.name, adjoints.MATRIX_FORM.name,
                               "differential")}
     assert wanted - used == set()
+
+
+def test_a_missing_rule_is_an_internal_error_naming_the_argument_and_the_route(monkeypatch):
+    monkeypatch.delitem(rules.RULES, matcalc.api.ast.Kron)
+    with pytest.raises(matcalc.InternalError, match="Kron .its argument 1, n-vector, depends "
+                                                    "on x. on the matrix form route"):
+        matcalc.diff("kron(x, u)", "x", shapes=SHAPES)
+    assert not issubclass(matcalc.InternalError, matcalc.MatcalcError)   # a bug, not input

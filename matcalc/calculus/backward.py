@@ -15,7 +15,7 @@ The result is a raw tree; `simplify` brings it to canonical form.
 """
 
 from .. import ast
-from ..errors import UnsupportedError
+from ..errors import InternalError
 from ..shapes import describe, shape_of
 from .adjoints import GRADIENT, MATRIX_FORM
 from .graph import binary_products, depends_on
@@ -49,7 +49,7 @@ def backward(root, wrt, algebra, result_shape):
             if not depends[child]:
                 continue
             if rule is None:
-                raise UnsupportedError(
+                raise InternalError(
                     f"no derivative rule for {type(node).__name__} (its argument {i + 1}, "
                     f"{describe(shape_of(child))}, depends on {wrt.name}) on the "
                     f"{algebra.name} route")

@@ -8,7 +8,7 @@ scalar X, the derivative by X in F's shape.
 """
 
 from .. import ast
-from ..errors import UnsupportedError
+from ..errors import InternalError
 from .graph import binary_products
 from .rules import RULES
 
@@ -28,8 +28,8 @@ def differential(root, wrt, direction):
             continue
         rule = RULES.get(type(node))
         if rule is None:
-            raise UnsupportedError(f"no derivative rule for {type(node).__name__} on the "
-                                   "differential route")
+            raise InternalError(f"no derivative rule for {type(node).__name__} on the "
+                                "differential route")
         d[node] = rule.differential(node, kids)
     return d[root]
 

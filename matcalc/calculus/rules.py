@@ -23,7 +23,7 @@ tests/test_rules.py (by gradient, by matrix form and along a direction).
 from typing import Callable, NamedTuple
 
 from .. import ast, dims, registry
-from ..errors import UnsupportedError
+from ..errors import InternalError, UnsupportedError
 from ..shapes import as_pair, normalize, shape_of
 
 T, Neg, H, N = ast.Transpose, ast.Neg, ast.Hadamard, ast.Number
@@ -250,7 +250,7 @@ def _d_elementwise(node, d):
 
 def _leaf(source):
     def no_arguments(*args):
-        raise AssertionError("a leaf has no arguments")
+        raise InternalError("a leaf has no arguments to pass a derivative to")
     return Rule(no_arguments, no_arguments, source)
 
 
