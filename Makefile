@@ -1,5 +1,6 @@
 # make demo  -- set up .venv if needed, then derive the documents' results
 # make test  -- set up .venv if needed, then run the whole test suite
+# make quick -- the suite without tests marked slow, property tests at a tenth of the examples
 # make bench -- set up .venv if needed, then run the benchmarks in bench/
 # make fuzz  -- the fuzzer of tests/test_fuzz.py with 10,000 examples (300 in make test)
 # make serve -- the local web page on http://127.0.0.1:8000/
@@ -13,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench fuzz browser screenshot katex serve notebook clean
+.PHONY: setup test quick demo bench fuzz browser screenshot katex serve notebook clean
 
 setup: $(STAMP)
 
@@ -25,6 +26,9 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+quick: setup
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -q -m "not slow"
 
 demo: setup
 	$(BIN)/matcalc demo

@@ -1,11 +1,21 @@
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: "matcalc" (the default, what `make test` and CI run) or "quick" (`make
+# quick`: a tenth of the examples, see strategies.examples); deadlines are off because
+# verification takes variable time.
+settings.register_profile("matcalc", deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+settings.register_profile("quick", parent=settings.get_profile("matcalc"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "matcalc"))
 
 
 @pytest.fixture(autouse=True, scope="session")
 def kernel_cache(tmp_path_factory):
     """numba kernels are cached in a directory of the run's own, not the user's."""
-    import os
     directory = tmp_path_factory.mktemp("kernel-cache")
     before = os.environ.get("MATCALC_CACHE_DIR")
     os.environ["MATCALC_CACHE_DIR"] = str(directory)

@@ -4,8 +4,16 @@ Each strategy draws (text, reference) where `reference(values)` computes the sam
 directly with numpy, so evaluation is checked against code that shares nothing with matcalc.
 """
 
+import os
+
 import numpy as np
 from hypothesis import strategies as st
+
+
+def examples(n):
+    """How many examples a property test draws: n, or a tenth under `make quick`
+    (HYPOTHESIS_PROFILE=quick)."""
+    return max(10, n // 10) if os.environ.get("HYPOTHESIS_PROFILE") == "quick" else n
 
 DECLS = {"A": ("m", "m"), "B": ("m", "m"), "x": ("m",), "z": ("m",), "a": (), "b": ()}
 SIZES = {"m": 3}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from matcalc import ast, calculus
 from matcalc.expression import declared_like
 
 SQUARE = {"A": ("n", "n"), "B": ("n", "n"), "X": ("n", "n")}
@@ -134,10 +135,6 @@ def test_identity(text, wrt, expected, decls, how):
             f"{matcalc.simplify(result, form='expanded')} vs {matcalc.simplify(claimed, form='expanded')}"
 
 
-def test_table_size():
-    assert len(IDENTITIES) >= 50
-
-
 # ---------------------------------------------------------------- printed forms
 
 def test_first_document_forms():
@@ -239,11 +236,12 @@ def test_verify_catches_a_wrong_derivative():
 # ---------------------------------------------------------------- matrix powers
 
 def test_trace_of_a_power_is_k_times_the_transposed_power():
-    import time
     assert str(matcalc.diff("tr(A^50)", "A")) == "50*A'^49"
-    start = time.perf_counter()
+    # one term whatever k: the work is linear in what is printed, not in k
+    A = matcalc.parse("A", shapes={"A": ("n", "n")}).node
+    raw = calculus.derivative(matcalc.parse("tr(A^1000000)").node, A)
+    assert ast.tree_size(raw) < 20
     g = matcalc.diff("tr(A^1000000)", "A")
-    assert time.perf_counter() - start < 1.0              # linear in what it prints, not in k
     assert str(g) == "1000000*A'^999999"
     assert str(matcalc.diff("tr(((A^2)^3)^4)", "A")) == "24*A'^23"
     assert matcalc.verify("tr(A^9)", "A").passed

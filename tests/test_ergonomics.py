@@ -27,7 +27,9 @@ def test_scalars_and_division(regression, rng):
     e = 2 * X.T @ y / 3 - X.T @ y * 0.5
     Xv, yv = rng.normal(size=(4, 2)), rng.normal(size=4)
     assert np.allclose(e.evaluate(X=Xv, y=yv), (2 / 3 - 0.5) * Xv.T @ yv)
-    assert (-w).shape == ("d",) and (w.T @ w) ** 2 is not None
+    wv = rng.normal(size=2)
+    assert (-w).shape == ("d",)
+    assert np.isclose(((w.T @ w) ** 2).evaluate(w=wv), (wv @ wv) ** 2)
 
 
 def test_operator_shape_errors(regression):

@@ -13,21 +13,38 @@ and `where` names. For each it checks:
   declarations, to an expression with the same value.
 
 300 examples per run; `make fuzz` runs 10,000 (MATCALC_FUZZ_EXAMPLES sets the number).
-Every failure found so far is kept below as an @example.
+Every failure found so far is kept below as an @example. A check that finds no valid random
+point is inconclusive, not a failure, but the run as a whole must be conclusive: at least
+MIN_CONCLUSIVE of all checks decide (99.5% did when this was written).
 """
 
 import os
+from collections import Counter
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import matcalc
+from strategies import examples
 
 EXAMPLES = int(os.environ.get("MATCALC_FUZZ_EXAMPLES", "300"))
 DECLS = {"A": ("m", "m"), "B": ("m", "m"), "X": ("m", "p"), "x": ("m",), "z": ("m",),
          "w": ("p",), "a": (), "b": ()}
 VARIABLES = ("A", "B", "X", "x", "z", "w", "a")
+MIN_CONCLUSIVE = 0.9
+OUTCOMES = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mostly_conclusive():
+    """After the fuzzer: inconclusive checks (no valid point found) are a small share."""
+    yield
+    total = sum(OUTCOMES.values())
+    if total:
+        share = OUTCOMES["conclusive"] / total
+        assert share >= MIN_CONCLUSIVE, f"only {share:.0%} of {total} checks were conclusive"
 
 
 def _values(rng):
@@ -74,9 +91,8 @@ def _with_binding(text, binding):
     return f"{text} where t0 = {binding}" if "t0" in text else text
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.data_too_large])
+@pytest.mark.slow
+@settings(max_examples=examples(EXAMPLES))
 @given(st.sampled_from("ssvm").flatmap(lambda kind: _expression(kind, 4)),
        st.sampled_from(["A*B", "X*X'", "A'"]), st.integers(0, 2**32 - 1))
 # found by this fuzzer: a saturated tanh whose derivative is far below the function's
@@ -95,6 +111,7 @@ def test_fuzz(text, binding, seed):
         g = matcalc.diff(e, variable)
         report = matcalc.verify(e, variable, g, draws=2)
         assert report.passed is not False, (text, variable, str(g), report)
+        OUTCOMES["conclusive" if report.passed else "inconclusive"] += 1
         back = matcalc.parse(str(g), g.declarations.shapes)
         assert np.allclose(back.evaluate(values), g.evaluate(values), rtol=1e-8, atol=1e-8,
                            equal_nan=True), (text, variable, str(g))

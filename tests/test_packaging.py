@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.skipif(os.environ.get("MATCALC_SKIP_PACKAGING") == "1",
                     reason="MATCALC_SKIP_PACKAGING=1")
+@pytest.mark.slow
 def test_wheel_install_parses_outside_the_source_tree(tmp_path):
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",

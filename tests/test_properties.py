@@ -2,19 +2,18 @@
 raises nothing but MatcalcError."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matcalc
-from strategies import DECLS, expressions, values_for
+from strategies import DECLS, examples, expressions, values_for
 
 ROUND_TRIP_EXAMPLES = 300
 RANDOM_TEXT_EXAMPLES = 1000
 TOLERANCE = 1e-9
 
 
-@settings(max_examples=ROUND_TRIP_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(ROUND_TRIP_EXAMPLES))
 @given(expressions(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 2]))
 def test_random_expressions_round_trip_and_evaluate(triple, seed, which):
     text, reference = triple[which]
@@ -30,7 +29,7 @@ def test_random_expressions_round_trip_and_evaluate(triple, seed, which):
 ALPHABET = "xyzAXw12.e+-*/^'() ,=_trdiagsumexplo\t\n[]{}!@#$%&|~<>?\\\"`;:é²αI"
 
 
-@settings(max_examples=RANDOM_TEXT_EXAMPLES, deadline=None)
+@settings(max_examples=examples(RANDOM_TEXT_EXAMPLES))
 @given(st.text(alphabet=ALPHABET, max_size=40))
 def test_random_text_raises_only_matcalc_errors(text):
     try:
@@ -41,7 +40,7 @@ def test_random_text_raises_only_matcalc_errors(text):
     assert matcalc.parse(str(e)) == e
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(st.text(max_size=30))
 def test_arbitrary_unicode_raises_only_matcalc_errors(text):
     try:
@@ -53,8 +52,7 @@ def test_arbitrary_unicode_raises_only_matcalc_errors(text):
 DERIVATIVE_EXAMPLES = 500
 
 
-@settings(max_examples=DERIVATIVE_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(DERIVATIVE_EXAMPLES))
 @given(expressions(max_leaves=8), st.sampled_from(["x", "A", "a"]))
 def test_random_scalar_expressions_have_verified_derivatives(triple, wrt):
     text, _ = triple[0]
@@ -66,7 +64,7 @@ def test_random_scalar_expressions_have_verified_derivatives(triple, wrt):
     assert matcalc.verify(e, wrt, expanded, draws=2).passed
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200))
 @given(expressions(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 2]))
 def test_simplification_keeps_the_value(triple, seed, which):
     text, reference = triple[which]
@@ -97,8 +95,7 @@ def test_deep_inputs_never_exhaust_the_stack():
 MATRIX_FORM_EXAMPLES = 300
 
 
-@settings(max_examples=MATRIX_FORM_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(MATRIX_FORM_EXAMPLES))
 @given(expressions(max_leaves=6), st.sampled_from([1, 2]), st.sampled_from(["x", "A"]),
        st.integers(0, 2**32 - 1))
 def test_random_matrix_forms_are_verified_and_read_back(triple, which, wrt, seed):
@@ -115,8 +112,7 @@ def test_random_matrix_forms_are_verified_and_read_back(triple, which, wrt, seed
     assert np.allclose(back.evaluate(values), g.evaluate(values), rtol=1e-9, atol=1e-9)
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(100))
 @given(expressions(max_leaves=8), st.sampled_from(["x", "A"]))
 def test_random_hessians_and_hessian_vector_products(triple, wrt):
     """The Hessian of a random scalar (by a matrix: its matrix form) and the product along V

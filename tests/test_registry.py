@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy
 
 import matcalc
 from matcalc import registry
@@ -59,9 +60,9 @@ ROWS = {
 SHAPES = {"x": ("n",), "p": ("n",), "q": ("n",), "A": ("n", "n"), "B": ("n", "n")}
 
 
-def _values(rng, shapes):
-    n, m = 4, 3
-    sizes = {"n": n, "m": m}
+def _values(rng, shapes, sizes=None):
+    sizes = sizes or {"n": 4, "m": 3}
+    n = sizes["n"]
     values = {}
     for name, shape in shapes.items():
         size = tuple(sizes[d] for d in shape)
@@ -129,15 +130,23 @@ def test_elementwise_functions_on_every_installed_backend(name, rng):
 
 @pytest.mark.parametrize("name", sorted(n for n, r in registry.FUNCTIONS.items() if r.sympy))
 def test_sympy_both_ways(name, rng):
+    from test_sympy_oracle import SIZES as SYMPY_SIZES, _numeric
     text, extra, reference = ROWS[name]
     shapes = {**SHAPES, **extra}
     expr = matcalc.parse(text, shapes=shapes)
-    converted = expr.to_sympy()
-    assert converted is not None
+    values = _values(rng, shapes, sizes=SYMPY_SIZES)
+    sized = expr.to_sympy().subs({s: SYMPY_SIZES[str(s)] for s in expr.to_sympy().free_symbols
+                                  if str(s) in SYMPY_SIZES})
+    explicit = sized.replace(lambda e: isinstance(e, sympy.OneMatrix),   # 1'*A*1 multiplies out
+                             lambda e: sympy.ImmutableMatrix(sympy.ones(*e.shape)))
+    try:
+        theirs = _numeric(explicit, values)
+    except Exception as error:            # SymPy cannot evaluate its own expression
+        pytest.skip(f"SymPy does not evaluate {text}: {type(error).__name__}")
+    assert math.isclose(float(np.squeeze(theirs)), reference(values), rel_tol=1e-9)
     record = registry.FUNCTIONS[name]
     if record.from_sympy and not record.elementwise:
-        back = matcalc.from_sympy(converted)
-        values = _values(rng, shapes)
+        back = matcalc.from_sympy(expr.to_sympy())
         assert math.isclose(back.evaluate(values), reference(values), rel_tol=1e-9)
 
 
