@@ -109,8 +109,8 @@ def test_matrix_forms_and_stationary_points_on_every_backend(backend, rng, reque
 @pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
                                                       "(pip install 'matcalc[numba]')")
 def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
-    from matcalc import codegen
-    monkeypatch.setattr(codegen, "BLOCK_BYTES", 8 * 4 * 16)     # past 16 rows: the kernel
+    from matcalc.codegen import rowpass
+    monkeypatch.setattr(rowpass, "BLOCK_BYTES", 8 * 4 * 16)     # past 16 rows: the kernel
     # every operation a row can hold: products with X, n-vectors, scalars, functions
     loss = ("sum(log(1 + exp(-y .* (X*w)))) + sum(tanh(X*w) .* y) / N"
             " + sum(sigmoid(X*w + c) .* y.^2 ./ (2 + relu(X*v))) + lambda*norm2(w)^2")
@@ -136,8 +136,8 @@ NUMBA_KERNEL_RUN = """
 import json, sys
 import numpy as np
 import matcalc
-from matcalc import codegen
-codegen.BLOCK_BYTES = 8 * 4 * 16
+from matcalc.codegen import rowpass
+rowpass.BLOCK_BYTES = 8 * 4 * 16
 g = matcalc.diff("sum(log(1 + exp(-y .* (X*w))))", "w")
 f = matcalc.compile(g, backend="numba")
 rng = np.random.default_rng(5)

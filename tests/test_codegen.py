@@ -81,8 +81,8 @@ def test_bad_values_are_matcalc_errors():
                                   "norm2(X*w - y)^2 + lambda*norm2(w)^2",
                                   "sum(tanh(X*w) .* y) / N"])
 def test_one_blocked_pass_over_the_data(text, rng, monkeypatch):
-    from matcalc import codegen
-    monkeypatch.setattr(codegen, "BLOCK_BYTES", 8 * 3 * 7)    # force many small blocks
+    from matcalc.codegen import rowpass
+    monkeypatch.setattr(rowpass, "BLOCK_BYTES", 8 * 3 * 7)    # force many small blocks
     g = matcalc.diff(text, "w")
     f = matcalc.compile(g)
     assert "for s in range(" in f.source and "[s:e]" in f.source

@@ -14,7 +14,7 @@ import pytest
 
 import matcalc
 from matcalc import registry
-from matcalc.backends import DIALECTS, spelling
+from matcalc.codegen.dialects import DIALECTS, spelling
 
 
 def _sigmoid(u):
