@@ -1,9 +1,10 @@
 """The array libraries compiled code runs on: numpy (the default), JAX, PyTorch and Dask.
 
-`codegen.py` builds one plan for every backend (shared subexpressions once, the cheapest
-product order, stored `given` values, solves instead of inverses) and writes it in the
-backend's own idiom through a `Dialect`: a table of operation templates and the source of
-the few helpers the templates use. The generated module is plain text that imports only the
+plan.py builds one plan for every backend (shared subexpressions once, the cheapest
+product order, stored `given` values, solves instead of inverses) and emit.py writes it in
+the backend's own idiom through a `Dialect`: a table of operation templates, the source of
+the few helpers the templates use, and the fields in which libraries differ (how values
+become the library's arrays, whether the function is jitted, ...). The generated module is plain text that imports only the
 library itself, so `compile(..., source=True)` can be pasted into a project.
 
 - numpy: eager; a gradient X'*g(X*w) as one blocked pass over X; X'*diag(c)*X as a
@@ -33,7 +34,6 @@ class Dialect(NamedTuple):
     ops: dict               # operation -> template over {0}, {1}, ... and named fields
     helpers: dict           # helper name -> its source (included when the code uses it)
     blocked: bool = False   # the one-pass blocked gradient (numpy)
-    rank_k: bool = False    # X'*diag(c)*X as z'*z (numpy)
     jit: bool = False       # the function is jax.jit-compiled
     marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
     kernels: bool = False   # the one-pass gradient as a parallel numba kernel (numba)
@@ -167,8 +167,8 @@ NUMPY = Dialect(
          "diag_of": "np.diag({0}).reshape(-1, 1).copy()", "softmax": "_softmax({0})",
          "logsumexp": "_logsumexp({0})", "commutation": "_commutation({0}, {1})",
          "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))",
-         "tmatmul": "({0}.T @ {1})"},
-    helpers=_NUMPY_HELPERS, blocked=True, rank_k=True, numpy_values=True)
+         "tmatmul": "({0}.T @ {1})", "weighted_gram": "_weighted_gram({0}, {1})"},
+    helpers=_NUMPY_HELPERS, blocked=True, numpy_values=True)
 
 # the fewest-flops order of a product chain (the matrix-chain dynamic program), shared by
 # the JAX and Dask _chain helpers

@@ -16,12 +16,24 @@ from ..evaluate import bind_dimensions, warn_not_finite
 from ..shapes import shape_of
 from . import kernelcache
 from .dialects import NUMPY
-from .emit import generate, has_kernels
+from .emit import module
+from .plan import build
 
 
 def _finite(value):
     return math.isfinite(value) if type(value) is float or type(value) is np.float64 \
         else bool(np.isfinite(value).all())
+
+
+def _generated(roots, dialect):
+    """The plan of the roots and its module in the dialect."""
+    plan = build(roots, rowpass=dialect.blocked, kernels=dialect.kernels)
+    return plan, module(plan, dialect)
+
+
+def _parts(plan, generated):
+    """(source, symbols, dimensions): the text, the arguments' symbols, the sizes needed."""
+    return generated.source, list(plan.arguments), generated.dimensions
 
 
 class Compiled:
@@ -30,8 +42,9 @@ class Compiled:
     def __init__(self, roots, extra_sizes=None, dialect=NUMPY):
         self.roots = roots
         self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
-        self.source, self.symbols, self.dimensions = generate(roots, dialect)
-        if has_kernels(self.source):
+        self.plan, generated = _generated(roots, dialect)
+        self.source, self.symbols, self.dimensions = _parts(self.plan, generated)
+        if generated.kernels:
             namespace = kernelcache.load(self.source)      # numba caches what it compiles
         else:
             namespace = {}
@@ -95,7 +108,7 @@ class Compiled:
                      for s in self.symbols]
         self._last = None
         if not any(s.symmetric for s in self.symbols):     # symmetry depends on the values
-            plan = [_fast_plan(values.get(s.name), a) for s, a in zip(self.symbols, arguments)]
+            plan = [_fast_path(values.get(s.name), a) for s, a in zip(self.symbols, arguments)]
             if all(p is not None for p in plan):
                 self._last = [(s.name,) + p for s, p in zip(self.symbols, plan)]
                 self._last_sizes = sizes
@@ -134,7 +147,7 @@ def _may_warn(node):
     return not isinstance(node, _WARNING_FREE)
 
 
-def _fast_plan(value, argument):
+def _fast_path(value, argument):
     """(shape, reshape) with which a later value of the same kind becomes `argument` with
     no checks, or None when the value needs converting (lists, integers, 1 x 1 arrays)."""
     if type(value) is float and np.ndim(argument) == 0:
@@ -178,7 +191,8 @@ class LibraryCompiled:
 
     def __init__(self, roots, dialect, extra_sizes=None):
         self.roots, self.dialect, self.extra_sizes = roots, dialect, extra_sizes
-        self.source, self.symbols, self.dimensions = generate(roots, dialect)
+        self.plan, generated = _generated(roots, dialect)
+        self.source, self.symbols, self.dimensions = _parts(self.plan, generated)
         namespace = {"__name__": "matcalc_generated"}   # not importable: pickled by value
         exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
              namespace)                                             # AST-built code

@@ -259,6 +259,7 @@ class Bound:
                        for name, v in {**self.given, **values}.items() if name in used}
         self.compiled = make(roots, lambda v: extra_sizes(dict(self.given, **v)))
         self.source = self.compiled.source
+        self.plan = self.compiled.plan
 
     def compute(self, values=None, **options):
         """The Dask backend's compute (docs/backends.md), with the stored values."""
