@@ -16,9 +16,7 @@ One entry point, `compile(roots, backend=...)`. The stages, each a module:
 
 from ..simplify import expanded
 from .dialects import DIALECTS, Dialect, dialect, spelling
-from .distributed import DaskCompiled
 from .runtime import Compiled, LibraryCompiled
-from .specialize import Bound
 
 
 def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # noqa: A001
@@ -33,7 +31,8 @@ def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # n
     make = _maker(chosen, scheduler)
     if not given:
         compiled = make(roots, sizes)
-    else:
+    else:                         # imported here: most functions have no given values
+        from .specialize import Bound
         compiled = Bound([roots, [expanded(r) for r in roots]], dict(given), sizes, make,
                          chosen.numpy_values)
     return compiled.source if source else compiled
@@ -44,9 +43,10 @@ def _maker(chosen, scheduler):
     if chosen.numpy_values:
         return lambda roots, sizes: Compiled(roots, sizes, chosen)
     if chosen.lazy:
+        from .distributed import DaskCompiled
         return lambda roots, sizes: DaskCompiled(roots, chosen, sizes, scheduler)
     return lambda roots, sizes: LibraryCompiled(roots, chosen, sizes)
 
 
 __all__ = ["compile", "dialect", "spelling", "Dialect", "DIALECTS", "Compiled",
-           "LibraryCompiled", "DaskCompiled", "Bound"]
+           "LibraryCompiled"]
