@@ -133,6 +133,21 @@ def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
     assert np.array_equal(np.isnan(found), np.isnan(expected))
 
 
+@pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
+                                                      "(pip install 'matcalc[numba]')")
+@pytest.mark.parametrize("text", ["sum(exp(-2*X*w))", "sum((X*w).^3 - c*(X*w))"])
+def test_numba_kernels_take_scalar_factors_of_x_times_w(text, rng, monkeypatch):
+    """c*X*w inside the pass is c times the row's product (once a kernel that numba
+    could not type: the scalar multiplied the whole X)."""
+    from matcalc.codegen import rowpass
+    monkeypatch.setattr(rowpass, "BLOCK_BYTES", 8 * 4 * 16)     # past 16 rows: the kernel
+    g = matcalc.diff(text, "w")
+    f = matcalc.compile(g, backend="numba")
+    assert [op.get("kernel") for op in f.plan.find("rowpass")] == [True]
+    values = {"X": rng.normal(size=(300, 4)), "w": rng.normal(size=4) / 4, "c": 0.7}
+    assert np.allclose(f(values), g.evaluate(values), rtol=1e-10, atol=1e-12)
+
+
 NUMBA_KERNEL_RUN = """
 import json, sys
 import numpy as np
