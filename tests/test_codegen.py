@@ -302,3 +302,23 @@ def test_a_result_is_never_absorbed_into_a_pass(rng):
     X, w, y = rng.normal(size=(30, 3)), rng.normal(size=3), rng.normal(size=30)
     r, g = f(X=X, w=w, y=y)
     assert np.allclose(r, X @ w - y) and np.allclose(g, X.T @ (X @ w - y))
+
+
+def test_deep_inputs_compile(rng):
+    """A gradient through 450 nested functions is still one pass over X, and a product of
+    150 inverses 150 solves: the compiler does not recurse on either, and the code does not
+    nest past what Python's parser takes."""
+    deep = "sum(" + "tanh(" * 450 + "X*w" + ")" * 450 + ")"
+    g = matcalc.diff(deep, "w")
+    f = matcalc.compile(g)
+    assert "rowpass" in f.plan.kinds()
+    values = {"X": rng.normal(size=(6, 3)), "w": rng.normal(size=3)}
+    assert np.allclose(f(values), g.evaluate(values), rtol=1e-10, atol=1e-12)
+    k = 150
+    solves = matcalc.parse("*".join(f"inv(A{i})" for i in range(k)) + "*x",
+                           shapes={**{f"A{i}": (3, 3) for i in range(k)}, "x": (3,)})
+    f = matcalc.compile(solves)
+    assert f.plan.kinds().count("solve") == k
+    values = {f"A{i}": rng.normal(size=(3, 3)) + 4 * np.eye(3) for i in range(k)}
+    values["x"] = rng.normal(size=3)
+    assert np.allclose(f(values), solves.evaluate(values), rtol=1e-8)

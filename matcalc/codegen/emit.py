@@ -67,6 +67,7 @@ class _Writer:
         self.count = 0
         self.kernels = []        # module-level functions (numba kernels) the body calls
         self.rows = ""           # in a rowpass body: the rows taken ('' all, '[s:e]' a block)
+        self.depth = {}          # target -> how deep its inline code nests
 
     def fresh(self):
         self.count += 1
@@ -96,8 +97,10 @@ class _Writer:
                 lines += rowpass.write(self, op)
                 continue
             text = _CODE[op.kind](self, op, [self.names[t] for t in op.inputs])
-            if op.inline:
+            depth = 1 + max((self.depth.get(t, 0) for t in op.inputs), default=0)
+            if op.inline and depth <= MAX_NESTING:
                 self.names[op.target] = f"({text})" if op.kind in _WRAPPED else text
+                self.depth[op.target] = depth
             else:
                 self.names[op.target] = name = self.fresh()
                 lines.append(f"{indent}{name} = {text}")
@@ -110,6 +113,8 @@ class _Writer:
 
 
 _WRAPPED = ("literal", "transpose", "negate")      # inline ops written in parentheses
+MAX_NESTING = 40     # inline code nested deeper is written to a local: Python's parser
+                     # allows 200 nested parentheses (inv(A1)*inv(A2)*...*x nests solves)
 
 
 # ----------------------------------------------------------------- one rule per kind

@@ -326,14 +326,20 @@ def _scale_pieces(pieces):
 
 def _chain(b, factors):
     """A chain of matrix factors (their product, a matrix): diagonals as scalings, A'*D*A
-    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out."""
-    if len(factors) == 2 and len(shape_of(factors[0])) == 1 and \
-            as_pair(shape_of(factors[1]))[0] == 1:
-        # an outer product u*v': broadcasting beats a rank-1 matrix product
-        return "outer", (b.value(factors[0]), b.value(factors[1])), {}
-    operands, i = [], 0
+    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out.
+
+    Each solve's right-hand side is the chain of the factors after it, so the chain is
+    read left to right into segments, and the segments are put together from the last
+    (no recursion: a product may have many factors)."""
+    solved = []                      # (the operands before a solved inverse, the inverse)
+    operands, start, i, outer = [], 0, 0, None
     while i < len(factors):
         child = factors[i]
+        if i == start and len(factors) - i == 2 and len(shape_of(child)) == 1 and \
+                as_pair(shape_of(factors[i + 1]))[0] == 1:
+            # an outer product u*v': broadcasting beats a rank-1 matrix product
+            outer = "outer", (b.value(child), b.value(factors[i + 1])), {}
+            break
         if _weighted_gram_at(factors, i):
             operands.append(b.add("weighted_gram", (b.value(factors[i + 2]),
                                                     b.value(factors[i + 1].arg))))
@@ -352,14 +358,24 @@ def _chain(b, factors):
                 i += 1
             continue
         if isinstance(child, ast.Inverse) and child in b.deferred and i + 1 < len(factors):
-            rest = b.inline(_chain(b, factors[i + 1:]))
-            operands.append(b.add(_solver(child.arg), (b.value(child.arg), rest)))
-            break
-        if _small_power(child) and child in b.deferred:
+            solved.append((operands, child))          # inv(A)*rest: solve(A, rest)
+            operands, start = [], i + 1
+        elif _small_power(child) and child in b.deferred:
             operands.extend([b.value(child.base)] * int(child.exponent.value))
         else:
             operands.append(b.value(child))
         i += 1
+    result = outer or _product_of(operands)
+    while solved:
+        operands, inverse = solved.pop()
+        rest = b.inline(result)
+        result = _product_of(operands + [b.add(_solver(inverse.arg),
+                                               (b.value(inverse.arg), rest))])
+    return result
+
+
+def _product_of(operands):
+    """The product of a chain's operands: one of them, a matmul or a chain."""
     if len(operands) == 1:
         return operands[0]
     return ("matmul" if len(operands) == 2 else "chain"), tuple(operands), {}

@@ -12,41 +12,17 @@ from .dialects import KERNEL_SCALAR, spelling
 BLOCK_BYTES = 4 << 20         # rows of X per block: about 4 MB, measured best here
 
 
-def _row_local(node, data, rows, parents, inside):
-    """Is `node` an n-vector computed row by row from X*u, n-vectors and globals?"""
-    if shape_of(node) != (rows,):
-        return False
-    if isinstance(node, ast.Symbol):
-        return node is not data
-    if isinstance(node, ast.Mul):
-        vectors = [c for c in node.children if not _is_scalar(c)]
-        if len(vectors) == 2 and vectors[0] is data and not _contains(vectors[1], data):
-            return True
-        return len(vectors) == 1 and _row_local_child(vectors[0], data, rows, parents, inside)
-    if isinstance(node, (ast.Add, ast.Hadamard, ast.ElemDiv, ast.ElemPower, ast.Neg,
-                         ast.Elementwise, ast.Div)):
-        return all(_is_scalar(c) and not _contains(c, data) or
-                   _row_local_child(c, data, rows, parents, inside) for c in node.children)
-    return False
-
-
-def _row_local_child(child, data, rows, parents, inside):
-    if not _row_local(child, data, rows, parents, inside):
-        return False
-    inside.add(child)
-    return True
-
-
-def _contains(node, target):
-    return any(n is target for n in ast.postorder(node))
+_ROW_BY_ROW = (ast.Add, ast.Hadamard, ast.ElemDiv, ast.ElemPower, ast.Neg, ast.Elementwise,
+               ast.Div)       # an n-vector of these is computed entry by entry
 
 
 def fusable(node, parents):
-    """(data X, row vector r, scalars) when node = scalars * X' * r can be one blocked pass."""
-    if not isinstance(node, ast.Mul):
+    """(data X, row vector r, the nodes computed per row) when node = scalars * X' * r can
+    be one pass over X's rows: r is computed row by row from X*u, n-vectors and values that
+    do not depend on X, and what the pass computes is used nowhere else."""
+    if not isinstance(node, ast.Mul) or len(node.children) < 2:
         return None
-    factors = [c for c in node.children]
-    *head, left, right = factors if len(factors) >= 2 else (None, None)
+    *head, left, right = node.children
     if not all(_is_scalar(h) for h in head):
         return None
     while isinstance(left, ast.Neg):
@@ -56,15 +32,57 @@ def fusable(node, parents):
     data = left.arg
     if len(shape_of(data)) != 2:
         return None
-    rows = shape_of(data)[0]
-    inside = {right}
-    if not _row_local(right, data, rows, parents, inside):
+    inside = _row_local(right, data, shape_of(data)[0])
+    if inside is None:
         return None
-    # every absorbed n-vector must be used only inside this product
-    for n in inside:
+    for n in inside:              # every n-vector computed per row is used only in the pass
         if any(p not in inside and p is not node for p in parents.get(n, ())):
             return None
     return data, right, inside
+
+
+def _row_local(vector, data, rows):
+    """The nodes computed per row when `vector` (an n-vector) is computed row by row from
+    X*u, n-vectors and values free of X (X = data); None when it is not. Bottom up over
+    the tree, then down the edges the pass follows (no recursion: trees may be deep)."""
+    local, has_data = {}, {}
+    for node in ast.postorder(vector):
+        has_data[node] = node is data or any(has_data[c] for c in node.children)
+        local[node] = shape_of(node) == (rows,) and all(
+            local[c] for c in _per_row(node, data, has_data)) and (
+            isinstance(node, ast.Symbol) and node is not data or
+            isinstance(node, ast.Mul) and _row_product(node, data, has_data) is not None or
+            isinstance(node, _ROW_BY_ROW))
+    if not local[vector]:
+        return None
+    inside, stack = {vector}, [vector]
+    while stack:
+        for child in _per_row(stack.pop(), data, has_data):
+            if child not in inside:
+                inside.add(child)
+                stack.append(child)
+    return inside
+
+
+def _per_row(node, data, has_data):
+    """The children of an n-vector that the pass computes per row with it: the vector of
+    a scalar multiple; none of X*u (a row times u); every argument of an entrywise
+    operation but the scalars free of X."""
+    if isinstance(node, ast.Mul):
+        vector = _row_product(node, data, has_data)
+        return () if vector is None or vector is data else (vector,)
+    if isinstance(node, _ROW_BY_ROW):
+        return tuple(c for c in node.children if not (_is_scalar(c) and not has_data[c]))
+    return ()
+
+
+def _row_product(node, data, has_data):
+    """X for X*u with u free of X (scalars aside), the one n-vector of a scalar multiple,
+    else None."""
+    vectors = [c for c in node.children if not _is_scalar(c)]
+    if len(vectors) == 2 and vectors[0] is data and not has_data[vectors[1]]:
+        return data
+    return vectors[0] if len(vectors) == 1 else None
 
 
 def _is_scalar(node):
