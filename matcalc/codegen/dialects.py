@@ -4,8 +4,9 @@ plan.py builds one plan for every backend (shared subexpressions once, the cheap
 product order, stored `given` values, solves instead of inverses) and emit.py writes it in
 the backend's own idiom through a `Dialect`: a table of operation templates, the source of
 the few helpers the templates use, and the fields in which libraries differ (how values
-become the library's arrays, whether the function is jitted, ...). The generated module is plain text that imports only the
-library itself, so `compile(..., source=True)` can be pasted into a project.
+become the library's arrays, whether the function is jitted, ...). The generated module is
+plain text that imports only the library itself, so `compile(..., source=True)` can be
+pasted into a project.
 
 - numpy: eager; a gradient X'*g(X*w) as one blocked pass over X; X'*diag(c)*X as a
   symmetric rank-k update when c >= 0.
@@ -34,7 +35,7 @@ class Dialect(NamedTuple):
     ops: dict               # operation -> template over {0}, {1}, ... and named fields
     helpers: dict           # helper name -> its source (included when the code uses it)
     blocked: bool = False   # the one-pass blocked gradient (numpy)
-    jit: bool = False       # the function is jax.jit-compiled
+    jit: Optional[Callable] = None   # jit(function, static_argnums): compiled whole (JAX)
     marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
     kernels: bool = False   # the one-pass gradient as a parallel numba kernel (numba)
     numpy_values: bool = False       # numpy arrays in and out, checked by evaluate's binder
@@ -204,6 +205,11 @@ def _jax_array(value):
     return jnp.asarray(value)
 
 
+def _jax_jit(function, static_argnums):
+    import jax
+    return jax.jit(function, static_argnums=static_argnums)
+
+
 JAX = Dialect(
     name="jax", namespace="jnp", modules=("jax",),
     header="import numpy as np\nimport jax\nimport jax.numpy as jnp\nimport jax.scipy as jsp",
@@ -253,7 +259,7 @@ def _chain(operands):
         return product(ordered(i, split[i][j]), ordered(split[i][j] + 1, j))
     result = ordered(0, len(operands) - 1)
     return result.x.T if isinstance(result, _T) else result'''},
-    jit=True, marks_transposes=True, to_library=_jax_array)
+    jit=_jax_jit, marks_transposes=True, to_library=_jax_array)
 
 # ----------------------------------------------------------------- PyTorch
 

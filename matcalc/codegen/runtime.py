@@ -199,16 +199,15 @@ class LibraryCompiled:
         function = namespace["compiled"]
         self.shapes = [shape_of(r) for r in roots]
         if dialect.jit:
-            import jax
-            self._function = jax.jit(function, static_argnums=(len(self.symbols),))
+            self._function = dialect.jit(function, (len(self.symbols),))
             # the values' reshapes to columns and the results' to vectors run inside the
             # compiled program (free there); outside, each is a dispatch of its own
             shapes = self.shapes
-            self._shaped = jax.jit(
+            self._shaped = dialect.jit(
                 lambda values, targets, sizes: tuple(
                     _library_finish(r, shape) for r, shape in zip(function(*(
                         v.reshape(t) for v, t in zip(values, targets)), sizes), shapes)),
-                static_argnums=(1, 2))
+                (1, 2))
         else:
             self._function = function
 
