@@ -10,20 +10,20 @@ project.
 """
 
 import re
-from typing import NamedTuple
 
 from .. import dims, registry
 from . import rowpass
 from .dialects import spelling
 
 
-class Module(NamedTuple):
+class Module:
     """The text of a generated module, the dimensions whose sizes its `sizes` argument
     must hold, and whether it defines numba kernels (kernelcache.py loads those)."""
 
-    source: str
-    dimensions: list
-    kernels: bool
+    __slots__ = ("source", "dimensions", "kernels")
+
+    def __init__(self, source, dimensions, kernels):
+        self.source, self.dimensions, self.kernels = source, dimensions, kernels
 
 
 def module(plan, dialect):

@@ -75,13 +75,14 @@ class Op(NamedTuple):
 _UNSHOWN = ("body", "result", "signs")      # shown otherwise (Plan.__str__, the inputs)
 
 
-class Plan(NamedTuple):
+class Plan:
     """The operations computing the roots from the arguments a0, a1, ... (`arguments`
     holds their symbols, in order); `results` are the roots' targets."""
 
-    arguments: tuple
-    ops: tuple
-    results: tuple
+    __slots__ = ("arguments", "ops", "results")
+
+    def __init__(self, arguments, ops, results):
+        self.arguments, self.ops, self.results = tuple(arguments), tuple(ops), tuple(results)
 
     def walk(self):
         """Every operation in order, those of a rowpass's body after the rowpass."""
