@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matcalc  # noqa: E402
-import matcalc.codegen  # noqa: E402
+from matcalc.codegen.rowpass import BLOCK_BYTES  # noqa: E402
 from common import side_by_side, table, timed  # noqa: E402
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -104,7 +104,7 @@ def run(rounds=9):
         t_ours, t_hand = times[:2]
         if "for s in range(" in compiled.source:
             data = max((v for v in case.values.values() if np.ndim(v) == 2), key=np.size)
-            if data.nbytes > matcalc.codegen.BLOCK_BYTES:
+            if data.nbytes > BLOCK_BYTES:
                 notes.append(f"{case.name}: one blocked pass over the "
                              f"{data.nbytes / 1e6:.0f} MB data matrix, "
                              f"{data.nbytes / t_ours / 1e9:.1f} GB/s")

@@ -401,30 +401,15 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     the current client or else a local cluster). `source=True` returns the generated module
     as text, to paste into a project. See docs/backends.md.
     """
-    from .backends import dialect as _dialect
-    from .codegen import Compiled, LibraryCompiled
-    chosen = _dialect(backend)
+    from . import codegen
+    chosen = codegen.dialect(backend)     # an unknown or missing backend fails first
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
     roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
     declared = Expr(roots[0], _shapes.Declarations(
         {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
-    sizes = lambda values: declared_sizes(declared, values)        # noqa: E731
-    if chosen.name == "numpy":
-        make = Compiled
-    elif chosen.name == "numba":
-        make = functools.partial(Compiled, dialect=chosen)
-    elif chosen.name == "dask":
-        from .distributed import DaskCompiled
-        make = lambda r, s: DaskCompiled(r, chosen, s, scheduler)   # noqa: E731
-    else:
-        make = lambda r, s: LibraryCompiled(r, chosen, s)          # noqa: E731
-    if not given:
-        compiled = make(roots, sizes)
-    else:
-        from .specialize import Bound
-        compiled = Bound([roots, [_simplify.expanded(r) for r in roots]], dict(given),
-                         sizes, make)
-    return compiled.source if source else compiled
+    return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler,
+                           sizes=lambda values: declared_sizes(declared, values),
+                           source=source)
 
 
 lambdify = compile

@@ -15,7 +15,7 @@ import sympy
 
 import matcalc
 from matcalc import registry
-from matcalc.backends import DIALECTS, spelling
+from matcalc.codegen.dialects import DIALECTS, spelling
 
 
 def _sigmoid(u):

@@ -15,12 +15,11 @@ other way round, and the factored form is kept.
 
 import numpy as np
 
-from . import ast, dims
-from .codegen import Compiled
-from .errors import EvaluationError, ShapeError
-from .evaluate import bind_dimensions
-from .printing import to_text
-from .shapes import as_pair, product_chains, shape_of
+from .. import ast, dims
+from ..errors import EvaluationError, ShapeError
+from ..evaluate import bind_dimensions
+from ..printing import to_text
+from ..shapes import as_pair, product_chains, shape_of
 
 
 def constant_nodes(roots, given):
@@ -209,7 +208,7 @@ class Bound:
     `.form` which simplifier form was compiled ('as given' or 'expanded').
     """
 
-    def __init__(self, candidates, given, extra_sizes, make=Compiled):
+    def __init__(self, candidates, given, extra_sizes, make, numpy_values):
         symbols = {}
         for roots in candidates:
             for root in roots:
@@ -220,7 +219,7 @@ class Bound:
         if unused:
             raise EvaluationError(f"'{unused[0]}' is given but the expression does not use it")
         given_symbols = [symbols[name] for name in given]
-        self.numpy = make is Compiled or getattr(make, "func", None) is Compiled   # numba
+        self.numpy = numpy_values          # numpy arrays (else a library's, kept as given)
         if self.numpy:
             arrays, sizes = bind_dimensions(given_symbols, given)
             self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape
@@ -260,6 +259,7 @@ class Bound:
                        for name, v in {**self.given, **values}.items() if name in used}
         self.compiled = make(roots, lambda v: extra_sizes(dict(self.given, **v)))
         self.source = self.compiled.source
+        self.plan = self.compiled.plan
 
     def compute(self, values=None, **options):
         """The Dask backend's compute (docs/backends.md), with the stored values."""

@@ -14,8 +14,8 @@ once per process.
 
 import numpy as np
 
-from .codegen import LibraryCompiled
-from .errors import MatcalcError
+from .runtime import LibraryCompiled
+from ..errors import MatcalcError
 
 _local = {}          # the local cluster and its client, started at the first compute
 

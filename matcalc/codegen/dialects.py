@@ -1,10 +1,12 @@
 """The array libraries compiled code runs on: numpy (the default), JAX, PyTorch and Dask.
 
-`codegen.py` builds one plan for every backend (shared subexpressions once, the cheapest
-product order, stored `given` values, solves instead of inverses) and writes it in the
-backend's own idiom through a `Dialect`: a table of operation templates and the source of
-the few helpers the templates use. The generated module is plain text that imports only the
-library itself, so `compile(..., source=True)` can be pasted into a project.
+plan.py builds one plan for every backend (shared subexpressions once, the cheapest
+product order, stored `given` values, solves instead of inverses) and emit.py writes it in
+the backend's own idiom through a `Dialect`: a table of operation templates, the source of
+the few helpers the templates use, and the fields in which libraries differ (how values
+become the library's arrays, whether the function is jitted, ...). The generated module is
+plain text that imports only the library itself, so `compile(..., source=True)` can be
+pasted into a project.
 
 - numpy: eager; a gradient X'*g(X*w) as one blocked pass over X; X'*diag(c)*X as a
   symmetric rank-k update when c >= 0.
@@ -17,9 +19,11 @@ library itself, so `compile(..., source=True)` can be pasted into a project.
 """
 
 import importlib
-from typing import NamedTuple
+from typing import Callable, NamedTuple, Optional
 
-from .errors import MatcalcError
+import numpy as np
+
+from ..errors import MatcalcError
 
 
 class Dialect(NamedTuple):
@@ -30,10 +34,15 @@ class Dialect(NamedTuple):
     ops: dict               # operation -> template over {0}, {1}, ... and named fields
     helpers: dict           # helper name -> its source (included when the code uses it)
     blocked: bool = False   # the one-pass blocked gradient (numpy)
-    rank_k: bool = False    # X'*diag(c)*X as z'*z (numpy)
-    jit: bool = False       # the function is jax.jit-compiled
+    jit: Optional[Callable] = None   # jit(function, static_argnums): compiled whole (JAX)
     marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
     kernels: bool = False   # the one-pass gradient as a parallel numba kernel (numba)
+    numpy_values: bool = False       # numpy arrays in and out, checked by evaluate's binder
+    lazy: bool = False      # results are lazy (Dask): `compute` runs them on a cluster
+    to_library: Optional[Callable] = None   # a value -> the library's array
+    scalar_like: Optional[Callable] = None  # (a scalar's array, an array) -> the scalar in
+                                            # the array's dtype and on its device
+    like_fallback: str = ""  # code of an array to make constants like, when no argument is
 
 
 # ----------------------------------------------------------------- code from a function's record
@@ -158,8 +167,8 @@ NUMPY = Dialect(
          "diag_of": "np.diag({0}).reshape(-1, 1).copy()", "softmax": "_softmax({0})",
          "logsumexp": "_logsumexp({0})", "commutation": "_commutation({0}, {1})",
          "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))",
-         "tmatmul": "({0}.T @ {1})"},
-    helpers=_NUMPY_HELPERS, blocked=True, rank_k=True)
+         "tmatmul": "({0}.T @ {1})", "weighted_gram": "_weighted_gram({0}, {1})"},
+    helpers=_NUMPY_HELPERS, blocked=True, numpy_values=True)
 
 # the fewest-flops order of a product chain (the matrix-chain dynamic program), shared by
 # the JAX and Dask _chain helpers
@@ -188,6 +197,17 @@ NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
 KERNEL_SCALAR = {"square": "({0}) * ({0})", "power": "({0}) ** ({1})"}
 
 # ----------------------------------------------------------------- JAX
+
+
+def _jax_array(value):
+    import jax.numpy as jnp
+    return jnp.asarray(value)
+
+
+def _jax_jit(function, static_argnums):
+    import jax
+    return jax.jit(function, static_argnums=static_argnums)
+
 
 JAX = Dialect(
     name="jax", namespace="jnp", modules=("jax",),
@@ -238,11 +258,22 @@ def _chain(operands):
         return product(ordered(i, split[i][j]), ordered(split[i][j] + 1, j))
     result = ordered(0, len(operands) - 1)
     return result.x.T if isinstance(result, _T) else result'''},
-    jit=True, marks_transposes=True)
+    jit=_jax_jit, marks_transposes=True, to_library=_jax_array)
 
 # ----------------------------------------------------------------- PyTorch
 
 _LIKE = "dtype=_like.dtype, device=_like.device"
+
+
+def _torch_tensor(value):
+    import torch
+    return value if isinstance(value, torch.Tensor) else \
+        torch.as_tensor(np.asarray(value, dtype=float))
+
+
+def _torch_like(value, like):
+    return value.to(dtype=like.dtype, device=like.device)
+
 
 TORCH = Dialect(
     name="torch", namespace="torch", modules=("torch",), header="import numpy as np\nimport torch",
@@ -273,9 +304,17 @@ def _solve_sym(a, b):
     factor, info = torch.linalg.cholesky_ex(a)
     if int(info) == 0:
         return torch.cholesky_solve(b, factor)
-    return torch.linalg.solve(a, b)'''})
+    return torch.linalg.solve(a, b)'''},
+    to_library=_torch_tensor, scalar_like=_torch_like,
+    like_fallback="torch.zeros((), dtype=torch.float64)")
 
 # ----------------------------------------------------------------- Dask
+
+
+def _dask_array(value):
+    import dask.array as da
+    return value if isinstance(value, da.Array) else da.asarray(np.asarray(value, dtype=float))
+
 
 _DASK_SMALL = '''
 def _small(function, result, *arrays):
@@ -352,7 +391,8 @@ def _softmax(x):
              "_logsumexp": '''
 def _logsumexp(x):
     top = da.max(x)
-    return top + da.log(da.sum(da.exp(x - top)))'''})
+    return top + da.log(da.sum(da.exp(x - top)))'''},
+    lazy=True, to_library=_dask_array)
 
 DIALECTS = {d.name: d for d in (NUMPY, NUMBA, JAX, TORCH, DASK)}
 

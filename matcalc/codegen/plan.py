@@ -1,0 +1,516 @@
+"""The plan: what compiled code computes, as a list of operations, before any text is written.
+
+`build(roots)` turns typed roots into a `Plan`: the arguments (the roots' symbols, in the
+order they first appear), a list of immutable `Op(target, kind, inputs, attributes, inline)`
+records, and the targets of the roots' values. Every decision about what to compute is made
+here; emit.py only spells the plan in a library's dialect:
+
+- Shared work once: the tree is a DAG of interned nodes, each distinct node one value, and
+  several roots share theirs (the value and the gradient of least squares compute X*w once).
+- Products: signs and scalars multiply the result (`scale`), never a large factor; a chain of
+  two factors is a `matmul`, of three or more a `chain`, which the library orders for the
+  fewest flops at the actual sizes (X'*(X*w), not (X'*X)*w); u*v' is a broadcast `outer`; a
+  chain that closes at 1 x 1 is one more scalar (`scalarize`).
+- Diagonals are never n x n matrices in a product: diag(v)*A is `scale_rows` (v .* A),
+  A*diag(v) `scale_columns`, A'*diag(v)*A a `weighted_gram`.
+- An inverse followed by more factors is a solve, never an inverse: inv(A)*B is `solve_spd`
+  (Cholesky) when A is a Gram matrix M'*M (plus c*I, c > 0), `solve_sym` (Cholesky, else LU)
+  when A is another symmetric matrix, `solve` (LU) otherwise.
+- A^k with k <= SMALL_POWER inside a product is k factors of its chain, so that the chain
+  can order A*(A*x).
+- X'*g(X*u, ...) with g acting row by row is one `rowpass` (rowpass.py), whose `body` is a
+  plan of its own over a block of X's rows.
+- Literals, transposes and signs are inline (written where they are used); sums and products
+  of more than MAX_OPERANDS operands are split (Python's compiler recurses on long lines).
+- What nothing uses is dropped.
+
+Nodes written where they are used (a diagonal, a small power, a solved inverse) are
+computed as values of their own wherever that is impossible, so every product compiles.
+"""
+
+from typing import NamedTuple
+
+from .. import ast, registry
+from ..errors import UnsupportedError
+from ..shapes import as_pair, product_chains, shape_of
+from ..simplify import expanded, transpose_node
+from . import rowpass as _rowpass
+
+MAX_OPERANDS = 64        # Python's compiler recurses on long a + b + ... lines
+SMALL_POWER = 8          # A^k with k up to this is multiplied out inside a product chain
+
+
+class Op(NamedTuple):
+    """One operation: `target = kind(inputs...)`, its attributes (name, value) pairs; an
+    inline op is written where it is used rather than into a local of its own."""
+
+    target: str
+    kind: str
+    inputs: tuple
+    attributes: tuple = ()
+    inline: bool = False
+
+    def get(self, name, default=None):
+        """The attribute `name`, or default."""
+        for key, value in self.attributes:
+            if key == name:
+                return value
+        return default
+
+    def __str__(self):
+        """'%3 = sum(%1, -a2)', '%2 = 2.0  (inline)', '%5 = function(%4) [name=tanh]'."""
+        if self.kind == "literal":
+            text = f"{self.target} = {self.get('value')!r}"
+        else:
+            inputs = self.inputs
+            if self.kind == "sum":
+                inputs = [t if s == "+" else f"-{t}" for s, t in zip(self.get("signs"), inputs)]
+            shown = [k if v is True else f"{k}={v}" for k, v in self.attributes
+                     if v is not False and k not in _UNSHOWN]
+            text = f"{self.target} = {self.kind}({', '.join(inputs)})" + \
+                (f" [{', '.join(shown)}]" if shown else "")
+        return text + ("  (inline)" if self.inline else "")
+
+
+_UNSHOWN = ("body", "result", "signs")      # shown otherwise (Plan.__str__, the inputs)
+
+
+class Plan:
+    """The operations computing the roots from the arguments a0, a1, ... (`arguments`
+    holds their symbols, in order); `results` are the roots' targets."""
+
+    __slots__ = ("arguments", "ops", "results")
+
+    def __init__(self, arguments, ops, results):
+        self.arguments, self.ops, self.results = tuple(arguments), tuple(ops), tuple(results)
+
+    def walk(self):
+        """Every operation in order, those of a rowpass's body after the rowpass."""
+        for op in self.ops:
+            yield op
+            yield from op.get("body", ())
+
+    def kinds(self):
+        """The kinds of all operations, in order (with repeats)."""
+        return [op.kind for op in self.walk()]
+
+    def find(self, kind, **attributes):
+        """The operations of this kind whose attributes have these values."""
+        return [op for op in self.walk() if op.kind == kind and
+                all(op.get(k) == v for k, v in attributes.items())]
+
+    def argument(self, name):
+        """The target of the argument for the symbol `name`."""
+        for k, symbol in enumerate(self.arguments):
+            if symbol.name == name:
+                return f"a{k}"
+        raise KeyError(name)
+
+    def __str__(self):
+        lines = ["arguments: " + (", ".join(f"a{k} = {s.name}" for k, s in
+                                             enumerate(self.arguments)) or "none")]
+        for op in self.ops:
+            lines.append(str(op))
+            lines += [f"    {inner}" for inner in op.get("body", ())]
+            if op.kind == "rowpass":
+                lines.append(f"    result {op.get('result')}")
+        lines.append("return " + ", ".join(self.results))
+        return "\n".join(lines)
+
+
+def build(roots, rowpass=False, kernels=False):
+    """The plan of the roots. rowpass: products X'*g(X*u) are one pass over X's rows;
+    kernels: such a pass is a compiled kernel where its body allows (rowpass.kernel_ready)."""
+    return _Builder(roots, kernels).plan(rowpass)
+
+
+class _Builder:
+    """Lowers nodes to ops, each node once, in the order of a postorder walk."""
+
+    def __init__(self, roots, kernels):
+        self.roots = roots
+        self.kernels = kernels
+        self.ops = []            # the operations of the scope being built
+        self.values = {}         # node -> the target of its value
+        self.deferred = set()    # nodes written where they are used (see the docstring)
+        self.count = 0
+        self.arguments = []
+
+    def add(self, kind, inputs=(), inline=True, **attributes):
+        self.count += 1
+        target = f"%{self.count}"
+        self.ops.append(Op(target, kind, tuple(inputs), tuple(attributes.items()), inline))
+        return target
+
+    def inline(self, lowered):
+        """The target of a lowering's result: an existing value, or a new inline op."""
+        if isinstance(lowered, str):
+            return lowered
+        kind, inputs, attributes = lowered
+        return self.add(kind, inputs, **attributes)
+
+    def value(self, node):
+        """The target of the node's value; a deferred node needed as a value of its own
+        (diag(v)*inv(A), inv(A)*a) is computed here, once."""
+        target = self.values.get(node)
+        if target is None:
+            self.deferred.discard(node)
+            target = self.bind(node, inline=False)
+        return target
+
+    def bind(self, node, inline):
+        """The node's value as an op (inline or bound to a local of its own)."""
+        start = len(self.ops)
+        lowered = _lower(self, node)
+        if isinstance(lowered, str) and len(self.ops) > start and \
+                self.ops[-1].target == lowered:     # an op this lowering made: the value
+            self.ops[-1] = self.ops[-1]._replace(inline=inline)
+            target = lowered
+        elif isinstance(lowered, str):        # the value of another node
+            target = lowered if inline else self.add("alias", (lowered,), inline=False)
+        else:
+            kind, inputs, attributes = lowered
+            target = self.add(kind, inputs, inline, **attributes)
+        self.values[node] = target
+        return target
+
+    def split(self, kind, pieces, make):
+        """pieces[0] op pieces[1] op ...: the leading pieces as ops of MAX_OPERANDS + 1
+        pieces at most, each result the first piece of the next; the rest returned.
+        make(pieces) -> (inputs, attributes, the piece standing for the op's result)."""
+        head = [pieces[0]]
+        for start in range(1, len(pieces), MAX_OPERANDS):
+            chunk = pieces[start:start + MAX_OPERANDS]
+            if start + MAX_OPERANDS >= len(pieces):
+                return head + chunk
+            inputs, attributes, piece = make(head + chunk)
+            head = [piece(self.add(kind, inputs, inline=False, **attributes))]
+        return head
+
+    def plan(self, rowpass):
+        roots, parents = self.roots, {}
+        for root in roots:
+            for node in ast.postorder(root):
+                if isinstance(node, ast.Symbol) and node not in self.values:
+                    self.values[node] = f"a{len(self.arguments)}"
+                    self.arguments.append(node)
+                for child in node.children:
+                    parents.setdefault(child, []).append(node)
+        fused, absorbed, kept = {}, set(), set(roots)
+        for root in roots if rowpass else ():
+            for node in ast.postorder(root):
+                found = _rowpass.fusable(node, parents)
+                if found is not None and not (found[2] & absorbed) and not (found[2] & kept):
+                    fused[node] = found
+                    absorbed |= found[2]
+        for root in roots:
+            for node in ast.postorder(root):
+                if node in self.values or node in absorbed or node in self.deferred:
+                    continue
+                if node in fused:
+                    self.rowpass(node, *fused[node])
+                elif _written_where_used(node, parents, kept):
+                    self.deferred.add(node)
+                else:
+                    self.bind(node, inline=_inline(node) and node not in kept)
+        results = tuple(self.value(root) for root in roots)
+        return Plan(tuple(self.arguments), _pruned(self.ops, set(results)), results)
+
+    def rowpass(self, node, data, vector, inside):
+        """node = scalars * X' * vector as one pass over X's rows (rowpass.py)."""
+        scalars = [self.value(child) for child in node.children[:-2]]
+        negative, factor = False, node.children[-2]
+        while isinstance(factor, ast.Neg):
+            negative, factor = not negative, factor.arg
+        outer_ops, outer_values = self.ops, dict(self.values)
+        self.ops = []
+        rows = self.add("rows", (self.value(data),))
+        self.values[data] = rows
+        for n in ast.postorder(vector):
+            if n not in inside:
+                continue
+            if isinstance(n, ast.Symbol):                  # an n-vector: its rows
+                self.values[n] = self.add("rows", (self.value(n),))
+            else:
+                self.bind(n, inline=_inline(n))
+        result = self.values[vector]
+        body = _pruned(self.ops, {result})
+        self.ops, self.values = outer_ops, outer_values
+        defined = {op.target for op in body}
+        reads = [self.values[data]]
+        for op in body:
+            reads += [t for t in op.inputs if t not in defined and t not in reads]
+        kernel = self.kernels and _rowpass.kernel_ready(body, rows)
+        total = self.add("rowpass", reads, inline=False, body=tuple(body), result=result,
+                         kernel=kernel)
+        if scalars or negative:
+            total = self.add("scale", scalars + [total], inline=False, negate=negative,
+                             matrix=True)
+        self.values[node] = total
+
+
+def _inline(node):
+    """Literals, views and signs are written where they are used."""
+    return isinstance(node, (ast.Number, ast.Transpose, ast.Neg))
+
+
+def _pruned(ops, used):
+    """The ops something uses (the `used` targets, and what those ops read)."""
+    kept = []
+    for op in reversed(ops):
+        if op.target in used:
+            used.update(op.inputs)
+            kept.append(op)
+    return tuple(reversed(kept))
+
+
+def _written_where_used(node, parents, roots):
+    """Is the node computed inside the products that use it (never as a value)?
+    diag(v) and A^k when every use is a factor of a product; inv(A) when every use is a
+    factor followed by more factors (so that inv(A)*B is solved)."""
+    if node in roots or _scalar(node):
+        return False
+    uses = parents.get(node, ())
+    if not uses or not all(isinstance(p, ast.Mul) for p in uses):
+        return False
+    if _is_diagonal_matrix(node) or _small_power(node):
+        return True
+    return isinstance(node, ast.Inverse) and all(p.children[-1] is not node for p in uses)
+
+
+def _scalar(node):
+    return shape_of(node) == ()
+
+
+def _is_diagonal_matrix(node):
+    return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
+
+
+def _small_power(node):
+    return isinstance(node, ast.Power) and not _scalar(node.base) and \
+        isinstance(node.exponent, ast.Number) and node.exponent.value.denominator == 1 and \
+        1 < node.exponent.value <= SMALL_POWER
+
+
+# ----------------------------------------------------------------- products
+
+def _product(b, node):
+    """Signs and scalars multiply once; the matrix factors form chains (product_chains), a
+    chain that closes at 1 x 1 being one more scalar."""
+    negative, factors = False, []
+    for child in node.children:
+        while isinstance(child, ast.Neg):          # a sign goes to the scalar, never to X'
+            negative, child = not negative, child.arg
+        factors.append(child)
+    scalar_nodes, chains = product_chains(factors)
+    scalars = [b.value(s) for s in scalar_nodes]
+    scalars += [b.add("scalarize", (b.inline(_chain(b, chain)),))
+                for chain, closed in chains if closed]
+    if len(scalars) + negative > MAX_OPERANDS:        # the sign goes to the first partial
+        scalars = b.split("scale", [_NEGATIVE] * negative + scalars, _scale_pieces)
+        negative = False
+    if not chains or chains[-1][1]:
+        return "scale", scalars, {"negate": negative, "matrix": False}
+    matrix = _chain(b, chains[-1][0])
+    if not scalars and not negative:
+        return matrix
+    return "scale", scalars + [b.inline(matrix)], {"negate": negative, "matrix": True}
+
+
+_NEGATIVE = "-1"          # the piece that stands for a sign in a split product
+
+
+def _scale_pieces(pieces):
+    negate = pieces[0] == _NEGATIVE
+    return pieces[negate:], {"negate": negate, "matrix": False}, _same
+
+
+def _chain(b, factors):
+    """A chain of matrix factors (their product, a matrix): diagonals as scalings, A'*D*A
+    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out.
+
+    Each solve's right-hand side is the chain of the factors after it, so the chain is
+    read left to right into segments, and the segments are put together from the last
+    (no recursion: a product may have many factors)."""
+    solved = []                      # (the operands before a solved inverse, the inverse)
+    operands, start, i, outer = [], 0, 0, None
+    while i < len(factors):
+        child = factors[i]
+        if i == start and len(factors) - i == 2 and len(shape_of(child)) == 1 and \
+                as_pair(shape_of(factors[i + 1]))[0] == 1:
+            # an outer product u*v': broadcasting beats a rank-1 matrix product
+            outer = "outer", (b.value(child), b.value(factors[i + 1])), {}
+            break
+        if _weighted_gram_at(factors, i):
+            operands.append(b.add("weighted_gram", (b.value(factors[i + 2]),
+                                                    b.value(factors[i + 1].arg))))
+            i += 3
+            continue
+        if _is_diagonal_matrix(child):
+            vector = b.value(child.arg)
+            if i + 1 < len(factors) and not _is_diagonal_matrix(factors[i + 1]):
+                operands.append(b.add("scale_rows", (vector, b.value(factors[i + 1]))))
+                i += 2
+            elif operands:
+                operands.append(b.add("scale_columns", (operands.pop(), vector)))
+                i += 1
+            else:
+                operands.append(b.add("diag", (vector,)))
+                i += 1
+            continue
+        if isinstance(child, ast.Inverse) and child in b.deferred and i + 1 < len(factors):
+            solved.append((operands, child))          # inv(A)*rest: solve(A, rest)
+            operands, start = [], i + 1
+        elif _small_power(child) and child in b.deferred:
+            operands.extend([b.value(child.base)] * int(child.exponent.value))
+        else:
+            operands.append(b.value(child))
+        i += 1
+    result = outer or _product_of(operands)
+    while solved:
+        operands, inverse = solved.pop()
+        rest = b.inline(result)
+        result = _product_of(operands + [b.add(_solver(inverse.arg),
+                                               (b.value(inverse.arg), rest))])
+    return result
+
+
+def _product_of(operands):
+    """The product of a chain's operands: one of them, a matmul or a chain."""
+    if len(operands) == 1:
+        return operands[0]
+    return ("matmul" if len(operands) == 2 else "chain"), tuple(operands), {}
+
+
+def _weighted_gram_at(factors, i):
+    """Do factors i, i+1, i+2 read A' * diag(v) * A?"""
+    if i + 2 >= len(factors):
+        return False
+    first, middle, last = factors[i:i + 3]
+    return isinstance(first, ast.Transpose) and first.arg is last and \
+        _is_diagonal_matrix(middle) and len(shape_of(last)) == 2
+
+
+def _solver(matrix):
+    """The solve for inv(matrix)*B: Cholesky for a Gram matrix M'*M (plus c*I, c > 0),
+    Cholesky-else-LU for another symmetric one, LU otherwise."""
+    canonical = expanded(matrix)
+    if transpose_node(canonical) is not canonical:
+        return "solve"
+    return "solve_spd" if _gram_like(canonical) else "solve_sym"
+
+
+def _gram_like(node):
+    """Is the symmetric node a sum of terms c*M'*M and c*I with c > 0 (positive definite
+    when M has full column rank)?"""
+    terms = node.children if isinstance(node, ast.Add) else (node,)
+    for term in terms:
+        factors = list(term.children) if isinstance(term, ast.Mul) else [term]
+        if factors and isinstance(factors[0], ast.Number):
+            if factors[0].value <= 0:
+                return False
+            factors = factors[1:]
+        if len(factors) == 1 and isinstance(factors[0], ast.Identity):
+            continue
+        if len(factors) != 2 or factors[0] is not ast.Transpose(factors[1]):
+            return False
+    return True
+
+
+# ----------------------------------------------------------------- one rule per node type
+# each returns (kind, inputs, attributes) of the op computing the node, or the target of
+# an existing value
+
+def _sum(b, node):
+    """a + b - c + ...: the terms with their signs (a sign of a term is a subtraction)."""
+    pieces = [("+", b.value(node.children[0]))]
+    pieces += [("-", b.value(child.arg)) if isinstance(child, ast.Neg) else
+               ("+", b.value(child)) for child in node.children[1:]]
+    pieces = b.split("sum", pieces, _sum_pieces)
+    inputs, attributes, _ = _sum_pieces(pieces)
+    return "sum", inputs, attributes
+
+
+def _sum_pieces(pieces):
+    return ([target for _, target in pieces], {"signs": tuple(s for s, _ in pieces)},
+            _added)
+
+
+def _same(target):
+    return target
+
+
+def _added(target):
+    return "+", target
+
+
+def _power(b, node):
+    if _scalar(node.base):
+        return "power", (b.value(node.base), b.value(node.exponent)), {}
+    return "matrix_power", (b.value(node.base),), {"exponent": int(node.exponent.value)}
+
+
+def _elementwise_power(b, node):
+    if isinstance(node.exponent, ast.Number) and node.exponent.value == 2:
+        return "square", (b.value(node.base),), {}
+    return "power", (b.value(node.base), b.value(node.exponent)), {}
+
+
+def _transpose(b, node):
+    if _scalar(node):
+        return b.value(node.arg)
+    return "transpose", (b.value(node.arg),), {}
+
+
+def _diag(b, node):
+    if _scalar(node.arg):
+        return _function(b, node)
+    kind = "diag" if len(shape_of(node.arg)) == 1 else "diagonal"
+    return kind, (b.value(node.arg),), {}
+
+
+def _vec(b, node):
+    if _scalar(node.arg):
+        return _function(b, node)
+    return "vec", (b.value(node.arg),), {}
+
+
+def _function(b, node):
+    record = registry.of(node)
+    if record is None:
+        raise UnsupportedError(f"cannot compile {type(node).__name__}")
+    return "function", tuple(b.value(c) for c in node.children), {
+        "name": record.name, "scalar": all(_scalar(c) for c in node.children)}
+
+
+def _binary(kind):
+    return lambda b, node: (kind, (b.value(node.children[0]), b.value(node.children[1])), {})
+
+
+_LOWERING = {
+    ast.Number: lambda b, node: ("literal", (), {"value": float(node.value)}),
+    ast.Identity: lambda b, node: ("eye", (), {"size": node.n}),
+    ast.Fill: lambda b, node: ("full", (b.value(node.value),), dict(zip(
+        ("rows", "cols"), as_pair(node.shape)))),
+    ast.Add: _sum,
+    ast.Neg: lambda b, node: ("negate", (b.value(node.arg),), {}),
+    ast.Mul: _product,
+    ast.Div: _binary("divide"),
+    ast.ElemDiv: _binary("divide"),
+    ast.Hadamard: _binary("multiply"),
+    ast.Power: _power,
+    ast.ElemPower: _elementwise_power,
+    ast.Transpose: _transpose,
+    ast.Diag: _diag,
+    ast.Vec: _vec,
+    ast.Unvec: lambda b, node: ("unvec", (b.value(node.arg),), dict(zip(
+        ("rows", "cols"), node.shape))),
+    ast.Commutation: lambda b, node: ("commutation", (), {"m": node.m, "n": node.n}),
+}
+
+
+def _lower(b, node):
+    return _LOWERING.get(type(node), _function)(b, node)
+
+
+__all__ = ["Op", "Plan", "build", "MAX_OPERANDS", "SMALL_POWER"]
