@@ -31,7 +31,12 @@ def _quotient_rule(node, kids, shape):
 
 
 def _hadamard(p, q, shape, divide=False):
-    """p .* q (or p ./ q): scalars pulled out, the rest one canonical monomial."""
+    """p .* q (or p ./ q): scalars pulled out, the rest one canonical monomial.
+
+        s .* A -> s*A;  A ./ s -> A*s^-1;  s ./ A -> s*A.^-1        (s a scalar)
+        0 .* A -> 0;  A ./ 0 -> A ./ 0                             (kept, as written)
+        c*s*M .* d*t*N -> c*d*s*t*(M .* N);  x .* x -> x.^2;  x .* y ./ x -> y
+    """
     if q.shape == () and divide:
         return mul(p, reciprocal(q))
     if p.shape == () and divide:
@@ -71,8 +76,12 @@ def _elem_power_rule(node, kids, shape):
 
 
 def _elem_power(base, exponent, shape):
-    """base .^ exponent: a scalar's is its power; an integer power of one term is its
-    monomial to that power, coefficient and scalars pulled out when c^k is rational."""
+    """base .^ exponent:
+
+        a.^k -> a^k (a scalar);  A.^0 -> fill(1);  A.^1 -> A
+        (c*s*M).^k -> c^k*s^k*M.^k       (c^k rational; M one term: its monomial to the
+                                          power k when k is an integer, else an atom)
+    """
     k = constant_value(exponent)
     if base.shape == ():
         return power(base, exponent, shape) if k is not None else \
@@ -100,8 +109,12 @@ def _elem_power(base, exponent, shape):
 
 @canonical(ast.Elementwise)
 def _function(node, kids, shape):
-    """f(g(u)) -> u where f is g's inverse (log(exp(u))), f(f(u)) -> f(u) where f is
-    idempotent (sign, abs, relu), f(0) -> its value where the record knows it exactly."""
+    """An elementwise function, by the facts of its registry record:
+
+        f(g(u)) -> u        (g = record.inverse: log(exp(u)) -> u)
+        f(f(u)) -> f(u)     (record.idempotent: sign, abs, relu)
+        f(0) -> f's value   (record.at_zero, exact: exp(0) -> 1)
+    """
     name, poly = node.name, kids[0]
     record = registry.ELEMENTWISE[name]
     arg = to_node(poly)
@@ -119,7 +132,7 @@ def _function(node, kids, shape):
 # ----------------------------------------------------------------- transposes
 
 @transpose_of(ast.Hadamard, ast.ElemDiv)
-def _transpose_quotient(atom):
+def _transpose_product(atom):
     """(A .* B ./ C)' -> A' .* B' ./ C' (any other such atom: through its polynomial)."""
     transposed = _transpose_monomial(atom)
     return transposed if transposed is not None else transpose_node(atom)

@@ -148,7 +148,7 @@ def with_scalars(c, scalars, poly):
 
 # ----------------------------------------------------------------- products
 
-def product_shape(sa, sb):
+def _product_shape(sa, sb):
     """The shape of a product: a scalar side takes the other's shape."""
     if sa == ():
         return sb
@@ -163,7 +163,7 @@ def multiply(p, q, combine):
     `combine(tp, p.shape, tq, q.shape, shape)` is the product of two terms; a product of
     more than MAX_TERMS term pairs keeps its sums whole, as atoms.
     """
-    shape = product_shape(p.shape, q.shape)
+    shape = _product_shape(p.shape, q.shape)
     if len(p.terms) * len(q.terms) > MAX_TERMS:
         p, q = _atomize(p), _atomize(q)
     out = {}
