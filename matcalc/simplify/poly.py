@@ -87,7 +87,7 @@ def add(polys, shape):
     total = {}
     for poly in polys:
         if poly.shape == () and shape != ():
-            poly = broadcast(poly, shape)
+            poly = _broadcast(poly, shape)
         for term, coefficient in poly.terms.items():
             value = total.get(term, 0) + coefficient
             if value:
@@ -97,7 +97,7 @@ def add(polys, shape):
     return Poly(total, shape)
 
 
-def broadcast(poly, shape):
+def _broadcast(poly, shape):
     """A scalar added to an array: s = s*matrix(1), each term times the ones atom."""
     return multiply(poly, atom_poly(ast.Fill(shape, ast.Number(1)), shape), _scalar_times)
 
