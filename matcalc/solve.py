@@ -19,7 +19,7 @@ from fractions import Fraction
 from . import ast
 from .errors import UnsupportedError
 from .shapes import as_pair, shape_of
-from .simplify import Poly, Term, _common_scalars, canon, expanded, to_node, transpose_atom
+from .simplify import Poly, Term, canon, expanded, pull_common_scalars, to_node, transpose_atom
 
 
 def _contains(node, target):
@@ -119,7 +119,7 @@ def solve(gradient, wrt):
         return _solve_in_inverse(gradient, wrt, inside), None
     L, R, b = collect(gradient, wrt)
     terms = sorted(L.terms.items(), key=lambda item: str(item[0]))
-    common, common_scalars, rest = _common_scalars([(c, t) for t, c in terms])
+    common, common_scalars, rest = pull_common_scalars([(c, t) for t, c in terms])
     reduced = Poly({t: c for c, t in rest}, L.shape)
     scale = Poly({Term(tuple((a, -e) for a, e in common_scalars), ()): 1 / common}, ())
     invert = (lambda p: ast.Div(ast.Number(1), to_node(p))) if L.shape == () else \

@@ -1,12 +1,20 @@
 """The simplifier: each rule alone (shape and value kept), idempotence, printed forms."""
 
+import ast as pyast
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import matcalc
+from matcalc import ast
 from matcalc.evaluate import evaluate
 from matcalc.expression import declared_like
+from matcalc.simplify import engine, order
 from matcalc.verify import draw, requirements, size_constants, symbol_table
+
+simplify = importlib.import_module("matcalc.simplify")     # matcalc.simplify is also a function
 
 SHAPES = {"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n"), "X": ("n", "d"),
           "x": ("n",), "y": ("n",), "w": ("d",), "u": ("n",), "v": ("n",), "a": (), "b": (),
@@ -140,3 +148,66 @@ def test_outer_products_of_differences_are_factored():
     assert str(g) == "-t0*t1*t1'*t0 where t0 = inv(S'), t1 = x - m"
     assert matcalc.verify("(x - m)'*inv(S)*(x - m)", "S", g).passed
     assert matcalc.parse(str(g), g.declarations.shapes) == g
+
+
+# ----------------------------------------------------------------- the rule tables are complete
+
+def _node_types():
+    """Every concrete AST node class (Node, Leaf and the private bases excluded)."""
+    found, stack = [], [ast.Node]
+    while stack:
+        for cls in stack.pop().__subclasses__():
+            stack.append(cls)
+            if cls is not ast.Leaf and not cls.__name__.startswith("_"):
+                found.append(cls)
+    return sorted(set(found), key=lambda cls: cls.__name__)
+
+
+NODE_TYPES = _node_types()
+
+# node types with no TRANSPOSE rule, and the generic way engine.transpose_atom handles them
+TRANSPOSED_GENERICALLY = {
+    # a scalar atom is its own transpose (checked before any rule)
+    ast.Number: "scalar", ast.Trace: "scalar", ast.Det: "scalar", ast.LogDet: "scalar",
+    ast.Sum: "scalar", ast.Norm1: "scalar", ast.Norm2: "scalar", ast.LogSumExp: "scalar",
+    # a sum or product kept whole as an atom (a product of sums past poly.MAX_TERMS, the
+    # argument of a kept power) is transposed through its canonical polynomial
+    ast.Add: "polynomial", ast.Mul: "polynomial", ast.Neg: "polynomial",
+    ast.Div: "polynomial",
+    # never an atom: diff(...) is refused, a where is inlined at the root
+    ast.Derivative: "never", ast.Where: "never",
+}
+
+
+def test_every_node_type_has_a_canonical_rule():
+    missing = [cls.__name__ for cls in NODE_TYPES
+               if cls not in engine.CANONICAL and cls is not ast.Where]   # canon inlines Where
+    assert not missing, f"no canonical rule (engine.CANONICAL) for {missing}"
+
+
+def test_every_atom_type_has_a_transpose_rule_or_a_generic_one():
+    missing = [cls.__name__ for cls in NODE_TYPES
+               if cls not in engine.TRANSPOSE and cls not in TRANSPOSED_GENERICALLY]
+    assert not missing, f"no transpose rule (engine.TRANSPOSE) for {missing}"
+    both = [cls.__name__ for cls in TRANSPOSED_GENERICALLY if cls in engine.TRANSPOSE]
+    assert not both, f"{both} have a transpose rule: take them out of TRANSPOSED_GENERICALLY"
+
+
+def test_every_node_type_has_a_rank_in_the_order():
+    missing = [cls.__name__ for cls in NODE_TYPES if cls not in order.RANK]
+    assert not missing, f"no rank in simplify/order.py for {missing}"
+    assert sorted(order.RANK.values()) == list(range(len(order.RANK)))     # distinct ranks
+
+
+@pytest.mark.parametrize("module, allowed", [
+    ("poly", {"ast", "shapes", "order"}),
+    ("engine", {"ast", "errors", "shapes", "order", "poly", "sharing"}),
+])
+def test_the_engine_imports_no_rule_module(module, allowed):
+    """Imports run one way: poly <- engine <- rule modules (which register into the engine)."""
+    tree = pyast.parse(Path(simplify.__file__).with_name(f"{module}.py").read_text())
+    imported = set()
+    for node in pyast.walk(tree):
+        if isinstance(node, pyast.ImportFrom) and node.level:
+            imported |= {node.module} if node.module else {a.name for a in node.names}
+    assert imported <= allowed, f"{module}.py imports {sorted(imported - allowed)}"

@@ -10,12 +10,11 @@ from math import gcd
 
 from .. import ast
 from ..shapes import as_pair, normalize, shape_of
-from . import canonical
-from .canonical import canon, transpose_node
-from .order import _ordered, key
-from .polynomial import (Term, _broadcast_scalars, _is_diagonal, _merge_monomials,
-                         _merge_scalars, _monomial, _monomial_node, _mul_node, _scale_monomial,
-                         _splice, _term_node, to_node, zero)
+from .engine import canon, seed, transpose_node
+from .order import key, ordered
+from .poly import (Term, broadcast_scalars, is_diagonal, merge_monomials, merge_scalars,
+                   monomial, monomial_node, mul_node, scale_monomial, splice, term_node,
+                   to_node, zero)
 from .sharing import name_shared
 
 
@@ -27,7 +26,7 @@ def factored(node):
     expanded_root = to_node(poly)
     # the expanded tree's own canonical form is the polynomial it was printed from: seeding
     # it spares a second canonicalization of the whole (often huge) sum
-    canonical._canon.setdefault(expanded_root, poly)
+    seed(expanded_root, poly)
     memo = {}
     for n in ast.postorder(expanded_root):
         if isinstance(n, ast.Add):
@@ -40,7 +39,7 @@ def factored(node):
 def _factor_poly(poly, memo):
     terms = [(c, Term(tuple((memo.get(a, a), e) for a, e in t.scalars),
                       tuple(memo.get(f, f) for f in t.factors)))
-             for t, c in _broadcast_scalars(_ordered(poly.terms.items()))]
+             for t, c in broadcast_scalars(ordered(poly.terms.items()))]
     return _factor_terms(terms, poly.shape)
 
 
@@ -50,8 +49,8 @@ def _factor_terms(terms, shape):
         return zero(shape)
     if len(terms) == 1:
         c, t = terms[0]
-        return _term_node(c, t)
-    if all(len(t.factors) == 1 and _is_diagonal(t.factors[0]) for _, t in terms):
+        return term_node(c, t)
+    if all(len(t.factors) == 1 and is_diagonal(t.factors[0]) for _, t in terms):
         # diag(a) - diag(b) = diag(a - b): one diagonal, never an n x n sum
         inside = [(c, Term(t.scalars, (t.factors[0].arg,))) for c, t in terms]
         n = as_pair(shape)[0]
@@ -59,8 +58,8 @@ def _factor_terms(terms, shape):
     terms = _common_kron_sides(terms)
     if len(terms) == 1:
         c, t = terms[0]
-        return _term_node(c, t)
-    common_c, common_s, terms = _common_scalars(terms)
+        return term_node(c, t)
+    common_c, common_s, terms = pull_common_scalars(terms)
     body = _common_elementwise(terms, shape)
     if body is None and not _shared_by_all(terms):
         body = _outer_product(terms, shape)       # after A*(...)*B is pulled out of all
@@ -68,7 +67,7 @@ def _factor_terms(terms, shape):
         body = _group(terms, shape)
     if common_c == 1 and not common_s:
         return body
-    return _term_node(common_c, Term(common_s, ()), (body,))
+    return term_node(common_c, Term(common_s, ()), (body,))
 
 
 def _common_kron_sides(terms):
@@ -136,7 +135,7 @@ def _outer_product(terms, shape):
         right = ast.Transpose(left)                                   # (x - m)'
     else:
         right = _linear_combination(b, shape_of(rows[0]))
-    return _term_node(scale_a * scale_b, Term((), ()), (left, right))
+    return term_node(scale_a * scale_b, Term((), ()), (left, right))
 
 
 def _shared_by_all(terms):
@@ -150,7 +149,7 @@ def _column_row(factors):
     """(the column, the row) whose product the factors are, or None."""
     for i in range(len(factors) - 1):
         if len(shape_of(factors[i])) == 1 or as_pair(shape_of(factors[i]))[1] == 1:
-            return _mul_node(list(factors[:i + 1])), _mul_node(list(factors[i + 1:]))
+            return mul_node(list(factors[:i + 1])), mul_node(list(factors[i + 1:]))
     return None
 
 
@@ -180,20 +179,22 @@ def _common_elementwise(terms, shape):
     """a .* b - a .* c = a .* (b - c): common factors of elementwise products, pulled out."""
     if shape == () or not all(len(t.factors) == 1 for _, t in terms):
         return None
-    monomials = [_monomial(t.factors[0]) for _, t in terms]
+    monomials = [monomial(t.factors[0]) for _, t in terms]
     common = dict(monomials[0])
     for mono in monomials[1:]:
         common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
                   if f in mono and (e > 0) == (mono[f] > 0)}
     if not common:
         return None
-    inside = [(c, Term(t.scalars, (_monomial_node(_merge_monomials(
-        mono, _scale_monomial(common, -1)), shape),)))
+    inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(
+        mono, scale_monomial(common, -1)), shape),)))
         for (c, t), mono in zip(terms, monomials)]
-    return ast.Hadamard(_monomial_node(common, shape), _factor_terms(inside, shape))
+    return ast.Hadamard(monomial_node(common, shape), _factor_terms(inside, shape))
 
 
-def _common_scalars(terms):
+def pull_common_scalars(terms):
+    """[(c_i, s_i*t_i)] -> (c, s, [(c_i/c, s_i/s*t_i)]): the greatest common coefficient c
+    (negative when every c_i is) and the scalar atoms s common to every term, pulled out."""
     coefficients = [c for c, _ in terms]
     numerator = 0
     for c in coefficients:
@@ -216,7 +217,7 @@ def _common_scalars(terms):
     common_s = tuple(sorted(shared.items(), key=lambda item: key(item[0])))
     rest = []
     for c, t in terms:
-        scalars = _merge_scalars(t.scalars, tuple((a, -e) for a, e in common_s))
+        scalars = merge_scalars(t.scalars, tuple((a, -e) for a, e in common_s))
         rest.append((c / common, Term(scalars, t.factors)))
     return common, common_s, rest
 
@@ -224,7 +225,7 @@ def _common_scalars(terms):
 def _group(terms, shape):
     if len(terms) == 1:
         c, t = terms[0]
-        return _term_node(c, t)
+        return term_node(c, t)
     best = None
     for side in (0, -1):
         counts = {}
@@ -235,8 +236,8 @@ def _group(terms, shape):
             if count >= 2 and (best is None or count > best[0]):
                 best = (count, side, factor)
     if best is None:
-        terms = [(c, t) for t, c in _broadcast_scalars([(t, c) for c, t in terms])]
-        nodes = [_term_node(c, t, first=(i == 0)) for i, (c, t) in enumerate(terms)]
+        terms = [(c, t) for t, c in broadcast_scalars([(t, c) for c, t in terms])]
+        nodes = [term_node(c, t, first=(i == 0)) for i, (c, t) in enumerate(terms)]
         return ast.Add(*nodes)
     _, side, factor = best
     inside, outside = [], []
@@ -248,12 +249,12 @@ def _group(terms, shape):
             outside.append((c, t))
     inner_shape = _rest_shape(factor, shape, side)
     inner = _factor_terms(inside, inner_shape)
-    inner_parts = _splice(inner) if not isinstance(inner, ast.Add) else [inner]
+    inner_parts = splice(inner) if not isinstance(inner, ast.Add) else [inner]
     negative, parts = _signs_to_front([factor] + inner_parts if side == 0 else
                                       inner_parts + [factor])
-    if negative:                              # the sign on the first factor, as _term_node
+    if negative:                              # the sign on the first factor, as term_node
         parts = [ast.Neg(parts[0])] + parts[1:]
-    grouped = _mul_node(parts)
+    grouped = mul_node(parts)
     if not outside:
         return grouped
     rest = _group(outside, shape)
@@ -261,7 +262,7 @@ def _group(terms, shape):
         return ast.Add(grouped, *rest.children)
     if isinstance(rest, ast.Mul) and isinstance(rest.children[0], ast.Neg):
         # a leading '-' of the rest now stands inside the sum: write it as a negation
-        rest = ast.Neg(_mul_node([rest.children[0].arg] + list(rest.children[1:])))
+        rest = ast.Neg(mul_node([rest.children[0].arg] + list(rest.children[1:])))
     return ast.Add(grouped, rest)
 
 

@@ -11,13 +11,18 @@ from .. import ast
 
 # ----------------------------------------------------------------- a total order on nodes
 
-_RANK = {cls: i for i, cls in enumerate((
+RANK = {cls: i for i, cls in enumerate((
     ast.Number, ast.Symbol, ast.Transpose, ast.Identity, ast.Fill, ast.Inverse, ast.Power,
     ast.Mul, ast.Add, ast.Neg, ast.Div, ast.Hadamard, ast.ElemDiv, ast.ElemPower,
     ast.Elementwise, ast.Trace, ast.Det, ast.LogDet, ast.Sum, ast.Norm1, ast.Norm2, ast.Diag,
     ast.Derivative, ast.Where, ast.Kron, ast.Vec, ast.Unvec, ast.Commutation, ast.Softmax,
     ast.LogSumExp))}
 _keys = {}
+
+
+def clear():
+    """Forget every key (the session's end: the table holds strong references)."""
+    _keys.clear()
 
 
 def key(node):
@@ -42,9 +47,9 @@ def _key_of(n):
     payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf)
                                      else n.args[:n.n_payload]))
     children = [_keys[c] for c in n.children]
-    digest = hashlib.blake2b(repr((_RANK[type(n)], payload, [c[3] for c in children]))
+    digest = hashlib.blake2b(repr((RANK[type(n)], payload, [c[3] for c in children]))
                              .encode(), digest_size=12).hexdigest()
-    found = _keys[n] = (_RANK[type(n)], payload, tuple(c[:2] for c in children), digest)
+    found = _keys[n] = (RANK[type(n)], payload, tuple(c[:2] for c in children), digest)
     return found
 
 
@@ -53,6 +58,6 @@ def _term_key(term):
             tuple((key(a), e) for a, e in term.scalars))
 
 
-def _ordered(items):
+def ordered(items):
     """Terms in print order: positive coefficients first, then longest products first."""
     return sorted(items, key=lambda item: (item[1] < 0, _term_key(item[0])))
