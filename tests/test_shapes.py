@@ -110,9 +110,19 @@ def test_symmetric_undeclared_is_square():
     assert shapes_of("x'*A*x", symmetric={"A"})["A"] == ("n", "n")
 
 
-def test_dims_compare_with_strings_and_sympy():
-    assert Dim("n") == "n" and Dim("n") == sympy.Symbol("n") and Dim("n") != "d"
-    assert sympy.Symbol("n") == Dim("n")
+def test_dims_compare_with_strings_not_sympy():
+    assert Dim("n") == "n" and Dim("n") == Dim("n") and Dim("n") != "d"
+    # equal only to what hashes like it: a SymPy Symbol of the same name is another object
+    assert Dim("n") != sympy.Symbol("n") and sympy.Symbol("n") != Dim("n")
+    # SymPy symbols become Dims where they enter
+    assert matcalc.parse("x", shapes={"x": (sympy.Symbol("n"),)}).shape == (Dim("n"),)
+
+
+def test_equal_dims_hash_equal():
+    for a, b in [(Dim("n"), "n"), (Dim("n"), Dim("n")), ("n", Dim("n"))]:
+        assert a == b and hash(a) == hash(b)
+    assert len({Dim("n"), "n", Dim("n")}) == 1
+    assert {Dim("n"): 1}["n"] == 1 and {"n": 1}[Dim("n")] == 1
 
 
 def test_where_bindings_have_shapes():
