@@ -17,17 +17,10 @@ class Dim(str):
 
     It is equal to strings and Dims only, never to a SymPy Symbol: an object that compares
     equal must hash equal, and a Symbol hashes otherwise. SymPy symbols become Dims where
-    they enter (declarations, from_sympy)."""
+    they enter (declarations, from_sympy). So str's own equality and hash serve, at C speed:
+    shapes compare dims on every node they check."""
 
     __slots__ = ()
-
-    def __eq__(self, other):
-        return isinstance(other, str) and str.__eq__(self, other)
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    __hash__ = str.__hash__
 
     def __repr__(self):
         return f"Dim({str(self)!r})"
