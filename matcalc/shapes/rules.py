@@ -43,10 +43,11 @@ def _require_scalar(ctx, node, child, terms, role):
         ctx.fail(node, f"{role} must be a scalar, but {ctx.quote(child)} is {ctx.show(terms)}")
 
 
-def _require_square(ctx, node, terms, what):
+def _require_square(ctx, node, terms, what=None):
+    """A square argument; `what` needs it (by default the function's name)."""
     if not ctx.unify(node, terms[0], terms[1]):
-        ctx.fail(node, f"{what} needs a square matrix, but {ctx.quote(node.arg)} is "
-                       f"{ctx.show(terms)}")
+        ctx.fail(node, f"{what or registry.name_of(node)} needs a square matrix, but "
+                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
 
 
 def _require_vector(ctx, node, terms):
@@ -92,15 +93,21 @@ _ENTRYWISE = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
 
 def _entrywise(ctx, node, kids):
     """a + b, a .* b, a ./ b: every side of one shape, where a scalar side broadcasts."""
-    shaped = [(child, terms) for child, terms in zip(node.children, kids)
-              if not ctx.scalar(terms)]
+    # by index, the children fetched only for a message: typed trees pass here often
+    shaped = []
+    for i, terms in enumerate(kids):
+        if not ctx.scalar(terms):
+            shaped.append(i)
     if not shaped:
         return (1, 1)
-    first_child, first = shaped[0]
-    for child, terms in shaped[1:]:
+    first = kids[shaped[0]]
+    for i in shaped[1:]:
+        terms = kids[i]
         if not (ctx.unify(node, first[0], terms[0]) and ctx.unify(node, first[1], terms[1])):
-            ctx.fail(node, f"cannot {_ENTRYWISE[type(node)]} {ctx.quote(first_child)} "
-                           f"({ctx.show(first)}) and {ctx.quote(child)} ({ctx.show(terms)})")
+            children = node.children
+            ctx.fail(node, f"cannot {_ENTRYWISE[type(node)]} {ctx.quote(children[shaped[0]])} "
+                           f"({ctx.show(first)}) and {ctx.quote(children[i])} "
+                           f"({ctx.show(terms)})")
     return first
 
 
@@ -112,15 +119,14 @@ def _product(ctx, node, kids):
     """a * b * ...: a left fold in which a 1 x 1 side scales and two matrices multiply,
     (r x k) * (k x c) = r x c."""
     acc = kids[0]
-    for factor, terms in zip(node.children[1:], kids[1:]):
+    for i in range(1, len(kids)):
+        terms = kids[i]
         if ctx.scalar(acc):
             acc = terms
-        elif ctx.scalar(terms):
-            pass
-        else:
+        elif not ctx.scalar(terms):
             if not ctx.unify(node, acc[1], terms[0]):
                 ctx.fail(node, f"cannot multiply {ctx.show(acc)} by {ctx.show(terms)} "
-                               f"({ctx.quote(factor)}): inner dimensions "
+                               f"({ctx.quote(node.children[i])}): inner dimensions "
                                f"{ctx.show_dim(acc[1])} and {ctx.show_dim(terms[0])} differ")
             acc = (acc[0], terms[1])
     return acc
@@ -202,13 +208,13 @@ def _where(ctx, node, kids):
 
 def _square_to_scalar(ctx, node, kids):
     """tr, det, logdet: n x n -> scalar."""
-    _require_square(ctx, node, kids[0], registry.name_of(node))
+    _require_square(ctx, node, kids[0])
     return (1, 1)
 
 
 def _square_to_same(ctx, node, kids):
     """inv: n x n -> n x n."""
-    _require_square(ctx, node, kids[0], registry.name_of(node))
+    _require_square(ctx, node, kids[0])
     return kids[0]
 
 

@@ -72,11 +72,16 @@ KNOWN = _Known()
 
 
 def _checked_shape(node):
-    """The node's shape by its law, from its children's shapes (already computed)."""
-    law = RULES.get(type(node)) or law_of(node)
-    # as_pair and normalize written out: this runs for nearly every node the simplifier builds
-    rows, cols = law(KNOWN, node, [s if len(s) == 2 else (s[0], 1) if s else (1, 1)
-                                   for s in [c._shape for c in node.children]])
+    """The node's shape by its law, from its children's shapes; None if one is not known
+    yet. (Loops and as_pair and normalize written out: this runs for nearly every node the
+    simplifier builds, and a comprehension or a call costs more than the law itself.)"""
+    kids = []
+    for child in node.children:
+        shape = child._shape
+        if shape is None:
+            return None
+        kids.append(shape if len(shape) == 2 else (shape[0], 1) if shape else (1, 1))
+    rows, cols = (RULES.get(type(node)) or law_of(node))(KNOWN, node, kids)
     if cols == 1:
         return () if rows == 1 else (rows,)
     return (rows, cols)
@@ -84,14 +89,15 @@ def _checked_shape(node):
 
 def shape_of(root):
     """The normalized shape of a typed node, checking every operation on the way."""
-    if root._shape is not None:
-        return root._shape
-    if all(c._shape is not None for c in root.children):     # the usual case: one new node
-        object.__setattr__(root, "_shape", _checked_shape(root))
-        return root._shape
-    for node in ast.postorder(root, known=lambda n: n._shape is not None):
-        object.__setattr__(node, "_shape", _checked_shape(node))
-    return root._shape
+    shape = root._shape
+    if shape is None:
+        shape = _checked_shape(root)              # the usual case: one new node
+        if shape is None:
+            for node in ast.postorder(root, known=lambda n: n._shape is not None):
+                object.__setattr__(node, "_shape", _checked_shape(node))
+            return root._shape
+        object.__setattr__(root, "_shape", shape)
+    return shape
 
 
 def pair_of(node):
