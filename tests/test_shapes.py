@@ -284,3 +284,13 @@ def test_typed_trees_are_checked_by_the_same_laws():
     assert shapes.derivative_shape(("n",), ()) == (1, "n")
     assert shapes.derivative_shape(("n",), ("d",)) == ("d", "n")
     assert shapes.derivative_shape(("m", "n"), ("p", "q")) == ("p*q", "m*n")
+
+
+def test_entrywise_power_of_a_scalar_by_a_vector_is_refused_in_both_modes():
+    # inference leaves it to the check of its typed result: x could still turn out 1 x 1
+    with pytest.raises(matcalc.ShapeError, match="cannot be made consistent: an entrywise"):
+        matcalc.parse("2 .^ x", shapes={"x": ("n",)})
+    assert matcalc.parse("2 .^ x + 1/x").symbols()["x"] == ()
+    with pytest.raises(matcalc.ShapeError, match="entrywise exponent"):
+        shapes.shape_of(ast.ElemPower(ast.Number(2), ast.Symbol("x", (Dim("n"),))))
+    assert matcalc.parse("x .^ y").symbols() == {"x": ("n",), "y": ("n",)}
