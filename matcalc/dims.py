@@ -13,21 +13,14 @@ import re
 
 
 class Dim(str):
-    """A symbolic dimension: compares equal to its name and to a SymPy Symbol of that name."""
+    """A symbolic dimension: a name, equal to that name as a string (and hashing like it).
+
+    It is equal to strings and Dims only, never to a SymPy Symbol: an object that compares
+    equal must hash equal, and a Symbol hashes otherwise. SymPy symbols become Dims where
+    they enter (declarations, from_sympy). So str's own equality and hash serve, at C speed:
+    shapes compare dims on every node they check."""
 
     __slots__ = ()
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            return str.__eq__(self, other)
-        if getattr(other, "is_Symbol", False):
-            return other.name == str(self)
-        return False
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    __hash__ = str.__hash__
 
     def __repr__(self):
         return f"Dim({str(self)!r})"

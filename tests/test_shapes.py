@@ -4,6 +4,7 @@ import pytest
 import sympy
 
 import matcalc
+from matcalc import ast, registry, shapes
 from matcalc.shapes import Dim
 
 
@@ -110,9 +111,19 @@ def test_symmetric_undeclared_is_square():
     assert shapes_of("x'*A*x", symmetric={"A"})["A"] == ("n", "n")
 
 
-def test_dims_compare_with_strings_and_sympy():
-    assert Dim("n") == "n" and Dim("n") == sympy.Symbol("n") and Dim("n") != "d"
-    assert sympy.Symbol("n") == Dim("n")
+def test_dims_compare_with_strings_not_sympy():
+    assert Dim("n") == "n" and Dim("n") == Dim("n") and Dim("n") != "d"
+    # equal only to what hashes like it: a SymPy Symbol of the same name is another object
+    assert Dim("n") != sympy.Symbol("n") and sympy.Symbol("n") != Dim("n")
+    # SymPy symbols become Dims where they enter
+    assert matcalc.parse("x", shapes={"x": (sympy.Symbol("n"),)}).shape == (Dim("n"),)
+
+
+def test_equal_dims_hash_equal():
+    for a, b in [(Dim("n"), "n"), (Dim("n"), Dim("n")), ("n", Dim("n"))]:
+        assert a == b and hash(a) == hash(b)
+    assert len({Dim("n"), "n", Dim("n")}) == 1
+    assert {Dim("n"): 1}["n"] == 1 and {"n": 1}[Dim("n")] == 1
 
 
 def test_where_bindings_have_shapes():
@@ -202,3 +213,84 @@ def test_product_declarations():
     assert matcalc.parse("V", {"V": "n*d x m"}).shape == ("d*n", "m")
     with pytest.raises(matcalc.MatcalcError, match="not a dimension"):
         matcalc.parse("v", {"v": ("n+d",)})
+
+
+# ----------------------------------------------------------------- one table of shape laws
+
+def _concrete_node_classes():
+    found, stack = [], list(ast.Node.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        subclasses = cls.__subclasses__()
+        stack.extend(subclasses)
+        if not subclasses:
+            found.append(cls)
+    return found
+
+
+def test_every_node_type_and_every_record_has_a_shape_law():
+    function_nodes = {record.node for record in registry.FUNCTIONS.values()}
+    for cls in _concrete_node_classes():
+        assert cls in shapes.RULES or cls in function_nodes, cls.__name__
+    for record in registry.FUNCTIONS.values():
+        assert record.shape in shapes.LAWS, record.name
+
+
+# law -> [(argument shapes, the result's shape)]; None: a ShapeError in both modes
+LAW_CASES = {
+    "elementwise": [((("m", "n"),), ("m", "n")), ((("n",),), ("n",)), (((),), ())],
+    "square -> scalar": [((("n", "n"),), ()), ((("m", "n"),), None)],
+    "square -> same": [((("n", "n"),), ("n", "n")), ((("m", "n"),), None)],
+    "any -> scalar": [((("m", "n"),), ()), ((("n",),), ())],
+    "diag": [((("n",),), ("n", "n")), ((("n", "n"),), ("n",)), ((("m", "n"),), None)],
+    "vec": [((("m", "n"),), ("m*n",)), ((("n",),), ("n",))],
+    "vector -> same": [((("n",),), ("n",)), ((("m", "n"),), None)],
+    "vector -> scalar": [((("n",),), ()), ((("m", "n"),), None)],
+    "kron": [((("m", "n"), ("p", "q")), ("m*p", "n*q")), ((("m",), ("p", "q")), ("m*p", "q"))],
+}
+
+
+@pytest.mark.parametrize("record", list(registry.FUNCTIONS.values()),
+                         ids=lambda record: record.name)
+def test_each_function_law_in_both_modes(record):
+    for arguments, expected in LAW_CASES[record.shape]:
+        names = ["A", "B"][:len(arguments)]
+        declared = dict(zip(names, arguments))
+        text = f"{record.name}({', '.join(names)})"
+        typed = registry.build(record.name, *(ast.Symbol(name, tuple(Dim(d) for d in shape))
+                                              for name, shape in declared.items()))
+        if expected is None:
+            with pytest.raises(matcalc.ShapeError):
+                matcalc.parse(text, shapes=declared)
+            with pytest.raises(matcalc.ShapeError):
+                shapes.shape_of(typed)
+        else:
+            assert matcalc.parse(text, shapes=declared).shape == expected     # inference
+            assert shapes.shape_of(typed) == expected                         # typed tree
+
+
+def test_typed_trees_are_checked_by_the_same_laws():
+    X, w = matcalc.symbols("X w", shapes={"X": ("n", "d"), "w": ("m",)})
+    with pytest.raises(matcalc.ShapeError, match="cannot multiply n x d by m-vector"):
+        X @ w
+    with pytest.raises(matcalc.ShapeError, match="cannot add"):
+        X + w
+    with pytest.raises(matcalc.ShapeError, match="an exponent must be a scalar"):
+        X ** w
+    with pytest.raises(matcalc.ShapeError, match="tr needs a square matrix"):
+        matcalc.functions["tr"](X)
+    # the derivative's shape, by a scalar, a vector and a matrix
+    assert shapes.derivative_shape((), ("n", "d")) == ("n", "d")
+    assert shapes.derivative_shape(("n",), ()) == (1, "n")
+    assert shapes.derivative_shape(("n",), ("d",)) == ("d", "n")
+    assert shapes.derivative_shape(("m", "n"), ("p", "q")) == ("p*q", "m*n")
+
+
+def test_entrywise_power_of_a_scalar_by_a_vector_is_refused_in_both_modes():
+    # inference leaves it to the check of its typed result: x could still turn out 1 x 1
+    with pytest.raises(matcalc.ShapeError, match="cannot be made consistent: an entrywise"):
+        matcalc.parse("2 .^ x", shapes={"x": ("n",)})
+    assert matcalc.parse("2 .^ x + 1/x").symbols()["x"] == ()
+    with pytest.raises(matcalc.ShapeError, match="entrywise exponent"):
+        shapes.shape_of(ast.ElemPower(ast.Number(2), ast.Symbol("x", (Dim("n"),))))
+    assert matcalc.parse("x .^ y").symbols() == {"x": ("n",), "y": ("n",)}

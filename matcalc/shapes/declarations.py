@@ -1,0 +1,100 @@
+"""What the user says about shapes: declared shapes, symmetric names, first-letter defaults.
+
+Declarations arrive as `shapes=` and `symmetric=` arguments (tuples, text such as 'n x d',
+SymPy symbols); they leave checked and in one form: normalized shapes whose dimensions are
+Dims, ints or DimProducts. A name nobody declared starts with matrixcalculus.org's
+first-letter kind; inference then forces what usage must.
+"""
+
+import re
+from typing import NamedTuple
+
+from .. import dims
+from ..dims import Dim, DimProduct
+from ..errors import MatcalcError, ShapeError
+from .pairs import describe, normalize
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+    "sigma tau upsilon phi chi psi omega".split())
+
+
+def default_kind(name):
+    """The first-letter kind of an undeclared name: 'scalar' (a-g and lowercase Greek),
+    'column' (h-z: a column of free length), 'matrix' (A-Z: free size)."""
+    if name[0] in "abcdefg" or name in GREEK:
+        return "scalar"
+    if name[0].islower():
+        return "column"
+    return "matrix"
+
+
+class Declarations(NamedTuple):
+    """User-declared shapes (normalized, dims as Dim or int) and symmetric names."""
+
+    shapes: dict
+    symmetric: frozenset
+
+    def dim_names(self):
+        return {n for shape in self.shapes.values() for d in shape for n in dims.names(d)}
+
+
+def _dimension(name, value):
+    if isinstance(value, bool):
+        raise MatcalcError(f"shape of {name}: {value!r} is not a dimension")
+    if isinstance(value, int):
+        if value < 1:
+            raise MatcalcError(f"shape of {name}: dimension {value} must be at least 1")
+        return value
+    if isinstance(value, DimProduct):
+        return value
+    text = getattr(value, "name", value)     # a SymPy Symbol becomes the Dim of its name
+    dim = dims.from_text(text) if isinstance(text, str) else None
+    if dim is None:
+        raise MatcalcError(f"shape of {name}: {value!r} is not a dimension "
+                           "(use a name such as n, a positive integer, or a product n*d)")
+    return dim
+
+
+def parse_shape_text(name, text):
+    """'n x d', 'n,d', 'n', 'n*d', 'scalar', 'symmetric n x n' -> (shape, symmetric).
+
+    `x` and `,` separate the dimensions; `*` multiplies within one (`n*d x 1`)."""
+    words = text.strip()
+    symmetric = False
+    if words.startswith("symmetric"):
+        symmetric, words = True, words[len("symmetric"):].strip()
+    if words in ("scalar", "", "()"):
+        return (), symmetric
+    parts = [p for p in re.split(r"\s*(?:\bx\b|,)\s*", words.strip("()")) if p]
+    return tuple(parts), symmetric
+
+
+def declarations(shapes=None, symmetric=None):
+    """Check and normalize the user's `shapes=` and `symmetric=` arguments."""
+    result = {}
+    for name, shape in (shapes or {}).items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise MatcalcError(f"cannot declare {name!r}: not a variable name")
+        if isinstance(shape, str):
+            shape, _ = parse_shape_text(name, shape)
+        if isinstance(shape, (int, Dim, DimProduct)) or (hasattr(shape, "is_Symbol")):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list)):
+            raise MatcalcError(f"shape of {name}: expected (), (d,) or (m, n), got {shape!r}")
+        if len(shape) > 2:
+            raise MatcalcError(f"shape of {name}: {len(shape)} dimensions given; "
+                               "matcalc knows scalars (), vectors (d,) and matrices (m, n)")
+        given = [_dimension(name, d) for d in shape]
+        result[name] = normalize(*(given + [1] * (2 - len(given)))) if given else ()
+    sym = frozenset(symmetric or ())
+    for name in sym:
+        if not isinstance(name, str):
+            raise MatcalcError(f"symmetric: {name!r} is not a variable name")
+        shape = result.get(name)
+        if shape is not None and len(shape) == 2 and shape[0] != shape[1]:
+            raise ShapeError(f"{name} is declared symmetric but its shape {describe(shape)} "
+                             "is not square")
+        if shape is not None and len(shape) == 1:
+            raise ShapeError(f"{name} is declared symmetric but is a vector")
+    return Declarations(result, sym)
