@@ -331,18 +331,19 @@ def transform(root, rewrite, memo=None):
     return fold(root, lambda node, kids: rewrite(node.rebuild(kids)), memo)
 
 
-def free_symbols(root):
-    """The symbols occurring in `root` (for a Where, the bound names count as used)."""
-    return {n for n in postorder(root) if isinstance(n, Symbol)}
-
-
 def tree_size(root):
     """Number of nodes counting repeats, as printing without sharing would show them."""
     return fold(root, lambda node, sizes: 1 + sum(sizes))
 
 
-def depth(root):
-    return fold(root, lambda node, depths: 1 + max(depths, default=0))
+
+
+def literal(node):
+    """The value of a number, signed (the parser writes -2 as Neg(2)), or None."""
+    if isinstance(node, Neg):
+        value = literal(node.arg)
+        return None if value is None else -value
+    return node.value if isinstance(node, Number) else None
 
 
 def inline_where(root):

@@ -113,10 +113,6 @@ def names(dim):
     return set(factors(dim)[1])
 
 
-def is_symbolic(dim):
-    return not isinstance(dim, int)
-
-
 def size(dim, sizes):
     """The integer value of a dimension given sizes of its names, or None if one is missing."""
     coefficient, powers = factors(dim)

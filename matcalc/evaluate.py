@@ -126,13 +126,6 @@ def _inverse(node, matrix):
         raise EvaluationError("inv: the matrix is singular for these values") from None
 
 
-def _integer(node):
-    negative = isinstance(node, ast.Neg)
-    node = node.arg if negative else node
-    value = int(node.value)
-    return -value if negative else value
-
-
 def _rule(node, kids, arrays, sizes):
     if isinstance(node, ast.Symbol):
         return arrays[node.name]
@@ -166,7 +159,7 @@ def _rule(node, kids, arrays, sizes):
     if isinstance(node, ast.Power):
         if np.ndim(kids[0]) == 0:
             return np.float64(np.power(kids[0], kids[1]))
-        return _matrix_power(node, kids[0], _integer(node.exponent))
+        return _matrix_power(node, kids[0], int(ast.literal(node.exponent)))
     if isinstance(node, ast.ElemPower):
         return np.power(kids[0], kids[1])
     if isinstance(node, ast.Transpose):
@@ -174,8 +167,6 @@ def _rule(node, kids, arrays, sizes):
     record = registry.of(node)
     if record is not None:
         return _function(record, kids)
-    if isinstance(node, ast.Vec):
-        return np.reshape(kids[0], (-1, 1), order="F") if np.ndim(kids[0]) else kids[0]
     if isinstance(node, ast.Unvec):
         rows, cols = (_size(d, sizes, "unvec") for d in node.shape)
         return np.reshape(kids[0], (rows, cols), order="F")

@@ -79,7 +79,7 @@ def requirements(*roots):
     for root in roots:
         for node in ast.postorder(root):
             if isinstance(node, (ast.Inverse, ast.Det, ast.LogDet)) or (
-                    isinstance(node, ast.Power) and len(_shape(node.base)) == 2):
+                    isinstance(node, ast.Power) and len(shape_of(node.base)) == 2):
                 invertible |= _names(node.children[0])
             record = registry.of(node)
             if record is not None and record.domain != "real":
@@ -94,22 +94,18 @@ def requirements(*roots):
     return invertible, positive
 
 
-def _shape(node):
-    return shape_of(node)
-
-
 def _names(node):
     return {n.name for n in ast.postorder(node) if isinstance(n, ast.Symbol)}
 
 
 def _integer_constant(node):
-    if isinstance(node, ast.Neg):
-        node = node.arg
-    return isinstance(node, ast.Number) and node.value.denominator == 1
+    value = ast.literal(node)
+    return value is not None and value.denominator == 1
 
 
 def _negative(node):
-    return isinstance(node, ast.Neg) or (isinstance(node, ast.Number) and node.value < 0)
+    value = ast.literal(node)
+    return isinstance(node, ast.Neg) or value is not None and value < 0
 
 
 def symbol_table(*roots):
@@ -351,10 +347,6 @@ def _directional(derivative, direction, numeric):
         return np.reshape(derivative * float(direction), f_shape)
     D = derivative.reshape(np.size(direction), -1)
     return np.reshape(D.T @ np.reshape(direction, -1, order="F"), f_shape, order="F")
-
-
-__all__ = ["Verification", "Comparison", "check_derivative", "compare", "draw",
-           "instances", "requirements", "symbol_table", "RELATIVE_TOLERANCE"]
 
 
 class Comparison(NamedTuple):

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 from .. import ast, dims, registry
 from ..errors import InternalError, UnsupportedError
-from ..shapes import as_pair, normalize, shape_of
+from ..shapes import as_pair, shape_of
 
 T, Neg, H, N = ast.Transpose, ast.Neg, ast.Hadamard, ast.Number
 MAX_POWER_TERMS = 1000       # d(A^k) has k distinct terms (A')^i * V * (A')^(k-1-i)
@@ -54,13 +54,6 @@ def total(*terms):
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else ast.Add(*terms)
-
-
-def integer(node):
-    """The value of an integer literal, signed (A^-2 has exponent Neg(2))."""
-    if isinstance(node, ast.Neg):
-        return -integer(node.arg)
-    return int(node.value)
 
 
 def _into(node, i, V, L):
@@ -159,7 +152,7 @@ def _d_power(node, d):
                      d[1] and M(ast.Elementwise("log", a), node, d[1]))
     if d[1] is not None:
         raise UnsupportedError("a matrix power whose exponent depends on the variable")
-    k = integer(b)                 # d(A^k) = sum_j A^j dA A^(k-1-j); A^-k = inv(A)^k
+    k = int(ast.literal(b))                 # d(A^k) = sum_j A^j dA A^(k-1-j); A^-k = inv(A)^k
     if k >= 0:
         return total(*(M(_matrix_power(a, j), d[0], _matrix_power(a, k - 1 - j))
                        for j in _power_terms(k, "A")))
@@ -175,7 +168,7 @@ def _adjoint_power(node, V, i, L):
             L.times(V, M(ast.Elementwise("log", a), node))
     if i == 1:
         raise UnsupportedError("a matrix power whose exponent depends on the variable")
-    k = integer(b)
+    k = int(ast.literal(b))
     base = T(a) if k > 0 else T(ast.Inverse(a))
     if k == 0:
         return None                                        # A^0 = I is constant
@@ -358,5 +351,4 @@ RULES = {
 EXPANDED_BEFORE = (ast.Derivative, ast.Where)
 
 
-__all__ = ["Rule", "RULES", "EXPANDED_BEFORE", "MAX_POWER_TERMS", "total", "integer",
-           "scalar", "ones", "normalize"]
+__all__ = ["Rule", "RULES", "EXPANDED_BEFORE", "MAX_POWER_TERMS"]
