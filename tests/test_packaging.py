@@ -35,8 +35,8 @@ def test_wheel_install_parses_outside_the_source_tree(tmp_path):
     elsewhere.mkdir()
     script = ("import matcalc; e = matcalc.parse(\"(X*w - y)'*(X*w - y)\"); "
               "print(matcalc.__file__); print(e.shape, str(e)); "
-              "from matcalc.server import _web_root; "
-              "print((_web_root() / 'katex' / 'katex.min.js').is_file())")
+              "from importlib import resources; "
+              "print(resources.files('matcalc').joinpath('web/katex/katex.min.js').is_file())")
     result = subprocess.run([str(python), "-c", script], cwd=elsewhere, capture_output=True,
                             text=True, env={"PATH": os.environ.get("PATH", "")})
     assert result.returncode == 0, result.stderr
