@@ -47,9 +47,6 @@ class DimProduct:
         return isinstance(other, DimProduct) and self.coefficient == other.coefficient and \
             self.powers == other.powers
 
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
     def __hash__(self):
         return self._hash
 
