@@ -125,15 +125,25 @@ class Commutation(Leaf):
 
 # ---------------------------------------------------------------- operations
 
+class _Unary(Node):
+    __slots__ = ()
+    arg = property(lambda self: self.args[0])
+
+
+class _Binary(Node):
+    __slots__ = ()
+    left = property(lambda self: self.args[0])
+    right = property(lambda self: self.args[1])
+
+
 class Add(Node):
     """a + b + ...; a scalar term is added to every entry of the others."""
     __slots__ = ()
 
 
-class Neg(Node):
+class Neg(_Unary):
     """-a"""
     __slots__ = ()
-    arg = property(lambda self: self.args[0])
 
 
 class Mul(Node):
@@ -141,25 +151,19 @@ class Mul(Node):
     __slots__ = ()
 
 
-class Div(Node):
+class Div(_Binary):
     """a / s, s a scalar."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
-class Hadamard(Node):
+class Hadamard(_Binary):
     """a .* b (elementwise product; a scalar side scales)."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
-class ElemDiv(Node):
+class ElemDiv(_Binary):
     """a ./ b (elementwise division)."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
 class Power(Node):
@@ -176,10 +180,9 @@ class ElemPower(Node):
     exponent = property(lambda self: self.args[1])
 
 
-class Transpose(Node):
+class Transpose(_Unary):
     """a'"""
     __slots__ = ()
-    arg = property(lambda self: self.args[0])
 
 
 class Fill(Node):
@@ -198,11 +201,6 @@ class Elementwise(Node):
     n_payload = 1
     name = property(lambda self: self.args[0])
     arg = property(lambda self: self.args[1])
-
-
-class _Unary(Node):
-    __slots__ = ()
-    arg = property(lambda self: self.args[0])
 
 
 class Trace(_Unary):
@@ -255,11 +253,9 @@ class LogSumExp(_Unary):
     __slots__ = ()
 
 
-class Kron(Node):
+class Kron(_Binary):
     """kron(A, B): the Kronecker product, block (i, j) = A_ij * B."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
 class Unvec(Node):
@@ -331,11 +327,20 @@ def transform(root, rewrite, memo=None):
     return fold(root, lambda node, kids: rewrite(node.rebuild(kids)), memo)
 
 
+def free_symbols(*roots):
+    """name -> Symbol of the roots' free symbols (a where's names are bound), in order."""
+    table = {}
+    for root in roots:
+        bound = set(root.names) if isinstance(root, Where) else set()
+        for node in postorder(root):
+            if isinstance(node, Symbol) and node.name not in bound:
+                table.setdefault(node.name, node)
+    return table
+
+
 def tree_size(root):
     """Number of nodes counting repeats, as printing without sharing would show them."""
     return fold(root, lambda node, sizes: 1 + sum(sizes))
-
-
 
 
 def literal(node):
