@@ -17,13 +17,12 @@ from .shapes import as_pair, describe, shape_of
 
 
 def _as_array(name, value):
-    if value is None or isinstance(value, (str, bytes)):
-        raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}")
     try:
-        array = np.asarray(value, dtype=float)
+        if value is not None and not isinstance(value, (str, bytes)):
+            return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}") from None
-    return array
+        pass
+    raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}")
 
 
 def _fit(name, array, shape):
@@ -112,20 +111,6 @@ def commutation_matrix(m, n):
     return K
 
 
-def _matrix_power(node, base, k):
-    if k < 0:
-        base = _inverse(node, base)
-        k = -k
-    return np.linalg.matrix_power(base, k)
-
-
-def _inverse(node, matrix):
-    try:
-        return np.linalg.inv(matrix)
-    except np.linalg.LinAlgError:
-        raise EvaluationError("inv: the matrix is singular for these values") from None
-
-
 def _rule(node, kids, arrays, sizes):
     if isinstance(node, ast.Symbol):
         return arrays[node.name]
@@ -150,16 +135,16 @@ def _rule(node, kids, arrays, sizes):
             if np.ndim(acc) == 2 and acc.shape == (1, 1):
                 acc = np.float64(acc[0, 0])
         return acc
-    if isinstance(node, ast.Div):
+    if isinstance(node, (ast.Div, ast.ElemDiv)):
         return kids[0] / kids[1]
     if isinstance(node, ast.Hadamard):
         return kids[0] * kids[1]
-    if isinstance(node, ast.ElemDiv):
-        return kids[0] / kids[1]
     if isinstance(node, ast.Power):
         if np.ndim(kids[0]) == 0:
             return np.float64(np.power(kids[0], kids[1]))
-        return _matrix_power(node, kids[0], int(ast.literal(node.exponent)))
+        k = int(ast.literal(node.exponent))           # A^-k = inv(A)^k
+        base = kids[0] if k >= 0 else _function(registry.MATRIX["inv"], kids[:1])
+        return np.linalg.matrix_power(base, abs(k))
     if isinstance(node, ast.ElemPower):
         return np.power(kids[0], kids[1])
     if isinstance(node, ast.Transpose):
@@ -231,10 +216,9 @@ def warn_not_finite(roots, values, dimensions=None):
         for node, value in values_of.items():
             if np.all(np.isfinite(value)):
                 continue
-            if isinstance(node, ast.Symbol) or not all(
-                    np.all(np.isfinite(values_of[c])) for c in node.children):
-                if isinstance(node, ast.Symbol):
-                    return                                  # the input itself
+            if isinstance(node, ast.Symbol):
+                return                                      # the input itself
+            if not all(np.all(np.isfinite(values_of[c])) for c in node.children):
                 continue
             text = to_text(node)
             text = text if len(text) <= 60 else text[:57] + "..."
