@@ -17,17 +17,14 @@ Gaussian likelihood's inv(S') - inv(S')*C'*inv(S'), is multiplied by inv(P) on b
 from fractions import Fraction
 
 from . import ast
+from .calculus.graph import contains as _contains
 from .errors import UnsupportedError
+from .printing import to_text
 from .shapes import as_pair, shape_of
 from .simplify import Poly, Term, canon, expanded, pull_common_scalars, to_node, transpose_atom
 
 
-def _contains(node, target):
-    return any(n is target for n in ast.postorder(node))
-
-
 def _describe(node):
-    from .printing import to_text
     text = to_text(node)
     return text if len(text) <= 50 else text[:47] + "..."
 
