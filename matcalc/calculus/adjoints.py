@@ -133,10 +133,6 @@ class Adjoint(NamedTuple):
     cols: object
 
 
-def _size(rows, cols):
-    return dims.product(rows, cols)
-
-
 class MatrixForm:
     """Adjoints d vec(u) / d vec(v) of any u (SPEC 2b): the chain rule in matrix form."""
 
@@ -144,7 +140,7 @@ class MatrixForm:
 
     def seed(self, root):
         rows, cols = as_pair(shape_of(root))
-        return Adjoint(ast.Identity(_size(rows, cols)), rows, cols)
+        return Adjoint(ast.Identity(dims.product(rows, cols)), rows, cols)
 
     def result(self, V, wrt):
         return V.matrix
@@ -182,7 +178,7 @@ class MatrixForm:
     def total(self, V, H=None):
         """sum(V .* H) = vec(H)'*vec(V): a scalar's adjoint, 1 x size(u)."""
         weights = _vec(H) if H is not None else \
-            ast.Fill(normalize(_size(V.rows, V.cols), 1), N(1))
+            ast.Fill(normalize(dims.product(V.rows, V.cols), 1), N(1))
         return Adjoint(M(T(weights), V.matrix), 1, 1)
 
     def spread(self, V, M_):

@@ -44,10 +44,6 @@ def scalar(node):
     return shape_of(node) == ()
 
 
-def ones(shape):
-    return ast.Fill(shape, N(1))
-
-
 def total(*terms):
     """The sum of the terms that are not None (None when none is left)."""
     terms = [t for t in terms if t is not None]
@@ -84,9 +80,13 @@ def _d_add(node, d):
     return total(*(_broadcast(node, di) for di in d))
 
 
-def _d_mul(node, d):                       # products are binary here (graph.binary_products)
-    a, b = node.children
-    return total(d[0] and M(d[0], b), d[1] and M(a, d[1]))
+def _product_rule(product):
+    """d(a o b) = da o b + a o db for a product o of two arguments (graph.binary_products
+    makes every Mul binary)."""
+    def differential(node, d):
+        a, b = node.children
+        return total(d[0] and product(d[0], b), d[1] and product(a, d[1]))
+    return differential
 
 
 def _adjoint_mul(node, V, i, L):
@@ -111,11 +111,6 @@ def _adjoint_div(node, V, i, L):
         return L.divide(V, s)
     weighted = L.times(V, a) if scalar(a) else L.total(V, a)          # d(a/s) by s: -a/s^2
     return L.negate(L.divide(weighted, ast.Power(s, N(2))))
-
-
-def _d_hadamard(node, d):
-    a, b = node.children
-    return total(d[0] and H(d[0], b), d[1] and H(a, d[1]))
 
 
 def _d_elemdiv(node, d):
@@ -260,13 +255,13 @@ RULES = {
         lambda n, V, i, L: L.negate(V),
         "Cookbook (34)"),
     ast.Mul: Rule(
-        _d_mul, _adjoint_mul,
+        _product_rule(M), _adjoint_mul,
         "Cookbook (37): d(A*B) = dA*B + A*dB; adjoints V*B', A'*V (70), (71)"),
     ast.Div: Rule(
         _d_div, _adjoint_div,
         "d(A/s) = dA/s - A*ds/s^2 (quotient rule)"),
     ast.Hadamard: Rule(
-        _d_hadamard,
+        _product_rule(H),
         lambda n, V, i, L: _entrywise(n, i, V, n.children[1 - i], L),
         "Cookbook (38): d(A .* B) = dA .* B + A .* dB"),
     ast.ElemDiv: Rule(
@@ -300,7 +295,7 @@ RULES = {
         "Cookbook (43): d logdet(X) = tr(inv(X)*dX); gradient (57)"),
     ast.Sum: Rule(
         lambda n, d: ast.Sum(d[0]),
-        lambda n, V, i, L: L.spread(V, ones(shape_of(n.arg))),
+        lambda n, V, i, L: L.spread(V, ast.Fill(shape_of(n.arg), N(1))),
         "sum(A) = 1'*A*1 is linear"),
     ast.Norm2: Rule(
         lambda n, d: ast.Div(ast.Sum(H(n.arg, d[0])), n),
@@ -329,9 +324,7 @@ RULES = {
         lambda n, V, i, L: L.spread(V, ast.Softmax(n.arg)),
         "d logsumexp(x) = softmax(x)'*dx"),
     ast.Kron: Rule(
-        lambda n, d: total(d[0] and ast.Kron(d[0], n.children[1]),
-                           d[1] and ast.Kron(n.children[0], d[1])),
-        _adjoint_kron,
+        _product_rule(ast.Kron), _adjoint_kron,
         "Cookbook (39): d kron(A, B) = kron(dA, B) + kron(A, dB); vec by MN Theorem 3.10"),
     ast.Vec: Rule(
         lambda n, d: ast.Vec(d[0]),
