@@ -91,10 +91,6 @@ def _named(command):
     return command.replace("{", "{{").replace("}", "}}") + r"\left({0}\right)"
 
 
-def _sigmoid_sympy(sp, u):
-    return 1 / (1 + sp.exp(-u))
-
-
 ELEMENTWISE_RECORDS = (
     _elementwise(
         "exp", lambda u, f: f, lambda xp, u: xp.exp(u), _named(r"\exp"),
@@ -151,7 +147,7 @@ ELEMENTWISE_RECORDS = (
     _elementwise(
         "sigmoid", lambda u, f: ast.Hadamard(f, _one_minus(f)),
         lambda xp, u: xp.exp(-xp.logaddexp(0.0, -u)), r"\sigma\left({0}\right)",
-        _sigmoid_sympy, at_zero=HALF,
+        lambda sp, u: 1 / (1 + sp.exp(-u)), at_zero=HALF,
         backends={"jax": "jax.nn.sigmoid({0})", "torch": "torch.sigmoid({0})"}),
     _elementwise(
         "softplus", lambda u, f: _call("sigmoid", u), lambda xp, u: xp.logaddexp(0.0, u),
