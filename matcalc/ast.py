@@ -77,7 +77,6 @@ class Leaf(Node):
 
 class Symbol(Leaf):
     """A named variable; `shape` is None until shape inference fills it in."""
-
     __slots__ = ()
 
     def __new__(cls, name, shape=None, symmetric=False):
@@ -90,7 +89,6 @@ class Symbol(Leaf):
 
 class Number(Leaf):
     """An exact rational constant."""
-
     __slots__ = ()
 
     def __new__(cls, value):
@@ -102,7 +100,6 @@ class Number(Leaf):
 class Identity(Leaf):
     """`I`: the n x n identity; `n` is None until shape inference sizes it, or given
     (`I(n*d)`)."""
-
     __slots__ = ()
 
     def __new__(cls, n=None):
@@ -113,12 +110,7 @@ class Identity(Leaf):
 
 class Commutation(Leaf):
     """commutation(m, n): the mn x mn permutation K with K*vec(X) = vec(X') for X m x n."""
-
     __slots__ = ()
-
-    def __new__(cls, m, n):
-        return super().__new__(cls, m, n)
-
     m = property(lambda self: self.args[0])
     n = property(lambda self: self.args[1])
 
@@ -187,7 +179,6 @@ class Transpose(_Unary):
 
 class Fill(Node):
     """vector(c) / matrix(c): a constant-filled array; dims are None until inferred."""
-
     __slots__ = ()
     n_payload = 1
     shape = property(lambda self: self.args[0])
@@ -196,7 +187,6 @@ class Fill(Node):
 
 class Elementwise(Node):
     """f(a) for a scalar function f applied entry by entry."""
-
     __slots__ = ()
     n_payload = 1
     name = property(lambda self: self.args[0])
@@ -260,7 +250,6 @@ class Kron(_Binary):
 
 class Unvec(Node):
     """unvec(v, m, n): the m x n matrix whose vec is v (the inverse of vec)."""
-
     __slots__ = ()
     n_payload = 1
     shape = property(lambda self: self.args[0])
@@ -269,7 +258,6 @@ class Unvec(Node):
 
 class Derivative(Node):
     """diff(a, w): the derivative of a by the symbol w, denominator layout."""
-
     __slots__ = ()
     expr = property(lambda self: self.args[0])
     wrt = property(lambda self: self.args[1])
@@ -277,7 +265,6 @@ class Derivative(Node):
 
 class Where(Node):
     """body where n0 = v0, n1 = v1, ...: names for shared subexpressions (outermost only)."""
-
     __slots__ = ()
     n_payload = 1
     names = property(lambda self: self.args[0])
