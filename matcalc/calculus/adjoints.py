@@ -1,20 +1,14 @@
-"""The two algebras an adjoint lives in: the gradient's, and the matrix form's.
-
-The backward pass (backward.py) carries an adjoint V = du/dv for every node v and asks each
-rule (rules.py) what V contributes to the node's arguments. Rules are written once over the
-operations below; each algebra reads them in its own way:
+"""The two algebras an adjoint V = du/dv lives in. The rules (rules.py) are written once
+over the operations below, and each algebra reads them in its own way:
 
 - Gradient (a scalar u): V has the node's shape, and the operations are the textbook's:
   left(A, V) = A*V, right(V, B) = V*B, scale(V, H) = V .* H, total(V) = sum(V),
   spread(V, M) = V*M for a scalar node's V. This is DESIGN.md's table.
-- MatrixForm (any u, past two indices): V stands for d vec(u) / d vec(v), size(v) x size(u),
-  seeded with I at the root, and every operation is the matrix form of the same linear map
-  applied to each column (the identification theorem, Magnus and Neudecker): vec(A*V) =
-  kron(I, A)*vec(V), vec(V*B) = kron(B', I)*vec(V), vec(V .* H) = diag(vec(H))*vec(V),
-  vec(V') = commutation*vec(V). So the Jacobian d(X*w - y)/dw = X' (d x n), the Hessian of a
-  gradient and d(A*X*B)/dX = kron(B, A') come out of the same rows. A matrix-form adjoint
-  is a pair (the matrix, the shape of the node it belongs to): the shape cannot be read off
-  the matrix, and left(A, V) needs it (kron(I(c), A) for a node with c columns).
+- MatrixForm (any u, past two indices): V stands for d vec(u) / d vec(v), seeded with I at
+  the root, and every operation is the matrix form of the same linear map applied to each
+  column (the identification theorem, Magnus and Neudecker; each method states its own).
+  So the Jacobian d(X*w - y)/dw = X' (d x n), the Hessian of a gradient and
+  d(A*X*B)/dX = kron(B, A') come out of the same rows.
 """
 
 from typing import NamedTuple
@@ -126,7 +120,8 @@ class Gradient:
 # ----------------------------------------------------------------- the matrix form
 
 class Adjoint(NamedTuple):
-    """d vec(u) / d vec(v) for a node v of shape (rows, cols): size(v) x size(u)."""
+    """d vec(u) / d vec(v), size(v) x size(u), with the shape (rows, cols) of v: the matrix
+    does not show it, and left(A, V) needs it (kron(I(cols), A))."""
 
     matrix: object
     rows: object

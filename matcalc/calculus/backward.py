@@ -3,15 +3,10 @@ accumulation over the DAG.
 
 Every node v gets an adjoint V = du/dv. Walking from the root towards the leaves, each node
 adds to each argument's adjoint the contribution its rule gives (rules.py), so that an
-argument's adjoint is the sum over the paths through it. The same walk serves every shape:
-
-- a gradient (u scalar) in the gradient algebra, adjoints shaped like their nodes;
-- everything else (Jacobians, Hessians, any shape by any shape) in the matrix-form algebra,
-  adjoints d vec(u) / d vec(v) seeded with I: the result is the matrix form of SPEC 2b;
-- the identification of a differential: dF is linear in dX, and its matrix form is the
-  matrix-form backward pass over dF by dX.
-
-The result is a raw tree; `simplify` brings it to canonical form.
+argument's adjoint is the sum over the paths through it. The same walk gives gradients (the
+gradient algebra), every other shape (the matrix-form algebra: SPEC 2b's matrix form) and
+the identification of a differential (dF is linear in dX: its matrix form by dX). The result
+is a raw tree; `simplify` brings it to canonical form.
 """
 
 from .. import ast

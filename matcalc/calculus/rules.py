@@ -7,12 +7,9 @@ A row holds two readings of one linear map, the derivative of the node at its ar
   of its arguments (None where an argument does not depend on the variable). A directional
   derivative (a Hessian-vector product) is this with dX := V.
 - `adjoint(node, V, i, L)`: the backward reading, the documents' chain rule
-  du/dw = dv/dw * du/dv: what the node's adjoint V contributes to argument i's. It is written
-  once, over the algebra L of adjoints (calculus/adjoints.py): L.left(A, V) is A*V, L.scale
-  (V, H) is V .* H, L.spread(V, M) takes a scalar's adjoint to an array argument, ... The
-  gradient algebra reads them as the textbooks write them (A*V, V .* H); the matrix-form
-  algebra as their matrix forms on vec(V) (kron(I, A), diag(vec(H))), which is how Jacobians,
-  Hessians and every derivative past two indices come out of the same rows.
+  du/dw = dv/dw * du/dv: what the node's adjoint V contributes to argument i's, written once
+  over the algebra L of adjoints (adjoints.py: L.left(A, V) is A*V, L.scale(V, H) is V .* H),
+  so that gradients, Jacobians, Hessians and every matrix form come out of the same rows.
 
 Sources: "Cookbook (n)" is equation n of K. B. Petersen and M. S. Pedersen, The Matrix
 Cookbook, version of November 15, 2012; "MN" is J. R. Magnus and H. Neudecker, Matrix
