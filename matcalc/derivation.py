@@ -274,6 +274,3 @@ def _textbook_identity(term, coefficient, wrt):
 def _product(factors):
     factors = list(factors)
     return factors[0] if len(factors) == 1 else ast.Mul(*factors)
-
-
-__all__ = ["Step", "chain_route", "expansion_route", "dominators"]

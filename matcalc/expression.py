@@ -182,7 +182,3 @@ def declared_sizes(expr, values):
             for dim, size in found.items():
                 sizes.setdefault(dim, size)
     return sizes
-
-
-__all__ = ["Expr", "declared_like", "declared_sizes", "keep_shapes", "merged_declarations",
-           "symbol_nodes"]

@@ -262,6 +262,3 @@ def build(name, *args):
     if record.elementwise:
         return ast.Elementwise(name, *args)
     return record.node(*args)
-
-
-__all__ = ["Function", "ELEMENTWISE", "MATRIX", "FUNCTIONS", "of", "name_of", "build"]

@@ -174,7 +174,3 @@ class DerivationCheck:
                              f"step {i + 2} gives {format_value(right)}")
         verdict = "every step holds" if self.holds else f"step {self.first_wrong} is wrong"
         return "\n".join(lines + [verdict])
-
-
-__all__ = ["Derivation", "Step", "Solution", "Check", "DerivationCheck", "format_value",
-           "format_values"]

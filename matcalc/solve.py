@@ -158,6 +158,3 @@ def _solve_in_inverse(gradient, wrt, P):
         raise UnsupportedError(f"the gradient holds both {wrt.name} and {wrt.name}' after "
                                "clearing the inverse: not separable")
     return expanded(ast.Transpose(solve(in_y, Y)[0]))
-
-
-__all__ = ["solve", "collect"]

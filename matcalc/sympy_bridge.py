@@ -138,6 +138,3 @@ def from_sympy(expression, symmetric=None):
     node = convert(expression)
     shape_of(node)
     return node, declarations(declared, symmetric)
-
-
-__all__ = ["to_sympy", "from_sympy"]

@@ -227,6 +227,3 @@ def _vec(node):
 
 
 GRADIENT, MATRIX_FORM = Gradient(), MatrixForm()
-
-__all__ = ["GRADIENT", "MATRIX_FORM", "Gradient", "MatrixForm", "Adjoint", "symmetric_part",
-           "transposed"]

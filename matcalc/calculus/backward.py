@@ -65,6 +65,3 @@ def gradient(root, wrt):
 def matrix_form(root, wrt, result_shape):
     """d vec(root) / d vec(wrt): size(wrt) x size(root) (SPEC 2b)."""
     return backward(root, wrt, MATRIX_FORM, result_shape)
-
-
-__all__ = ["backward", "gradient", "matrix_form", "zero"]

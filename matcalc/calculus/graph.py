@@ -32,6 +32,3 @@ def depends_on(order, wrt):
 
 def contains(node, target):
     return any(n is target for n in ast.postorder(node))
-
-
-__all__ = ["binary_products", "depends_on", "contains"]

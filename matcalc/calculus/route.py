@@ -60,6 +60,3 @@ def identify(dF, dX):
     """The matrix form d vec(F) / d vec(X) of a differential dF linear in the symbol dX."""
     size = lambda node: dims.product(*as_pair(shape_of(node)))      # noqa: E731
     return backward.matrix_form(dF, dX, normalize(size(dX), size(dF)))
-
-
-__all__ = ["derivative", "expand_derivatives", "along", "identify", "differential", "zero"]

@@ -339,6 +339,3 @@ RULES = {
 }
 # diff(a, w) terms and where-names are expanded before either pass (route.py)
 EXPANDED_BEFORE = (ast.Derivative, ast.Where)
-
-
-__all__ = ["Rule", "RULES", "EXPANDED_BEFORE", "MAX_POWER_TERMS"]
