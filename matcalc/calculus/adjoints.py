@@ -101,10 +101,9 @@ class Gradient:
     def is_scaled_identity(self, V):
         """Is V c*I (scalars, signs, divisions by scalars and one identity)? Then it
         commutes, and d tr(A^k) needs one term, not k."""
-        found = False
         while True:
             if isinstance(V, ast.Identity):
-                return not found
+                return True
             if isinstance(V, ast.Neg) or isinstance(V, ast.Div) and _scalar(V.right):
                 V = V.children[0]
                 continue

@@ -12,7 +12,6 @@ is a raw tree; `simplify` brings it to canonical form.
 from .. import ast
 from ..errors import InternalError
 from ..shapes import describe, shape_of
-from .adjoints import GRADIENT, MATRIX_FORM
 from .graph import binary_products, depends_on
 from .rules import RULES
 
@@ -55,13 +54,3 @@ def backward(root, wrt, algebra, result_shape):
     if not parts:
         return zero(result_shape)
     return algebra.result(algebra.sum(parts), wrt)
-
-
-def gradient(root, wrt):
-    """d root / d wrt for a scalar root: wrt's shape."""
-    return backward(root, wrt, GRADIENT, shape_of(wrt))
-
-
-def matrix_form(root, wrt, result_shape):
-    """d vec(root) / d vec(wrt): size(wrt) x size(root) (SPEC 2b)."""
-    return backward(root, wrt, MATRIX_FORM, result_shape)

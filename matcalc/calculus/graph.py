@@ -10,8 +10,7 @@ from .. import ast
 
 
 def binary_products(root):
-    """The tree with every product of three or more factors left-nested: A*B*C ->
-    (A*B)*C."""
+    """The tree with every product of three or more factors left-nested: A*B*C -> (A*B)*C."""
     def rule(node):
         if isinstance(node, ast.Mul) and len(node.children) > 2:
             acc = node.children[0]
