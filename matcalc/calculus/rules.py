@@ -191,12 +191,6 @@ def _adjoint_elempower(node, V, i, L):
 
 # ----------------------------------------------------------------- matrix functions
 
-def _adjoint_diag(node, V, i, L):
-    if scalar(node.arg):
-        return V
-    return L.diag(V, node)                     # vector <-> diagonal, both ways
-
-
 def _d_softmax(node, d):
     """d softmax(x) = (diag(s) - s*s')*dx = s .* dx - s*(s'*dx), s = softmax(x)."""
     return ast.Add(H(node, d[0]), Neg(M(node, M(T(node), d[0]))))
@@ -223,14 +217,6 @@ def _adjoint_kron(node, V, i, L):
     else:
         sides = ast.Kron(T(ast.Vec(a)), ast.Identity(dims.product(*as_pair(shape_of(b)))))
     return L.linear(M(sides, _kron_permutation(a, b)), V, node.children[i])
-
-
-def _adjoint_elementwise(node, V, i, L):
-    return L.scale(V, registry.of(node).derivative(node.arg, node))
-
-
-def _d_elementwise(node, d):
-    return H(registry.of(node).derivative(node.arg, node), d[0])
 
 
 def _leaf(source):
@@ -304,10 +290,11 @@ RULES = {
         "d norm1(A) = sum(sign(A) .* dA), where no entry is 0"),
     ast.Diag: Rule(
         lambda n, d: ast.Diag(d[0]),
-        _adjoint_diag,
+        lambda n, V, i, L: V if scalar(n.arg) else L.diag(V, n),
         "diag is linear; its adjoint is diag the other way (vector <-> diagonal)"),
     ast.Elementwise: Rule(
-        _d_elementwise, _adjoint_elementwise,
+        lambda n, d: H(registry.of(n).derivative(n.arg, n), d[0]),
+        lambda n, V, i, L: L.scale(V, registry.of(n).derivative(n.arg, n)),
         "d f(A) = f'(A) .* dA, f' from the function's record (registry.py)"),
     ast.Fill: Rule(
         lambda n, d: ast.Fill(n.shape, d[0]),
