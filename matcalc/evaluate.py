@@ -12,7 +12,7 @@ import numpy as np
 
 from . import ast, dims, registry
 from .errors import EvaluationError, InternalError, NumericWarning, UnsupportedError
-from .printing import to_text
+from .printing import short_text
 from .shapes import as_pair, describe, shape_of
 
 
@@ -220,8 +220,7 @@ def warn_not_finite(roots, values, dimensions=None):
                 return                                      # the input itself
             if not all(np.all(np.isfinite(values_of[c])) for c in node.children):
                 continue
-            text = to_text(node)
-            text = text if len(text) <= 60 else text[:57] + "..."
+            text = short_text(node)
             what = "nan" if np.any(np.isnan(value)) else "inf"
             record = registry.of(node)
             hint = record.hint if record is not None else HINTS.get(type(node))
@@ -263,19 +262,20 @@ def evaluate_nodes(root, values, dimensions=None):
 
 
 def _evaluate_plain(root, values, bound, dimensions, memo=None):
-    free = [n for n in ast.postorder(root) if isinstance(n, ast.Symbol) and n.name not in bound]
-    arrays, sizes = bind_dimensions(free, values)
+    order = ast.postorder(root)
+    symbols = [n for n in order if isinstance(n, ast.Symbol)]
+    arrays, sizes = bind_dimensions([s for s in symbols if s.name not in bound], values)
     for dim, size in dimensions.items():
         sizes.setdefault(dim, size)
     for name, value in bound.items():
         arrays[name] = value if np.ndim(value) == 0 else np.asarray(value)
-    for symbol in ast.postorder(root):
-        if isinstance(symbol, ast.Symbol) and symbol.name in bound and np.ndim(bound[symbol.name]):
+    for symbol in symbols:
+        if symbol.name in bound and np.ndim(bound[symbol.name]):
             for dim, size in zip(as_pair(symbol.declared_shape), bound[symbol.name].shape):
                 if isinstance(dim, dims.Dim):
                     sizes.setdefault(dim, size)
     memo = {} if memo is None else memo
-    for node in ast.postorder(root):
+    for node in order:
         value = _rule(node, [memo[c] for c in node.children], arrays, sizes)
         memo[node] = _scalarize(node, value)
     return memo[root]

@@ -161,6 +161,12 @@ def to_text(root):
     return _print(root, _text_rule)
 
 
+def short_text(root, limit=60):
+    """to_text(root), cut to `limit` characters for a message."""
+    text = to_text(root)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 # ----------------------------------------------------------------- LaTeX
 
 def latex_name(name):
