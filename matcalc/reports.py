@@ -157,10 +157,7 @@ class DerivationCheck:
     @property
     def first_wrong(self):
         """1-based index of the first wrong step, or None."""
-        for i, result in enumerate(self.results):
-            if not result.holds:
-                return i + 2
-        return None
+        return next((i + 2 for i, r in enumerate(self.results) if not r.holds), None)
 
     def __str__(self):
         lines = [f"  1. {self.steps[0]}"]
