@@ -184,10 +184,8 @@ def _scalarize(node, value):
 
 
 def evaluate(root, values, dimensions=None):
-    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector.
-
-    `dimensions` (dim -> size) sizes what no value fixes, e.g. a derivative `vector(1)`.
-    """
+    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector;
+    `dimensions` (dim -> size) sizes what no value fixes, e.g. a derivative `vector(1)`."""
     if not hasattr(values, "get"):
         raise EvaluationError("values must be a mapping from names to numbers or arrays")
     with np.errstate(all="ignore"):

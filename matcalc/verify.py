@@ -47,8 +47,7 @@ SIZES = (3, 4, 2, 5, 6, 7, 8, 9)
 
 
 class Verification(NamedTuple):
-    """passed: True, False, or None when no valid random instance could be found (the
-    check could not decide: neither a pass nor a failure)."""
+    """passed: True, False, or None when no valid random instance was found (undecided)."""
 
     passed: object
     draws: int
@@ -240,7 +239,6 @@ def relative_error(a, b):
 def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
                      tolerance=RELATIVE_TOLERANCE, along=None, also=()):
     """Central differences of `function` along random directions against `derivative`.
-
     With `along` (the name of a direction variable), `derivative` is the derivative along
     it, and the direction is that variable's drawn value. `also`: symbols to draw even
     where neither expression uses them (the variable of a constant function)."""
@@ -428,8 +426,7 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
     directions classifies it.
     """
     rng = np.random.default_rng(seed)
-    roots = (gradient, solution) if coefficient is None else (gradient, solution, coefficient)
-    symbols = symbol_table(*roots)
+    symbols = symbol_table(gradient, solution, *([] if coefficient is None else [coefficient]))
     symbols.pop(wrt.name, None)
     invertible, positive = requirements(gradient, solution)
     if coefficient is None:
