@@ -79,14 +79,11 @@ def choose_intermediate(root, wrt):
     """The v of the chain rule: the outermost node, below the root, that every path to w
     passes through and that is affine in w (X*w - y; -y .* (X*w)); None if u is itself
     affine or no such node stands between u and w."""
-    chain = [n for n in dominators(root, wrt) if n is not root and n is not wrt]
     affine = affine_nodes(root, wrt)
     if affine.get(root):
         return None
-    for node in chain:
-        if affine.get(node) and node.children:
-            return node
-    return None
+    return next((n for n in dominators(root, wrt) if n is not root and n is not wrt and
+                 affine.get(n) and n.children), None)
 
 
 def fresh_name(taken, preferred):
@@ -121,8 +118,7 @@ def chain_route(root, wrt):
     steps.append(Step("write the function in terms of it", u_name, u_in_v))
     du_dv = expanded(derivative(u_in_v, v))
     steps.append(Step(f"differentiate {u_name} by {v_name}", f"d{u_name}/d{v_name}", du_dv))
-    vector_like = len(shape_of(v_node)) <= 1 and len(shape_of(wrt)) <= 1
-    if vector_like:
+    if len(shape_of(v_node)) <= 1 and len(shape_of(wrt)) <= 1:
         jacobian = expanded(derivative(v_node, wrt))
         steps.append(Step(f"Jacobian of {v_name} by {w} (denominator layout)",
                           f"d{v_name}/d{w}", jacobian))
