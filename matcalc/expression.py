@@ -34,16 +34,14 @@ def _operators(build):
 class Expr:
     """Equality is structural (the AST is hash-consed), so parse(str(e)) == e. A derivative
     returned by `diff` also knows the shapes of the function and the variable it came from
-    (`derivative_of`), so that `evaluate(values, tensor=True)` can give the tensor.
+    (`derivative_of`, or None), so that `evaluate(values, tensor=True)` can give the tensor.
     """
 
     __slots__ = ("node", "declarations", "derivative_of")
     __array_priority__ = 1000          # numpy scalars defer to Expr's operators
 
     def __init__(self, node, declarations, derivative_of=None):
-        self.node = node
-        self.declarations = declarations
-        self.derivative_of = derivative_of        # (F's shape, W's shape) or None
+        self.node, self.declarations, self.derivative_of = node, declarations, derivative_of
 
     @property
     def shape(self):

@@ -96,8 +96,7 @@ def _print(root, rule):
 # ----------------------------------------------------------------- text
 
 def _wrap(item, condition):
-    text, _ = item
-    return f"({text})" if condition else text
+    return f"({item[0]})" if condition else item[0]
 
 
 def _sizes_text(dims):
@@ -184,8 +183,7 @@ def latex_name(name):
 
 
 def _latex_wrap(item, condition):
-    text, _ = item
-    return rf"\left({text}\right)" if condition else text
+    return rf"\left({item[0]}\right)" if condition else item[0]
 
 
 def _latex_dim(dim):

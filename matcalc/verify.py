@@ -168,10 +168,9 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
 
 
 def _check_point(roots, values, sizes):
-    """(None when every root is defined, finite and smooth at these values, else the reason
-    it is not; the largest magnitude among the first root's values): the rounding error of
-    evaluating it is about machine epsilon times that magnitude (1 + u^2 loses u^2 below
-    1e-16 however small the result is)."""
+    """(None if every root is defined, finite and smooth here, else the reason; the largest
+    magnitude among the first root's values, times machine epsilon the rounding error of
+    evaluating it: 1 + u^2 loses u^2 below 1e-16 however small the result is)."""
     largest = 0.0
     for i, root in enumerate(roots):
         try:
