@@ -77,7 +77,6 @@ class Leaf(Node):
 
 class Symbol(Leaf):
     """A named variable; `shape` is None until shape inference fills it in."""
-
     __slots__ = ()
 
     def __new__(cls, name, shape=None, symmetric=False):
@@ -90,7 +89,6 @@ class Symbol(Leaf):
 
 class Number(Leaf):
     """An exact rational constant."""
-
     __slots__ = ()
 
     def __new__(cls, value):
@@ -102,7 +100,6 @@ class Number(Leaf):
 class Identity(Leaf):
     """`I`: the n x n identity; `n` is None until shape inference sizes it, or given
     (`I(n*d)`)."""
-
     __slots__ = ()
 
     def __new__(cls, n=None):
@@ -113,27 +110,32 @@ class Identity(Leaf):
 
 class Commutation(Leaf):
     """commutation(m, n): the mn x mn permutation K with K*vec(X) = vec(X') for X m x n."""
-
     __slots__ = ()
-
-    def __new__(cls, m, n):
-        return super().__new__(cls, m, n)
-
     m = property(lambda self: self.args[0])
     n = property(lambda self: self.args[1])
 
 
 # ---------------------------------------------------------------- operations
 
+class _Unary(Node):
+    __slots__ = ()
+    arg = property(lambda self: self.args[0])
+
+
+class _Binary(Node):
+    __slots__ = ()
+    left = property(lambda self: self.args[0])
+    right = property(lambda self: self.args[1])
+
+
 class Add(Node):
     """a + b + ...; a scalar term is added to every entry of the others."""
     __slots__ = ()
 
 
-class Neg(Node):
+class Neg(_Unary):
     """-a"""
     __slots__ = ()
-    arg = property(lambda self: self.args[0])
 
 
 class Mul(Node):
@@ -141,25 +143,19 @@ class Mul(Node):
     __slots__ = ()
 
 
-class Div(Node):
+class Div(_Binary):
     """a / s, s a scalar."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
-class Hadamard(Node):
+class Hadamard(_Binary):
     """a .* b (elementwise product; a scalar side scales)."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
-class ElemDiv(Node):
+class ElemDiv(_Binary):
     """a ./ b (elementwise division)."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
 class Power(Node):
@@ -176,15 +172,13 @@ class ElemPower(Node):
     exponent = property(lambda self: self.args[1])
 
 
-class Transpose(Node):
+class Transpose(_Unary):
     """a'"""
     __slots__ = ()
-    arg = property(lambda self: self.args[0])
 
 
 class Fill(Node):
     """vector(c) / matrix(c): a constant-filled array; dims are None until inferred."""
-
     __slots__ = ()
     n_payload = 1
     shape = property(lambda self: self.args[0])
@@ -193,16 +187,10 @@ class Fill(Node):
 
 class Elementwise(Node):
     """f(a) for a scalar function f applied entry by entry."""
-
     __slots__ = ()
     n_payload = 1
     name = property(lambda self: self.args[0])
     arg = property(lambda self: self.args[1])
-
-
-class _Unary(Node):
-    __slots__ = ()
-    arg = property(lambda self: self.args[0])
 
 
 class Trace(_Unary):
@@ -255,16 +243,13 @@ class LogSumExp(_Unary):
     __slots__ = ()
 
 
-class Kron(Node):
+class Kron(_Binary):
     """kron(A, B): the Kronecker product, block (i, j) = A_ij * B."""
     __slots__ = ()
-    left = property(lambda self: self.args[0])
-    right = property(lambda self: self.args[1])
 
 
 class Unvec(Node):
     """unvec(v, m, n): the m x n matrix whose vec is v (the inverse of vec)."""
-
     __slots__ = ()
     n_payload = 1
     shape = property(lambda self: self.args[0])
@@ -273,7 +258,6 @@ class Unvec(Node):
 
 class Derivative(Node):
     """diff(a, w): the derivative of a by the symbol w, denominator layout."""
-
     __slots__ = ()
     expr = property(lambda self: self.args[0])
     wrt = property(lambda self: self.args[1])
@@ -281,7 +265,6 @@ class Derivative(Node):
 
 class Where(Node):
     """body where n0 = v0, n1 = v1, ...: names for shared subexpressions (outermost only)."""
-
     __slots__ = ()
     n_payload = 1
     names = property(lambda self: self.args[0])
@@ -331,11 +314,20 @@ def transform(root, rewrite, memo=None):
     return fold(root, lambda node, kids: rewrite(node.rebuild(kids)), memo)
 
 
+def free_symbols(*roots):
+    """name -> Symbol of the roots' free symbols (a where's names are bound), in order."""
+    table = {}
+    for root in roots:
+        bound = set(root.names) if isinstance(root, Where) else set()
+        for node in postorder(root):
+            if isinstance(node, Symbol) and node.name not in bound:
+                table.setdefault(node.name, node)
+    return table
+
+
 def tree_size(root):
     """Number of nodes counting repeats, as printing without sharing would show them."""
     return fold(root, lambda node, sizes: 1 + sum(sizes))
-
-
 
 
 def literal(node):

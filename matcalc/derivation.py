@@ -57,20 +57,19 @@ def dominators(root, wrt):
 def affine_nodes(root, wrt):
     """The nodes of root that are affine in wrt (constants included)."""
     affine = {}
-    for node in ast.postorder(root):
+    order = ast.postorder(root)
+    depends = depends_on(order, wrt)
+    for node in order:
         kids = node.children
-        if node is wrt or not any(_contains(c, wrt) for c in kids) and not isinstance(
-                node, ast.Symbol):
-            affine[node] = True
-        elif isinstance(node, ast.Symbol):
+        if isinstance(node, ast.Symbol) or not any(depends[c] for c in kids):
             affine[node] = True
         elif isinstance(node, (ast.Add, ast.Neg, ast.Transpose, ast.Sum, ast.Trace)):
             affine[node] = all(affine[c] for c in kids)
         elif isinstance(node, (ast.Mul, ast.Hadamard)):
-            dependent = [c for c in kids if _contains(c, wrt)]
+            dependent = [c for c in kids if depends[c]]
             affine[node] = len(dependent) <= 1 and all(affine[c] for c in kids)
         elif isinstance(node, ast.Div):
-            affine[node] = affine[kids[0]] and not _contains(kids[1], wrt)
+            affine[node] = affine[kids[0]] and not depends[kids[1]]
         else:
             affine[node] = False
     return affine
@@ -80,14 +79,11 @@ def choose_intermediate(root, wrt):
     """The v of the chain rule: the outermost node, below the root, that every path to w
     passes through and that is affine in w (X*w - y; -y .* (X*w)); None if u is itself
     affine or no such node stands between u and w."""
-    chain = [n for n in dominators(root, wrt) if n is not root and n is not wrt]
     affine = affine_nodes(root, wrt)
     if affine.get(root):
         return None
-    for node in chain:
-        if affine.get(node) and node.children:
-            return node
-    return None
+    return next((n for n in dominators(root, wrt) if n is not root and n is not wrt and
+                 affine.get(n) and n.children), None)
 
 
 def fresh_name(taken, preferred):
@@ -97,12 +93,9 @@ def fresh_name(taken, preferred):
     return name
 
 
-def replace(root, old, new):
+def substitute(root, old, new):
+    """root with the node `old` replaced by `new` wherever it occurs."""
     return ast.transform(root, lambda n: new if n is old else n)
-
-
-def substitute(root, symbol, value):
-    return ast.transform(root, lambda n: value if n is symbol else n)
 
 
 def chain_route(root, wrt):
@@ -120,18 +113,16 @@ def chain_route(root, wrt):
     v_name = fresh_name(taken, "v")
     u_name = fresh_name(taken | {v_name}, "u")
     v = ast.Symbol(v_name, shape_of(v_node))
-    u_in_v = replace(root, v_node, v)
+    u_in_v = substitute(root, v_node, v)
     steps.append(Step("introduce the intermediate variable", v_name, v_node))
     steps.append(Step("write the function in terms of it", u_name, u_in_v))
     du_dv = expanded(derivative(u_in_v, v))
     steps.append(Step(f"differentiate {u_name} by {v_name}", f"d{u_name}/d{v_name}", du_dv))
-    vector_like = len(shape_of(v_node)) <= 1 and len(shape_of(wrt)) <= 1
-    if vector_like:
+    if len(shape_of(v_node)) <= 1 and len(shape_of(wrt)) <= 1:
         jacobian = expanded(derivative(v_node, wrt))
         steps.append(Step(f"Jacobian of {v_name} by {w} (denominator layout)",
                           f"d{v_name}/d{w}", jacobian))
         combined = ast.Mul(jacobian, substitute(du_dv, v, v_node))
-        label = f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}"
     else:
         # dv/dw is a tensor here; its product with du/dv is the backward rule of v
         adjoint = ast.Symbol(fresh_name(taken | {v_name, u_name}, "G"), shape_of(v_node))
@@ -141,8 +132,8 @@ def chain_route(root, wrt):
         steps.append(Step(f"backward rule of {v_name} (d{v_name}/d{w} * G for G = "
                           f"d{u_name}/d{v_name})", f"d{v_name}/d{w} * G", rule))
         combined = substitute(rule, adjoint, substitute(du_dv, v, v_node))
-        label = f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}"
-    steps.append(Step("chain rule, the documents' order", label, combined))
+    steps.append(Step("chain rule, the documents' order",
+                      f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}", combined))
     return steps, combined
 
 
@@ -167,7 +158,7 @@ def matrix_route(root, wrt):
     v_name = fresh_name(taken, "V")
     u_name = fresh_name(taken | {v_name}, "U")
     v = ast.Symbol(v_name, shape_of(v_node))
-    u_in_v = replace(root, v_node, v)
+    u_in_v = substitute(root, v_node, v)
     steps = [Step("introduce the intermediate variable", v_name, v_node),
              Step("write the function in terms of it", u_name, u_in_v)]
     dv_steps, dv_dw = _identified(v_node, wrt, fresh_name(taken, "d" + w), v_name)
@@ -279,6 +270,3 @@ def _textbook_identity(term, coefficient, wrt):
 def _product(factors):
     factors = list(factors)
     return factors[0] if len(factors) == 1 else ast.Mul(*factors)
-
-
-__all__ = ["Step", "chain_route", "expansion_route", "dominators"]

@@ -13,12 +13,9 @@ import re
 
 
 class Dim(str):
-    """A symbolic dimension: a name, equal to that name as a string (and hashing like it).
-
-    It is equal to strings and Dims only, never to a SymPy Symbol: an object that compares
-    equal must hash equal, and a Symbol hashes otherwise. SymPy symbols become Dims where
-    they enter (declarations, from_sympy). So str's own equality and hash serve, at C speed:
-    shapes compare dims on every node they check."""
+    """A symbolic dimension: a name, equal to that name as a string and hashing like it (str's
+    own equality and hash, at C speed). Never equal to a SymPy Symbol, which hashes otherwise:
+    SymPy symbols become Dims where they enter (declarations, from_sympy)."""
 
     __slots__ = ()
 
@@ -27,9 +24,8 @@ class Dim(str):
 
 
 class DimProduct:
-    """coefficient * name1^e1 * name2^e2 ...: names sorted, exponents >= 1.
-
-    Like `Dim`, it compares equal to its text ("m*n", in any order of the factors)."""
+    """coefficient * name1^e1 * name2^e2 ...: names sorted, exponents >= 1. Like `Dim`, it
+    compares equal to its text ("m*n", in any order of the factors)."""
 
     __slots__ = ("coefficient", "powers", "_hash")
 
@@ -46,9 +42,6 @@ class DimProduct:
             other = from_text(other)
         return isinstance(other, DimProduct) and self.coefficient == other.coefficient and \
             self.powers == other.powers
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
 
     def __hash__(self):
         return self._hash
@@ -130,9 +123,8 @@ _FACTOR = re.compile(rf"\s*(?:(\d+)|({_NAME})(?:\s*\^\s*(\d+))?)\s*")
 
 def from_text(text):
     """'n', '3', 'n*d', '2*n', 'n^2' -> a dimension; None if the text is not one."""
-    pieces = text.split("*")
     dims = []
-    for piece in pieces:
+    for piece in text.split("*"):
         match = _FACTOR.fullmatch(piece)
         if match is None:
             return None

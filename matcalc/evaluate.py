@@ -12,18 +12,17 @@ import numpy as np
 
 from . import ast, dims, registry
 from .errors import EvaluationError, InternalError, NumericWarning, UnsupportedError
-from .printing import to_text
+from .printing import short_text
 from .shapes import as_pair, describe, shape_of
 
 
 def _as_array(name, value):
-    if value is None or isinstance(value, (str, bytes)):
-        raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}")
     try:
-        array = np.asarray(value, dtype=float)
+        if value is not None and not isinstance(value, (str, bytes)):
+            return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}") from None
-    return array
+        pass
+    raise EvaluationError(f"the value of '{name}' is not numeric: {value!r:.60}")
 
 
 def _fit(name, array, shape):
@@ -112,20 +111,6 @@ def commutation_matrix(m, n):
     return K
 
 
-def _matrix_power(node, base, k):
-    if k < 0:
-        base = _inverse(node, base)
-        k = -k
-    return np.linalg.matrix_power(base, k)
-
-
-def _inverse(node, matrix):
-    try:
-        return np.linalg.inv(matrix)
-    except np.linalg.LinAlgError:
-        raise EvaluationError("inv: the matrix is singular for these values") from None
-
-
 def _rule(node, kids, arrays, sizes):
     if isinstance(node, ast.Symbol):
         return arrays[node.name]
@@ -150,16 +135,16 @@ def _rule(node, kids, arrays, sizes):
             if np.ndim(acc) == 2 and acc.shape == (1, 1):
                 acc = np.float64(acc[0, 0])
         return acc
-    if isinstance(node, ast.Div):
+    if isinstance(node, (ast.Div, ast.ElemDiv)):
         return kids[0] / kids[1]
     if isinstance(node, ast.Hadamard):
         return kids[0] * kids[1]
-    if isinstance(node, ast.ElemDiv):
-        return kids[0] / kids[1]
     if isinstance(node, ast.Power):
         if np.ndim(kids[0]) == 0:
             return np.float64(np.power(kids[0], kids[1]))
-        return _matrix_power(node, kids[0], int(ast.literal(node.exponent)))
+        k = int(ast.literal(node.exponent))           # A^-k = inv(A)^k
+        base = kids[0] if k >= 0 else _function(registry.MATRIX["inv"], kids[:1])
+        return np.linalg.matrix_power(base, abs(k))
     if isinstance(node, ast.ElemPower):
         return np.power(kids[0], kids[1])
     if isinstance(node, ast.Transpose):
@@ -199,10 +184,8 @@ def _scalarize(node, value):
 
 
 def evaluate(root, values, dimensions=None):
-    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector.
-
-    `dimensions` (dim -> size) sizes what no value fixes, e.g. a derivative `vector(1)`.
-    """
+    """The value of a typed tree: a float for a scalar, a 1-D array for a column vector;
+    `dimensions` (dim -> size) sizes what no value fixes, e.g. a derivative `vector(1)`."""
     if not hasattr(values, "get"):
         raise EvaluationError("values must be a mapping from names to numbers or arrays")
     with np.errstate(all="ignore"):
@@ -231,13 +214,11 @@ def warn_not_finite(roots, values, dimensions=None):
         for node, value in values_of.items():
             if np.all(np.isfinite(value)):
                 continue
-            if isinstance(node, ast.Symbol) or not all(
-                    np.all(np.isfinite(values_of[c])) for c in node.children):
-                if isinstance(node, ast.Symbol):
-                    return                                  # the input itself
+            if isinstance(node, ast.Symbol):
+                return                                      # the input itself
+            if not all(np.all(np.isfinite(values_of[c])) for c in node.children):
                 continue
-            text = to_text(node)
-            text = text if len(text) <= 60 else text[:57] + "..."
+            text = short_text(node)
             what = "nan" if np.any(np.isnan(value)) else "inf"
             record = registry.of(node)
             hint = record.hint if record is not None else HINTS.get(type(node))
@@ -279,19 +260,20 @@ def evaluate_nodes(root, values, dimensions=None):
 
 
 def _evaluate_plain(root, values, bound, dimensions, memo=None):
-    free = [n for n in ast.postorder(root) if isinstance(n, ast.Symbol) and n.name not in bound]
-    arrays, sizes = bind_dimensions(free, values)
+    order = ast.postorder(root)
+    symbols = [n for n in order if isinstance(n, ast.Symbol)]
+    arrays, sizes = bind_dimensions([s for s in symbols if s.name not in bound], values)
     for dim, size in dimensions.items():
         sizes.setdefault(dim, size)
     for name, value in bound.items():
         arrays[name] = value if np.ndim(value) == 0 else np.asarray(value)
-    for symbol in ast.postorder(root):
-        if isinstance(symbol, ast.Symbol) and symbol.name in bound and np.ndim(bound[symbol.name]):
+    for symbol in symbols:
+        if symbol.name in bound and np.ndim(bound[symbol.name]):
             for dim, size in zip(as_pair(symbol.declared_shape), bound[symbol.name].shape):
                 if isinstance(dim, dims.Dim):
                     sizes.setdefault(dim, size)
     memo = {} if memo is None else memo
-    for node in ast.postorder(root):
+    for node in order:
         value = _rule(node, [memo[c] for c in node.children], arrays, sizes)
         memo[node] = _scalarize(node, value)
     return memo[root]

@@ -10,28 +10,38 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import ast, dims, printing, shapes
-from . import sympy_bridge
+from . import ast, dims, printing, shapes, sympy_bridge
+from .ast import free_symbols as symbol_nodes
 from .calculus import expand_derivatives
 from .errors import MatcalcError
 from .evaluate import bind_dimensions, evaluate
 
 
-class Expr:
-    """A typed expression with the declarations it was read under.
+def _minus(a, b):
+    return ast.Add(a, ast.Neg(b))
 
-    Equality is structural (the AST is hash-consed), so parse(str(e)) == e. A derivative
+
+def _operators(build):
+    """An operator and its reflection, both building `build(left, right)`."""
+    def operator(self, other):
+        return self._combine(other, build)
+
+    def reflected(self, other):
+        return self._combine(other, build, reflected=True)
+    return operator, reflected
+
+
+class Expr:
+    """Equality is structural (the AST is hash-consed), so parse(str(e)) == e. A derivative
     returned by `diff` also knows the shapes of the function and the variable it came from
-    (`derivative_of`), so that `evaluate(values, tensor=True)` can give the tensor.
+    (`derivative_of`, or None), so that `evaluate(values, tensor=True)` can give the tensor.
     """
 
     __slots__ = ("node", "declarations", "derivative_of")
     __array_priority__ = 1000          # numpy scalars defer to Expr's operators
 
     def __init__(self, node, declarations, derivative_of=None):
-        self.node = node
-        self.declarations = declarations
-        self.derivative_of = derivative_of        # (F's shape, W's shape) or None
+        self.node, self.declarations, self.derivative_of = node, declarations, derivative_of
 
     @property
     def shape(self):
@@ -43,9 +53,7 @@ class Expr:
 
     def symbols(self):
         """name -> shape of every free symbol, in order of first appearance."""
-        bound = set(self.node.names) if isinstance(self.node, ast.Where) else set()
-        return {n.name: n.declared_shape for n in ast.postorder(self.node)
-                if isinstance(n, ast.Symbol) and n.name not in bound}
+        return {name: n.declared_shape for name, n in symbol_nodes(self.node).items()}
 
     def __str__(self):
         return printing.to_text(self.node)
@@ -112,31 +120,12 @@ class Expr:
         shapes.shape_of(node)                       # a mismatch is a ShapeError here
         return Expr(node, merged_declarations(left, right))
 
-    def __add__(self, other):
-        return self._combine(other, ast.Add)
-
-    def __radd__(self, other):
-        return self._combine(other, ast.Add, reflected=True)
-
-    def __sub__(self, other):
-        return self._combine(other, _minus)
-
-    def __rsub__(self, other):
-        return self._combine(other, _minus, reflected=True)
-
-    def __mul__(self, other):                         # the language's '*'
-        return self._combine(other, ast.Mul)
-
-    def __rmul__(self, other):
-        return self._combine(other, ast.Mul, reflected=True)
-
+    __add__, __radd__ = _operators(ast.Add)
+    __sub__, __rsub__ = _operators(_minus)
+    __mul__, __rmul__ = _operators(ast.Mul)                 # the language's '*'
     __matmul__, __rmatmul__ = __mul__, __rmul__
-
-    def __truediv__(self, other):
-        return self._combine(other, ast.Div)
-
-    def __pow__(self, other):
-        return self._combine(other, ast.Power)
+    __truediv__ = _operators(ast.Div)[0]
+    __pow__ = _operators(ast.Power)[0]
 
     def __neg__(self):
         return Expr(ast.Neg(self.node), self.declarations)
@@ -144,10 +133,6 @@ class Expr:
     @property
     def T(self):
         return Expr(ast.Transpose(self.node), self.declarations)
-
-
-def _minus(a, b):
-    return ast.Add(a, ast.Neg(b))
 
 
 def _operand(value, other):
@@ -164,13 +149,6 @@ def merged_declarations(*exprs):
     for e in exprs:
         merged.update(e.declarations.shapes)
     return shapes.Declarations(merged, frozenset().union(*(e.symmetric for e in exprs)))
-
-
-def symbol_nodes(node):
-    """name -> Symbol node of the free symbols (a where's bound names excluded)."""
-    bound = set(node.names) if isinstance(node, ast.Where) else set()
-    return {n.name: n for n in ast.postorder(node)
-            if isinstance(n, ast.Symbol) and n.name not in bound}
 
 
 def declared_like(expr):
@@ -202,7 +180,3 @@ def declared_sizes(expr, values):
             for dim, size in found.items():
                 sizes.setdefault(dim, size)
     return sizes
-
-
-__all__ = ["Expr", "declared_like", "declared_sizes", "keep_shapes", "merged_declarations",
-           "symbol_nodes"]

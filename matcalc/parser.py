@@ -8,6 +8,7 @@ at the place of a subexpression; raw lark exceptions are turned into `ParseError
 
 import contextvars
 import difflib
+import functools
 import re
 from fractions import Fraction
 from importlib import resources
@@ -70,9 +71,7 @@ class _Build(lark.Transformer):
 
     # -- helpers
     def _fail(self, message, start):
-        line, column = _line_column(self.text, start)
-        raise ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
-                         context=caret_context(self.text, line, column))
+        raise _error(self.text, message, start)
 
     def _make(self, node, start, end, children=()):
         depth = 1 + max((c.depth for c in children), default=0)
@@ -234,21 +233,18 @@ class _Build(lark.Transformer):
                           [body] + [v for _, v in bindings])
 
 
-_parser = None
-
-
+@functools.cache
 def _lark():
-    global _parser
-    if _parser is None:
-        _parser = lark.Lark(_grammar_text(), parser="lalr", lexer="contextual",
-                            transformer=_Build(), maybe_placeholders=False)
-    return _parser
+    return lark.Lark(_grammar_text(), parser="lalr", lexer="contextual",
+                     transformer=_Build(), maybe_placeholders=False)
 
 
-def _line_column(text, offset):
+def _error(text, message, offset):
+    """A ParseError at a character offset: line and column, and a caret under it."""
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+    return ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
+                      context=caret_context(text, line, column))
 
 
 def parse(text):
@@ -283,7 +279,6 @@ def _friendly(text, error):
         offset = len(text.rstrip())
     if offset is None:
         offset = len(text)
-    line, column = _line_column(text, offset)
     before = text[:offset]
     depth = before.count("(") - before.count(")")
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
@@ -329,5 +324,4 @@ def _friendly(text, error):
             message = f"unexpected '{value}': an operand is missing before it"
         else:
             message = f"unexpected '{value}'"
-    return ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
-                      context=caret_context(text, line, column))
+    return _error(text, message, offset)

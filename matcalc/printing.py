@@ -6,17 +6,14 @@ grammar would otherwise read something else. The printers never name shared sube
 themselves; the factored form arrives as a `Where` node built by the simplifier.
 """
 
+import re
 from fractions import Fraction
 
 from . import ast, registry
 from .errors import InternalError
-from .shapes import unfixed_constants
+from .shapes import GREEK, unfixed_constants
 
 WHERE, ADD, MUL, NEG, POW, POSTFIX, ATOM = range(7)
-
-GREEK = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-    "sigma tau upsilon phi chi psi omega").split()
 
 
 def number_text(value):
@@ -71,18 +68,42 @@ def _negative_leading(node):
     return isinstance(node, ast.Number) and node.value < 0
 
 
+def _sum(node, kids, memo, wrap, wrap_negative):
+    """a + b - c: a negated term, or one that prints with a leading '-', is subtracted;
+    `wrap_negative`: a subtracted term that itself leads with '-' keeps its parentheses."""
+    parts = []
+    for i, (child, item) in enumerate(zip(node.children, kids)):
+        if i and isinstance(child, ast.Neg):
+            inner = memo[child.arg]
+            parts.append(" - " + wrap(inner, inner[1] <= ADD or
+                                      wrap_negative and _negative_leading(child.arg)))
+        elif i and _negative_leading(child):
+            parts.append(" - " + item[0][1:].lstrip())
+        else:
+            parts.append((" + " if i else "") + wrap(item, item[1] <= ADD))
+    return "".join(parts), ADD
+
+
+def _print(root, rule):
+    """`rule` folded over the DAG; `explicit`: constants that must print their size."""
+    explicit = unfixed_constants(root)
+    memo = {}
+    for node in ast.postorder(root):
+        memo[node] = rule(node, memo, explicit)
+    return memo[root][0]
+
+
 # ----------------------------------------------------------------- text
 
 def _wrap(item, condition):
-    text, _ = item
-    return f"({text})" if condition else text
+    return f"({item[0]})" if condition else item[0]
 
 
 def _sizes_text(dims):
     return "".join(f", {d}" for d in dims)
 
 
-def _text_rule(node, memo, explicit=()):
+def _text_rule(node, memo, explicit):
     kids = [memo[c] for c in node.children]
     if isinstance(node, ast.Symbol):
         return node.name, ATOM
@@ -99,17 +120,7 @@ def _text_rule(node, memo, explicit=()):
     if isinstance(node, ast.Unvec):
         return f"unvec({kids[0][0]}{_sizes_text(node.shape)})", ATOM
     if isinstance(node, ast.Add):
-        parts = []
-        for i, (child, item) in enumerate(zip(node.children, kids)):
-            if i and isinstance(child, ast.Neg):
-                inner = memo[child.arg]
-                parts.append(" - " + _wrap(inner, inner[1] <= ADD or
-                                           _negative_leading(child.arg)))
-            elif i and _negative_leading(child):
-                parts.append(" - " + item[0][1:])
-            else:
-                parts.append((" + " if i else "") + _wrap(item, item[1] <= ADD))
-        return "".join(parts), ADD
+        return _sum(node, kids, memo, _wrap, True)
     if isinstance(node, ast.Mul):
         first = _wrap(kids[0], kids[0][1] < MUL or isinstance(node.children[0], ast.Mul))
         rest = [_wrap(k, k[1] <= NEG) for k in kids[1:]]
@@ -118,9 +129,7 @@ def _text_rule(node, memo, explicit=()):
         op = {ast.Div: "/", ast.Hadamard: " .* ", ast.ElemDiv: " ./ "}[type(node)]
         return _wrap(kids[0], kids[0][1] < MUL) + op + _wrap(kids[1], kids[1][1] <= NEG), MUL
     if isinstance(node, ast.Neg):
-        child = node.arg
-        wrap = kids[0][1] <= NEG or _negative_leading(child)
-        return "-" + _wrap(kids[0], wrap), NEG
+        return "-" + _wrap(kids[0], kids[0][1] <= NEG or _negative_leading(node.arg)), NEG
     if isinstance(node, (ast.Power, ast.ElemPower)):
         op = "^" if isinstance(node, ast.Power) else ".^"
         base = _wrap(kids[0], kids[0][1] <= POW)
@@ -147,52 +156,46 @@ def _text_rule(node, memo, explicit=()):
 
 
 def to_text(root):
-    """The expression in the input language; it parses back to the same tree (a constant
-    whose size nothing else fixes is written with its size)."""
-    explicit = unfixed_constants(root)
-    memo = {}
-    for node in ast.postorder(root):
-        memo[node] = _text_rule(node, memo, explicit)
-    return memo[root][0]
+    """The expression in the input language; it parses back to the same tree."""
+    return _print(root, _text_rule)
+
+
+def short_text(root, limit=60):
+    """to_text(root), cut to `limit` characters for a message."""
+    text = to_text(root)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # ----------------------------------------------------------------- LaTeX
 
 def latex_name(name):
     """W1 -> W_{1}, A_k -> A_{k}, lambda -> \\lambda, Sigma -> \\Sigma, loss -> \\mathrm{loss}."""
-    import re
     match = re.fullmatch(r"([A-Za-z]+?)_?(\d+|_[A-Za-z0-9_]+)?", name)
     base, sub = (match.group(1), match.group(2)) if match else (name, None)
     if sub is None and "_" in name:
         base, sub = name.split("_", 1)
-    if sub is not None:
-        sub = sub.lstrip("_")
-
-    def symbol(word):
-        if word.lower() in GREEK:
-            return "\\" + word
-        if len(word) == 1:
-            return word
-        return r"\mathrm{" + word + "}"
-    head = symbol(base)
+    sub = (sub or "").lstrip("_")
+    if base.lower() in GREEK:
+        head = "\\" + base
+    else:
+        head = base if len(base) == 1 else r"\mathrm{" + base + "}"
     return head + ("_{" + sub.replace("_", r"\_") + "}" if sub else "")
 
 
 def _latex_wrap(item, condition):
-    text, _ = item
-    return rf"\left({text}\right)" if condition else text
+    return rf"\left({item[0]}\right)" if condition else item[0]
 
 
 def _latex_dim(dim):
     return str(dim).replace("*", r" \cdot ")
 
 
-def _latex_rule(node, memo, explicit=()):
+def _latex_rule(node, memo, explicit):
     kids = [memo[c] for c in node.children]
     if isinstance(node, ast.Symbol):
         return latex_name(node.name), ATOM
-    if isinstance(node, ast.Identity) and node in explicit:
-        return f"I_{{{_latex_dim(node.n)}}}", ATOM
+    if isinstance(node, ast.Identity):
+        return (f"I_{{{_latex_dim(node.n)}}}" if node in explicit else "I"), ATOM
     if isinstance(node, ast.Commutation):
         return f"K_{{{_latex_dim(node.m)},{_latex_dim(node.n)}}}", ATOM
     if isinstance(node, ast.Unvec):
@@ -205,8 +208,6 @@ def _latex_rule(node, memo, explicit=()):
             return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}", \
                 (NEG if sign else ATOM)
         return number_text(value)
-    if isinstance(node, ast.Identity):
-        return "I", ATOM
     if isinstance(node, ast.Fill):
         one = r"\mathbf{1}" if len(node.shape) == 1 else r"\mathbf{J}"
         if node in explicit:
@@ -218,21 +219,12 @@ def _latex_rule(node, memo, explicit=()):
             return one, ATOM
         return f"{_latex_wrap(kids[0], kids[0][1] < MUL)} {one}", MUL
     if isinstance(node, ast.Add):
-        parts = []
-        for i, (child, item) in enumerate(zip(node.children, kids)):
-            if i and isinstance(child, ast.Neg):
-                inner = memo[child.arg]
-                parts.append(" - " + _latex_wrap(inner, inner[1] <= ADD))
-            elif i and _negative_leading(child):
-                parts.append(" - " + item[0][1:].lstrip())
-            else:
-                parts.append((" + " if i else "") + _latex_wrap(item, item[1] <= ADD))
-        return "".join(parts), ADD
+        return _sum(node, kids, memo, _latex_wrap, False)
     if isinstance(node, ast.Mul):
         texts = [_latex_wrap(k, k[1] < MUL or (i and k[1] <= NEG) or isinstance(c, ast.Kron))
                  for i, (c, k) in enumerate(zip(node.children, kids))]
         out = texts[0]
-        for prev, text in zip(kids, texts[1:]):
+        for text in texts[1:]:
             joiner = r" \cdot " if text[:1].isdigit() or text.startswith("-") else " "
             out += joiner + text
         return out, MUL
@@ -276,8 +268,4 @@ def _latex_function(record, kids):
 
 
 def to_latex(root):
-    explicit = unfixed_constants(root)
-    memo = {}
-    for node in ast.postorder(root):
-        memo[node] = _latex_rule(node, memo, explicit)
-    return memo[root][0]
+    return _print(root, _latex_rule)

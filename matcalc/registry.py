@@ -1,20 +1,12 @@
 """The function registry: one record per function of the language.
 
-Every stage reads what it needs of a function here, so a new function is one record (and,
-for a matrix function, one row of the derivative rules in calculus/rules.py, where every
-matrix rule sits beside its textbook source):
-
-- the parser knows its name and arity; shapes read its shape law (a name of shapes/rules.py);
-- the calculus reads an elementwise function's derivative f'(u);
-- evaluation and compiled code read `array`, its meaning written once over an array
-  namespace: `array(numpy, u)` computes it, and the code generator runs the same function on
-  a namespace that writes code instead (np.exp(t1), jnp.exp(t1), da.exp(t1)), so numpy,
-  numba, JAX and Dask share one spelling; `backends` overrides it where a library has its
-  own (torch.sigmoid, jax.nn.softplus);
-- printing reads the LaTeX template; the SymPy bridge both directions;
-- verification reads the domain (which draws are valid) and the kinks (where the derivative
-  jumps); the simplifier the value at 0, inverse pairs (log(exp(u)) = u) and idempotence
-  (sign(sign(u)) = sign(u)); evaluation the hint that explains an inf or nan.
+Every stage reads what it needs of a function here (the fields of `Function` say who reads
+what), so a new function is one record, and for a matrix function one row of the derivative
+rules in calculus/rules.py, beside its textbook source. Evaluation and compiled code read
+`array`, the meaning written once over an array namespace: `array(numpy, u)` computes it,
+and the code generator runs the same function on a namespace that writes code instead
+(np.exp(t1), jnp.exp(t1), da.exp(t1)), so numpy, numba, JAX and Dask share one spelling;
+`backends` overrides it where a library has its own (torch.sigmoid, jax.nn.softplus).
 
 tests/test_registry.py checks that every record is complete and that every table of every
 stage handles every record and every node type. docs/adding-a-function.md shows a record.
@@ -39,15 +31,16 @@ class Function(NamedTuple):
     sympy: Optional[Callable] = None     # sympy(sp, *args) -> a SymPy expression
     from_sympy: tuple = ()         # names of SymPy classes that read back as this function
     derivative: Optional[Callable] = None   # elementwise: f'(u) given u and the node f(u)
+                                   # (so exp' = exp reuses the node)
     backends: dict = {}            # backend -> code template over {0}, where not `array`
     arity: int = 1
     domain: str = "real"           # where the draws of verify must lie: real | positive | unit
-    kinks: tuple = ()              # arguments where the function is not smooth
+    kinks: tuple = ()              # arguments where it is not smooth (verify avoids them)
     at_zero: Optional[Fraction] = None   # f(0), exact, when the simplifier may use it
     hint: Optional[str] = None     # why an inf or nan appears (evaluate's warning)
     may_warn: bool = True          # can finite arguments give inf or nan?
-    inverse: Optional[str] = None  # g with f(g(u)) = u for every real u
-    idempotent: bool = False       # f(f(u)) = f(u)
+    inverse: Optional[str] = None  # g with f(g(u)) = u for every real u (the simplifier's)
+    idempotent: bool = False       # f(f(u)) = f(u) (the simplifier's)
     scalar: Optional[Callable] = None    # scalar(xp, a): the value for a 1 x 1 argument
                                    # (numpy or sympy as xp: abs(a) and a ** k, not xp.abs)
     code: Optional[str] = None     # a matrix function's operation in the backends' dialects
@@ -78,8 +71,6 @@ def _one_minus(node):
 
 
 # ----------------------------------------------------------------- elementwise functions
-# derivative(u, f) is f'(u), f the node f(u) itself (so exp' = exp reuses it); array(xp, u)
-# the value over any numpy-like namespace.
 
 def _elementwise(name, derivative, array, latex, sympy, **fields):
     return Function(name=name, node=ast.Elementwise, shape="elementwise", array=array,
@@ -89,10 +80,6 @@ def _elementwise(name, derivative, array, latex, sympy, **fields):
 def _named(command):
     """command(u) in LaTeX: the command's own braces escaped for str.format."""
     return command.replace("{", "{{").replace("}", "}}") + r"\left({0}\right)"
-
-
-def _sigmoid_sympy(sp, u):
-    return 1 / (1 + sp.exp(-u))
 
 
 ELEMENTWISE_RECORDS = (
@@ -151,7 +138,7 @@ ELEMENTWISE_RECORDS = (
     _elementwise(
         "sigmoid", lambda u, f: ast.Hadamard(f, _one_minus(f)),
         lambda xp, u: xp.exp(-xp.logaddexp(0.0, -u)), r"\sigma\left({0}\right)",
-        _sigmoid_sympy, at_zero=HALF,
+        lambda sp, u: 1 / (1 + sp.exp(-u)), at_zero=HALF,
         backends={"jax": "jax.nn.sigmoid({0})", "torch": "torch.sigmoid({0})"}),
     _elementwise(
         "softplus", lambda u, f: _call("sigmoid", u), lambda xp, u: xp.logaddexp(0.0, u),
@@ -275,6 +262,3 @@ def build(name, *args):
     if record.elementwise:
         return ast.Elementwise(name, *args)
     return record.node(*args)
-
-
-__all__ = ["Function", "ELEMENTWISE", "MATRIX", "FUNCTIONS", "of", "name_of", "build"]

@@ -12,12 +12,15 @@ class Derivation:
 
     def __init__(self, expr, wrt, method, steps, result, expanded_result, verification,
                  agreement=None):
-        self.expr, self.wrt, self.method = expr, wrt, method
-        self.steps = steps
-        self.result = result
-        self.expanded = expanded_result
-        self.verification = verification
-        self.agreement = agreement
+        self.expr, self.wrt, self.method, self.steps = expr, wrt, method, steps
+        self.result, self.expanded = result, expanded_result
+        self.verification, self.agreement = verification, agreement
+
+    def _results(self):
+        """(expression, form): the expanded result, and the factored one where it differs."""
+        if str(self.result) != str(self.expanded):
+            return [(self.expanded, "expanded"), (self.result, "factored")]
+        return [(self.expanded, "expanded")]
 
     def lines(self):
         route = {"chain": "chain rule du/dw = dv/dw * du/dv",
@@ -29,9 +32,7 @@ class Derivation:
             joiner = " " if step.label.endswith("->") else " = "
             out.append(f"  {step.label}{joiner}{step.expr}")
             out.append(f"      [{step.rule}]")
-        out.append(f"  = {self.expanded}   [expanded]")
-        if str(self.result) != str(self.expanded):
-            out.append(f"  = {self.result}   [factored]")
+        out += [f"  = {result}   [{form}]" for result, form in self._results()]
         if self.agreement:
             out.append(f"  {self.agreement}")
         out.append(f"  {self.verification}")
@@ -44,9 +45,7 @@ class Derivation:
         rows = [(step.source.latex() + r" &\mapsto " if step.source is not None else
                  rf"\text{{{_latex_text(step.label)}}} &= ") + step.expr.latex()
                 for step in self.steps]
-        rows.append(rf"&= {self.expanded.latex()}")
-        if str(self.result) != str(self.expanded):
-            rows.append(rf"&= {self.result.latex()}")
+        rows += [rf"&= {result.latex()}" for result, _ in self._results()]
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _repr_latex_(self):
@@ -63,11 +62,8 @@ class Derivation:
                 html.escape(step.label) + " ="
             rows.append(f"<tr><td>{left}</td><td>${step.expr.latex()}$</td>"
                         f"<td><small>{html.escape(step.rule)}</small></td></tr>")
-        rows.append(f"<tr><td></td><td>${self.expanded.latex()}$</td>"
-                    "<td><small>expanded</small></td></tr>")
-        if str(self.result) != str(self.expanded):
-            rows.append(f"<tr><td></td><td>${self.result.latex()}$</td>"
-                        "<td><small>factored</small></td></tr>")
+        rows += [f"<tr><td></td><td>${result.latex()}$</td><td><small>{form}</small></td></tr>"
+                 for result, form in self._results()]
         notes = "".join(f"<p>{html.escape(str(note))}</p>"
                         for note in (self.agreement, self.verification) if note)
         return (f"<p>d/d{html.escape(self.wrt)} of <code>{html.escape(str(self.expr))}</code>"
@@ -161,10 +157,7 @@ class DerivationCheck:
     @property
     def first_wrong(self):
         """1-based index of the first wrong step, or None."""
-        for i, result in enumerate(self.results):
-            if not result.holds:
-                return i + 2
-        return None
+        return next((i + 2 for i, r in enumerate(self.results) if not r.holds), None)
 
     def __str__(self):
         lines = [f"  1. {self.steps[0]}"]
@@ -178,7 +171,3 @@ class DerivationCheck:
                              f"step {i + 2} gives {format_value(right)}")
         verdict = "every step holds" if self.holds else f"step {self.first_wrong} is wrong"
         return "\n".join(lines + [verdict])
-
-
-__all__ = ["Derivation", "Step", "Solution", "Check", "DerivationCheck", "format_value",
-           "format_values"]

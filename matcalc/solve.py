@@ -17,19 +17,11 @@ Gaussian likelihood's inv(S') - inv(S')*C'*inv(S'), is multiplied by inv(P) on b
 from fractions import Fraction
 
 from . import ast
+from .calculus.graph import contains as _contains
 from .errors import UnsupportedError
+from .printing import short_text
 from .shapes import as_pair, shape_of
 from .simplify import Poly, Term, canon, expanded, pull_common_scalars, to_node, transpose_atom
-
-
-def _contains(node, target):
-    return any(n is target for n in ast.postorder(node))
-
-
-def _describe(node):
-    from .printing import to_text
-    text = to_text(node)
-    return text if len(text) <= 50 else text[:47] + "..."
 
 
 def _linear_factors(term, wrt):
@@ -42,9 +34,9 @@ def _linear_factors(term, wrt):
             scalars.append((atom, exponent))
             continue
         if exponent != 1 or not isinstance(atom, ast.Mul):
+            power = f"^{exponent}" if exponent != 1 else ""
             raise UnsupportedError(f"the gradient is not linear in {wrt.name}: it contains "
-                                   f"{_describe(atom)}" + (f"^{exponent}" if exponent != 1
-                                                             else ""))
+                                   f"{short_text(atom, 50)}{power}")
         parts = list(atom.children)
         if parts[-1] is wrt and not any(_contains(p, wrt) for p in parts[:-1]):
             factors = factors + parts
@@ -52,13 +44,13 @@ def _linear_factors(term, wrt):
             factors = factors + [transpose_atom(p) for p in reversed(parts[1:])] + [wrt]
         else:
             raise UnsupportedError(f"the gradient is not linear in {wrt.name}: it contains "
-                                   f"{_describe(atom)}")
+                                   f"{short_text(atom, 50)}")
     positions = [i for i, f in enumerate(factors) if f is wrt]
     for f in factors:
         if f is not wrt and _contains(f, wrt):
             kind = f.name if isinstance(f, ast.Elementwise) else type(f).__name__.lower()
             raise UnsupportedError(f"the gradient is not linear in {wrt.name}: it contains "
-                                   f"{_describe(f)} ({kind} of {wrt.name})")
+                                   f"{short_text(f, 50)} ({kind} of {wrt.name})")
     if len(positions) != 1:
         raise UnsupportedError(f"the gradient is not linear in {wrt.name}")
     return tuple(scalars), factors, positions[0]
@@ -122,9 +114,9 @@ def solve(gradient, wrt):
     common, common_scalars, rest = pull_common_scalars([(c, t) for t, c in terms])
     reduced = Poly({t: c for c, t in rest}, L.shape)
     scale = Poly({Term(tuple((a, -e) for a, e in common_scalars), ()): 1 / common}, ())
-    invert = (lambda p: ast.Div(ast.Number(1), to_node(p))) if L.shape == () else \
-        (lambda p: ast.Inverse(to_node(p)))
-    parts = [to_node(scale), invert(reduced), to_node(b)]
+    inverse = ast.Div(ast.Number(1), to_node(reduced)) if L.shape == () else \
+        ast.Inverse(to_node(reduced))
+    parts = [to_node(scale), inverse, to_node(b)]
     if R.shape != ():
         parts.append(ast.Inverse(to_node(R)))
     coefficient = to_node(L) if R.shape == () else \
@@ -151,7 +143,7 @@ def _solve_in_inverse(gradient, wrt, P):
     equation = expanded(ast.Mul(Q, gradient, Q))
     if any(isinstance(n, ast.Inverse) and _contains(n, wrt) for n in ast.postorder(equation)):
         raise UnsupportedError(f"the gradient is not linear in {wrt.name} or in "
-                               f"inv({wrt.name}): it contains {_describe(equation)}")
+                               f"inv({wrt.name}): it contains {short_text(equation, 50)}")
     if Q is wrt:
         return solve(equation, wrt)[0]
     # affine in w': solve for a stand-in Y = w', then w = Y'
@@ -161,6 +153,3 @@ def _solve_in_inverse(gradient, wrt, P):
         raise UnsupportedError(f"the gradient holds both {wrt.name} and {wrt.name}' after "
                                "clearing the inverse: not separable")
     return expanded(ast.Transpose(solve(in_y, Y)[0]))
-
-
-__all__ = ["solve", "collect"]

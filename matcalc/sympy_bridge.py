@@ -6,6 +6,8 @@ cross by their records (registry.py): `sympy` writes one, `from_sympy` names the
 classes that read back as it.
 """
 
+import functools
+import operator
 from fractions import Fraction
 
 from . import ast, dims, registry
@@ -45,10 +47,7 @@ def to_sympy(root):
         if isinstance(node, ast.Neg):
             return -kids[0]
         if isinstance(node, ast.Mul):
-            acc = kids[0]
-            for k in kids[1:]:
-                acc = acc * k
-            return acc
+            return functools.reduce(operator.mul, kids)
         if isinstance(node, ast.Div):
             return kids[0] / kids[1]
         if isinstance(node, ast.Hadamard):
@@ -127,10 +126,7 @@ def from_sympy(expression, symmetric=None):
                 return registry.build(record.name,
                                        *(convert(a) for a in e.args[:record.arity]))
         if isinstance(e, sympy.HadamardProduct):
-            node = convert(e.args[0])
-            for a in e.args[1:]:
-                node = ast.Hadamard(node, convert(a))
-            return node
+            return functools.reduce(ast.Hadamard, map(convert, e.args))
         if isinstance(e, sympy.HadamardPower):
             return ast.ElemPower(convert(e.base), convert(e.exp))
         if isinstance(e, (sympy.MatPow, sympy.Pow)):
@@ -142,6 +138,3 @@ def from_sympy(expression, symmetric=None):
     node = convert(expression)
     shape_of(node)
     return node, declarations(declared, symmetric)
-
-
-__all__ = ["to_sympy", "from_sympy"]

@@ -7,32 +7,28 @@ non-symmetric under inv, det, logdet and matrix powers (invertible, positive det
 positive entries under log, sqrt, fractional powers and as divisors. What needs which draw
 is read from the expression, not asked of the user.
 
-Every instance must be a valid point for all the expressions involved: every value finite,
-every matrix under inv/det/logdet/a negative power well conditioned (and of positive
-determinant under logdet), no argument of a function within reach of one of its kinks (abs,
-sign, relu, norm1 at 0: the records of registry.py).
-An invalid instance is redrawn: the sizes rotate (a Gram matrix X'*X with X n x d needs
-n >= d) and the values shrink (so that exp does not overflow). When no valid instance is
-found the outcome is inconclusive (`passed` is None), never a failure.
+An instance must be a valid point of every expression involved: finite, every matrix under
+inv/det/logdet/a negative power well conditioned (of positive determinant under logdet), no
+argument within reach of a function's kink (the records' `kinks`). An invalid instance is
+redrawn with rotated sizes (X'*X with X n x d needs n >= d) and shrinking values (exp must
+not overflow); when none is valid the outcome is inconclusive (`passed` is None), never a
+failure.
 
 A derivative G of f by w is checked along random directions D against
 (f(w + eps*D) - f(w - eps*D)) / (2*eps): for a scalar f, <G, D>; for a vector f (Jacobian
 G, d x n), G' * D; past two indices, G' * vec(D) with the matrix form G (SPEC 2b). The step
-is chosen per instance: two steps first, and when they disagree with each other a sweep of
-steps, taking the pair that agrees best; the disagreement estimates the differences' own
-error, and the tolerance grows with it (a badly conditioned f such as log(1 + exp(-s))
-evaluated at large s loses digits to cancellation). An instance too noisy to tell a missing
-factor from rounding is skipped like an invalid one.
+is chosen per instance (`_best_difference`); an instance too noisy to tell a missing factor
+from rounding is skipped like an invalid one.
 """
 
+import contextlib
 import warnings
-
 from typing import NamedTuple
 
 import numpy as np
 
 from . import ast, dims, registry
-from .ast import inline_where
+from .ast import free_symbols as symbol_table, inline_where
 from .errors import MatcalcError
 from .evaluate import evaluate, evaluate_nodes
 from .shapes import shape_of
@@ -51,8 +47,7 @@ SIZES = (3, 4, 2, 5, 6, 7, 8, 9)
 
 
 class Verification(NamedTuple):
-    """passed: True, False, or None when no valid random instance could be found (the
-    check could not decide: neither a pass nor a failure)."""
+    """passed: True, False, or None when no valid random instance was found (undecided)."""
 
     passed: object
     draws: int
@@ -84,13 +79,11 @@ def requirements(*roots):
             record = registry.of(node)
             if record is not None and record.domain != "real":
                 positive |= _names(node.children[0])   # "unit": met as redraws shrink
-            if isinstance(node, (ast.ElemPower, ast.Power)) and not _integer_constant(
-                    node.exponent):
+            if isinstance(node, (ast.ElemPower, ast.Power)) and (
+                    _negative(node.exponent) or not _integer_constant(node.exponent)):
                 positive |= _names(node.base)
-            if isinstance(node, (ast.Div, ast.ElemDiv)) or (
-                    isinstance(node, (ast.ElemPower, ast.Power)) and _negative(node.exponent)):
-                positive |= _names(node.children[1] if isinstance(
-                    node, (ast.Div, ast.ElemDiv)) else node.base)
+            if isinstance(node, (ast.Div, ast.ElemDiv)):
+                positive |= _names(node.right)
     return invertible, positive
 
 
@@ -106,17 +99,6 @@ def _integer_constant(node):
 def _negative(node):
     value = ast.literal(node)
     return isinstance(node, ast.Neg) or value is not None and value < 0
-
-
-def symbol_table(*roots):
-    """name -> Symbol node, over the free symbols of the roots (bound names excluded)."""
-    table = {}
-    for root in roots:
-        bound = set(root.names) if isinstance(root, ast.Where) else set()
-        for node in ast.postorder(root):
-            if isinstance(node, ast.Symbol) and node.name not in bound:
-                table.setdefault(node.name, node)
-    return table
 
 
 def draw(symbols, rng, invertible=(), positive=(), sizes=None, scale=1.0):
@@ -169,7 +151,7 @@ def size_constants(sizes, *roots):
 def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
     """Random instances (values, sizes) for the roots' free symbols. Each attempt rotates
     which small size each dimension gets, and every fourth attempt the values shrink, so
-    that a caller skipping invalid points (valid_point) soon meets valid ones."""
+    that a caller skipping invalid points soon meets valid ones."""
     symbols = symbol_table(*roots) if symbols is None else symbols
     invertible, positive = requirements(*roots)
     names = []
@@ -185,16 +167,10 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
         yield values, size_constants(sizes, *roots)
 
 
-def valid_point(roots, values, sizes):
-    """None when every root is defined, finite and smooth at these values (and near them),
-    else the reason it is not."""
-    return _check_point(roots, values, sizes)[0]
-
-
 def _check_point(roots, values, sizes):
-    """(valid_point's answer, the largest magnitude among the first root's values): the
-    rounding error of evaluating it is about machine epsilon times that magnitude (1 + u^2
-    loses u^2 below 1e-16 however small the result is)."""
+    """(None if every root is defined, finite and smooth here, else the reason; the largest
+    magnitude among the first root's values, times machine epsilon the rounding error of
+    evaluating it: 1 + u^2 loses u^2 below 1e-16 however small the result is)."""
     largest = 0.0
     for i, root in enumerate(roots):
         try:
@@ -229,6 +205,29 @@ def _invalid(node, value, values_of):
     return None
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Invalid points are skipped, not warned about."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _both(left, right, values, sizes):
+    """(left's value, right's value) at a valid point, else None."""
+    with _quiet():
+        if _check_point((left, right), values, sizes)[0] is not None:
+            return None
+        try:
+            return evaluate(left, values, sizes), evaluate(right, values, sizes)
+        except MatcalcError:
+            return None
+
+
+def _dim_names(symbols):
+    return sorted({n for s in symbols for d in s.declared_shape for n in dims.names(d)})
+
+
 def relative_error(a, b):
     """max |a - b| over the larger of max |a|, max |b| (at least 1e-6)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -239,7 +238,6 @@ def relative_error(a, b):
 def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
                      tolerance=RELATIVE_TOLERANCE, along=None, also=()):
     """Central differences of `function` along random directions against `derivative`.
-
     With `along` (the name of a direction variable), `derivative` is the derivative along
     it, and the direction is that variable's drawn value. `also`: symbols to draw even
     where neither expression uses them (the variable of a constant function)."""
@@ -251,8 +249,7 @@ def check_derivative(function, wrt_name, derivative, seed=0, draws=DRAWS,
         raise MatcalcError(f"'{wrt_name}' does not occur in the expression or its derivative")
     wrt = symbols[wrt_name]
     worst, done, reasons = 0.0, 0, {}
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    with _quiet():
         for values, sizes in instances((function, derivative), rng, symbols):
             if done >= draws:
                 break
@@ -281,6 +278,9 @@ def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance, 
     except MatcalcError as error:
         return error.message, None
     point = np.asarray(values[wrt.name], dtype=float)
+
+    def f(at):
+        return np.asarray(evaluate(function, dict(values, **{wrt.name: at}), sizes), float)
     errors = []
     for _ in range(DIRECTIONS if along is None else 1):
         direction = rng.normal(size=point.shape) if along is None else \
@@ -291,10 +291,7 @@ def _errors_at(function, derivative, wrt, values, sizes, rng, along, tolerance, 
         def difference(step):
             """(the central difference, the rounding error it carries, absolute)."""
             h = step * max(1.0, float(np.max(np.abs(point), initial=0.0)))
-            plus = np.asarray(evaluate(function, dict(values, **{wrt.name: point + h *
-                                                                 direction}), sizes), float)
-            minus = np.asarray(evaluate(function, dict(values, **{wrt.name: point - h *
-                                                                  direction}), sizes), float)
+            plus, minus = f(point + h * direction), f(point - h * direction)
             rounding = EPSILON * max(np.max(np.abs(plus)), np.max(np.abs(minus)), largest) / h
             return (plus - minus) / (2 * h), rounding
         try:
@@ -367,20 +364,14 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
     for values, sizes in instances((left, right), rng, symbols):
         if done >= draws:
             break
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            if valid_point((left, right), values, sizes) is not None:
-                continue
-            try:
-                a = evaluate(left, values, sizes)
-                b = evaluate(right, values, sizes)
-            except MatcalcError:
-                continue
-        error = relative_error(a, b)
+        both = _both(left, right, values, sizes)
+        if both is None:
+            continue
+        error = relative_error(*both)
         done += 1
         worst = max(worst, error)
         if error > tolerance:
-            return Comparison(False, done, error, (values, a, b))
+            return Comparison(False, done, error, (values, *both))
     return Comparison(True if done else None, done, worst, None)      # None: no valid point
 
 
@@ -391,27 +382,19 @@ def small_counterexample(left, right, seed=0, tolerance=1e-8):
     rng = np.random.default_rng(seed)
     symbols = symbol_table(left, right)
     invertible, positive = requirements(left, right)
-    names = sorted({n for s in symbols.values() for d in s.declared_shape
-                    for n in dims.names(d)})
+    names = _dim_names(symbols.values())
     plans = [dict.fromkeys(names, 2)] + [{n: (2, 3)[(i + k) % 2] for i, n in enumerate(names)}
                                          for k in range(2)]
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        for plan in plans:
-            for _ in range(4):
-                sizes = {dims.Dim(n): size for n, size in plan.items()}
-                values, sizes = draw(symbols, rng, invertible, positive, sizes)
-                values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1)
-                          for n, v in values.items()}
-                size_constants(sizes, left, right)
-                if valid_point((left, right), values, sizes) is not None:
-                    continue
-                try:
-                    a, b = evaluate(left, values, sizes), evaluate(right, values, sizes)
-                except MatcalcError:
-                    continue
-                if relative_error(a, b) > tolerance:
-                    return values, a, b
+    for plan in plans:
+        for _ in range(4):
+            sizes = {dims.Dim(n): size for n, size in plan.items()}
+            values, sizes = draw(symbols, rng, invertible, positive, sizes)
+            values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1)
+                      for n, v in values.items()}
+            size_constants(sizes, left, right)
+            both = _both(left, right, values, sizes)
+            if both is not None and relative_error(*both) > tolerance:
+                return (values, *both)
     return None
 
 
@@ -442,25 +425,22 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
     directions classifies it.
     """
     rng = np.random.default_rng(seed)
-    roots = (gradient, solution) if coefficient is None else (gradient, solution, coefficient)
-    symbols = symbol_table(*roots)
+    symbols = symbol_table(gradient, solution, *([] if coefficient is None else [coefficient]))
     symbols.pop(wrt.name, None)
     invertible, positive = requirements(gradient, solution)
     if coefficient is None:
         invertible |= _names(solution)          # the solution stands where inv(w) was
     kinds, worst, done = set(), 0.0, 0
+    names = _dim_names([*symbols.values(), wrt])
     for attempt in range(draws * 8):
         if done >= draws:
             break
         order = list(SIZES[:6])
         rng.shuffle(order)
-        names = sorted({n for s in list(symbols.values()) + [wrt] for d in s.declared_shape
-                        for n in dims.names(d)})
         sizes = {dims.Dim(n): order[i % len(order)] for i, n in enumerate(names)}
         values, sizes = draw(symbols, rng, invertible, positive, sizes)
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")      # a non-finite draw is skipped below
+            with _quiet():                           # a non-finite draw is skipped below
                 found = np.asarray(evaluate(solution, values, sizes), dtype=float)
                 if coefficient is None:
                     error, kind = _residual_and_kind(gradient, wrt, values, sizes, found, rng)

@@ -1,20 +1,14 @@
-"""The two algebras an adjoint lives in: the gradient's, and the matrix form's.
-
-The backward pass (backward.py) carries an adjoint V = du/dv for every node v and asks each
-rule (rules.py) what V contributes to the node's arguments. Rules are written once over the
-operations below; each algebra reads them in its own way:
+"""The two algebras an adjoint V = du/dv lives in. The rules (rules.py) are written once
+over the operations below, and each algebra reads them in its own way:
 
 - Gradient (a scalar u): V has the node's shape, and the operations are the textbook's:
   left(A, V) = A*V, right(V, B) = V*B, scale(V, H) = V .* H, total(V) = sum(V),
   spread(V, M) = V*M for a scalar node's V. This is DESIGN.md's table.
-- MatrixForm (any u, past two indices): V stands for d vec(u) / d vec(v), size(v) x size(u),
-  seeded with I at the root, and every operation is the matrix form of the same linear map
-  applied to each column (the identification theorem, Magnus and Neudecker): vec(A*V) =
-  kron(I, A)*vec(V), vec(V*B) = kron(B', I)*vec(V), vec(V .* H) = diag(vec(H))*vec(V),
-  vec(V') = commutation*vec(V). So the Jacobian d(X*w - y)/dw = X' (d x n), the Hessian of a
-  gradient and d(A*X*B)/dX = kron(B, A') come out of the same rows. A matrix-form adjoint
-  is a pair (the matrix, the shape of the node it belongs to): the shape cannot be read off
-  the matrix, and left(A, V) needs it (kron(I(c), A) for a node with c columns).
+- MatrixForm (any u, past two indices): V stands for d vec(u) / d vec(v), seeded with I at
+  the root, and every operation is the matrix form of the same linear map applied to each
+  column (the identification theorem, Magnus and Neudecker; each method states its own).
+  So the Jacobian d(X*w - y)/dw = X' (d x n), the Hessian of a gradient and
+  d(A*X*B)/dX = kron(B, A') come out of the same rows.
 """
 
 from typing import NamedTuple
@@ -107,10 +101,9 @@ class Gradient:
     def is_scaled_identity(self, V):
         """Is V c*I (scalars, signs, divisions by scalars and one identity)? Then it
         commutes, and d tr(A^k) needs one term, not k."""
-        found = False
         while True:
             if isinstance(V, ast.Identity):
-                return not found
+                return True
             if isinstance(V, ast.Neg) or isinstance(V, ast.Div) and _scalar(V.right):
                 V = V.children[0]
                 continue
@@ -126,15 +119,12 @@ class Gradient:
 # ----------------------------------------------------------------- the matrix form
 
 class Adjoint(NamedTuple):
-    """d vec(u) / d vec(v) for a node v of shape (rows, cols): size(v) x size(u)."""
+    """d vec(u) / d vec(v), size(v) x size(u), with the shape (rows, cols) of v: the matrix
+    does not show it, and left(A, V) needs it (kron(I(cols), A))."""
 
     matrix: object
     rows: object
     cols: object
-
-
-def _size(rows, cols):
-    return dims.product(rows, cols)
 
 
 class MatrixForm:
@@ -144,7 +134,7 @@ class MatrixForm:
 
     def seed(self, root):
         rows, cols = as_pair(shape_of(root))
-        return Adjoint(ast.Identity(_size(rows, cols)), rows, cols)
+        return Adjoint(ast.Identity(dims.product(rows, cols)), rows, cols)
 
     def result(self, V, wrt):
         return V.matrix
@@ -182,7 +172,7 @@ class MatrixForm:
     def total(self, V, H=None):
         """sum(V .* H) = vec(H)'*vec(V): a scalar's adjoint, 1 x size(u)."""
         weights = _vec(H) if H is not None else \
-            ast.Fill(normalize(_size(V.rows, V.cols), 1), N(1))
+            ast.Fill(normalize(dims.product(V.rows, V.cols), 1), N(1))
         return Adjoint(M(T(weights), V.matrix), 1, 1)
 
     def spread(self, V, M_):
@@ -236,6 +226,3 @@ def _vec(node):
 
 
 GRADIENT, MATRIX_FORM = Gradient(), MatrixForm()
-
-__all__ = ["GRADIENT", "MATRIX_FORM", "Gradient", "MatrixForm", "Adjoint", "symmetric_part",
-           "transposed"]

@@ -3,21 +3,15 @@ accumulation over the DAG.
 
 Every node v gets an adjoint V = du/dv. Walking from the root towards the leaves, each node
 adds to each argument's adjoint the contribution its rule gives (rules.py), so that an
-argument's adjoint is the sum over the paths through it. The same walk serves every shape:
-
-- a gradient (u scalar) in the gradient algebra, adjoints shaped like their nodes;
-- everything else (Jacobians, Hessians, any shape by any shape) in the matrix-form algebra,
-  adjoints d vec(u) / d vec(v) seeded with I: the result is the matrix form of SPEC 2b;
-- the identification of a differential: dF is linear in dX, and its matrix form is the
-  matrix-form backward pass over dF by dX.
-
-The result is a raw tree; `simplify` brings it to canonical form.
+argument's adjoint is the sum over the paths through it. The same walk gives gradients (the
+gradient algebra), every other shape (the matrix-form algebra: SPEC 2b's matrix form) and
+the identification of a differential (dF is linear in dX: its matrix form by dX). The result
+is a raw tree; `simplify` brings it to canonical form.
 """
 
 from .. import ast
 from ..errors import InternalError
 from ..shapes import describe, shape_of
-from .adjoints import GRADIENT, MATRIX_FORM
 from .graph import binary_products, depends_on
 from .rules import RULES
 
@@ -60,16 +54,3 @@ def backward(root, wrt, algebra, result_shape):
     if not parts:
         return zero(result_shape)
     return algebra.result(algebra.sum(parts), wrt)
-
-
-def gradient(root, wrt):
-    """d root / d wrt for a scalar root: wrt's shape."""
-    return backward(root, wrt, GRADIENT, shape_of(wrt))
-
-
-def matrix_form(root, wrt, result_shape):
-    """d vec(root) / d vec(wrt): size(wrt) x size(root) (SPEC 2b)."""
-    return backward(root, wrt, MATRIX_FORM, result_shape)
-
-
-__all__ = ["backward", "gradient", "matrix_form", "zero"]

@@ -32,6 +32,3 @@ def differential(root, wrt, direction):
                                 "differential route")
         d[node] = rule.differential(node, kids)
     return d[root]
-
-
-__all__ = ["differential"]

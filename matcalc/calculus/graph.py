@@ -10,8 +10,7 @@ from .. import ast
 
 
 def binary_products(root):
-    """The tree with every product of three or more factors left-nested: A*B*C ->
-    (A*B)*C."""
+    """The tree with every product of three or more factors left-nested: A*B*C -> (A*B)*C."""
     def rule(node):
         if isinstance(node, ast.Mul) and len(node.children) > 2:
             acc = node.children[0]
@@ -32,6 +31,3 @@ def depends_on(order, wrt):
 
 def contains(node, target):
     return any(n is target for n in ast.postorder(node))
-
-
-__all__ = ["binary_products", "depends_on", "contains"]

@@ -16,9 +16,9 @@ first, and `where` names by their values.
 from .. import ast, dims
 from ..errors import UnsupportedError
 from ..shapes import as_pair, derivative_shape, normalize, shape_of
-from . import backward
+from .adjoints import GRADIENT, MATRIX_FORM
+from .backward import backward, zero
 from .differential import differential
-from .backward import zero
 
 
 def expand_derivatives(root):
@@ -39,7 +39,7 @@ def derivative(root, wrt, direction=None):
         return along(root, wrt, direction)
     f_shape, w_shape = shape_of(root), shape_of(wrt)
     if f_shape == ():
-        return backward.gradient(root, wrt)
+        return backward(root, wrt, GRADIENT, shape_of(wrt))
     if wrt.symmetric:
         raise UnsupportedError(
             f"{wrt.name} is declared symmetric: only scalar functions have a derivative by "
@@ -47,7 +47,7 @@ def derivative(root, wrt, direction=None):
     if w_shape == ():
         by_scalar = along(root, wrt, ast.Number(1))
         return by_scalar if len(f_shape) == 2 else ast.Transpose(by_scalar)
-    return backward.matrix_form(root, wrt, derivative_shape(f_shape, w_shape))
+    return backward(root, wrt, MATRIX_FORM, derivative_shape(f_shape, w_shape))
 
 
 def along(root, wrt, direction):
@@ -59,7 +59,4 @@ def along(root, wrt, direction):
 def identify(dF, dX):
     """The matrix form d vec(F) / d vec(X) of a differential dF linear in the symbol dX."""
     size = lambda node: dims.product(*as_pair(shape_of(node)))      # noqa: E731
-    return backward.matrix_form(dF, dX, normalize(size(dX), size(dF)))
-
-
-__all__ = ["derivative", "expand_derivatives", "along", "identify", "differential", "zero"]
+    return backward(dF, dX, MATRIX_FORM, normalize(size(dX), size(dF)))

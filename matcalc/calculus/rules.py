@@ -7,12 +7,9 @@ A row holds two readings of one linear map, the derivative of the node at its ar
   of its arguments (None where an argument does not depend on the variable). A directional
   derivative (a Hessian-vector product) is this with dX := V.
 - `adjoint(node, V, i, L)`: the backward reading, the documents' chain rule
-  du/dw = dv/dw * du/dv: what the node's adjoint V contributes to argument i's. It is written
-  once, over the algebra L of adjoints (calculus/adjoints.py): L.left(A, V) is A*V, L.scale
-  (V, H) is V .* H, L.spread(V, M) takes a scalar's adjoint to an array argument, ... The
-  gradient algebra reads them as the textbooks write them (A*V, V .* H); the matrix-form
-  algebra as their matrix forms on vec(V) (kron(I, A), diag(vec(H))), which is how Jacobians,
-  Hessians and every derivative past two indices come out of the same rows.
+  du/dw = dv/dw * du/dv: what the node's adjoint V contributes to argument i's, written once
+  over the algebra L of adjoints (adjoints.py: L.left(A, V) is A*V, L.scale(V, H) is V .* H),
+  so that gradients, Jacobians, Hessians and every matrix form come out of the same rows.
 
 Sources: "Cookbook (n)" is equation n of K. B. Petersen and M. S. Pedersen, The Matrix
 Cookbook, version of November 15, 2012; "MN" is J. R. Magnus and H. Neudecker, Matrix
@@ -42,10 +39,6 @@ def M(*factors):
 
 def scalar(node):
     return shape_of(node) == ()
-
-
-def ones(shape):
-    return ast.Fill(shape, N(1))
 
 
 def total(*terms):
@@ -84,9 +77,13 @@ def _d_add(node, d):
     return total(*(_broadcast(node, di) for di in d))
 
 
-def _d_mul(node, d):                       # products are binary here (graph.binary_products)
-    a, b = node.children
-    return total(d[0] and M(d[0], b), d[1] and M(a, d[1]))
+def _product_rule(product):
+    """d(a o b) = da o b + a o db for a product o of two arguments (graph.binary_products
+    makes every Mul binary)."""
+    def differential(node, d):
+        a, b = node.children
+        return total(d[0] and product(d[0], b), d[1] and product(a, d[1]))
+    return differential
 
 
 def _adjoint_mul(node, V, i, L):
@@ -111,11 +108,6 @@ def _adjoint_div(node, V, i, L):
         return L.divide(V, s)
     weighted = L.times(V, a) if scalar(a) else L.total(V, a)          # d(a/s) by s: -a/s^2
     return L.negate(L.divide(weighted, ast.Power(s, N(2))))
-
-
-def _d_hadamard(node, d):
-    a, b = node.children
-    return total(d[0] and H(d[0], b), d[1] and H(a, d[1]))
 
 
 def _d_elemdiv(node, d):
@@ -199,12 +191,6 @@ def _adjoint_elempower(node, V, i, L):
 
 # ----------------------------------------------------------------- matrix functions
 
-def _adjoint_diag(node, V, i, L):
-    if scalar(node.arg):
-        return V
-    return L.diag(V, node)                     # vector <-> diagonal, both ways
-
-
 def _d_softmax(node, d):
     """d softmax(x) = (diag(s) - s*s')*dx = s .* dx - s*(s'*dx), s = softmax(x)."""
     return ast.Add(H(node, d[0]), Neg(M(node, M(T(node), d[0]))))
@@ -233,14 +219,6 @@ def _adjoint_kron(node, V, i, L):
     return L.linear(M(sides, _kron_permutation(a, b)), V, node.children[i])
 
 
-def _adjoint_elementwise(node, V, i, L):
-    return L.scale(V, registry.of(node).derivative(node.arg, node))
-
-
-def _d_elementwise(node, d):
-    return H(registry.of(node).derivative(node.arg, node), d[0])
-
-
 def _leaf(source):
     def no_arguments(*args):
         raise InternalError("a leaf has no arguments to pass a derivative to")
@@ -260,13 +238,13 @@ RULES = {
         lambda n, V, i, L: L.negate(V),
         "Cookbook (34)"),
     ast.Mul: Rule(
-        _d_mul, _adjoint_mul,
+        _product_rule(M), _adjoint_mul,
         "Cookbook (37): d(A*B) = dA*B + A*dB; adjoints V*B', A'*V (70), (71)"),
     ast.Div: Rule(
         _d_div, _adjoint_div,
         "d(A/s) = dA/s - A*ds/s^2 (quotient rule)"),
     ast.Hadamard: Rule(
-        _d_hadamard,
+        _product_rule(H),
         lambda n, V, i, L: _entrywise(n, i, V, n.children[1 - i], L),
         "Cookbook (38): d(A .* B) = dA .* B + A .* dB"),
     ast.ElemDiv: Rule(
@@ -300,7 +278,7 @@ RULES = {
         "Cookbook (43): d logdet(X) = tr(inv(X)*dX); gradient (57)"),
     ast.Sum: Rule(
         lambda n, d: ast.Sum(d[0]),
-        lambda n, V, i, L: L.spread(V, ones(shape_of(n.arg))),
+        lambda n, V, i, L: L.spread(V, ast.Fill(shape_of(n.arg), N(1))),
         "sum(A) = 1'*A*1 is linear"),
     ast.Norm2: Rule(
         lambda n, d: ast.Div(ast.Sum(H(n.arg, d[0])), n),
@@ -312,10 +290,11 @@ RULES = {
         "d norm1(A) = sum(sign(A) .* dA), where no entry is 0"),
     ast.Diag: Rule(
         lambda n, d: ast.Diag(d[0]),
-        _adjoint_diag,
+        lambda n, V, i, L: V if scalar(n.arg) else L.diag(V, n),
         "diag is linear; its adjoint is diag the other way (vector <-> diagonal)"),
     ast.Elementwise: Rule(
-        _d_elementwise, _adjoint_elementwise,
+        lambda n, d: H(registry.of(n).derivative(n.arg, n), d[0]),
+        lambda n, V, i, L: L.scale(V, registry.of(n).derivative(n.arg, n)),
         "d f(A) = f'(A) .* dA, f' from the function's record (registry.py)"),
     ast.Fill: Rule(
         lambda n, d: ast.Fill(n.shape, d[0]),
@@ -329,9 +308,7 @@ RULES = {
         lambda n, V, i, L: L.spread(V, ast.Softmax(n.arg)),
         "d logsumexp(x) = softmax(x)'*dx"),
     ast.Kron: Rule(
-        lambda n, d: total(d[0] and ast.Kron(d[0], n.children[1]),
-                           d[1] and ast.Kron(n.children[0], d[1])),
-        _adjoint_kron,
+        _product_rule(ast.Kron), _adjoint_kron,
         "Cookbook (39): d kron(A, B) = kron(dA, B) + kron(A, dB); vec by MN Theorem 3.10"),
     ast.Vec: Rule(
         lambda n, d: ast.Vec(d[0]),
@@ -349,6 +326,3 @@ RULES = {
 }
 # diff(a, w) terms and where-names are expanded before either pass (route.py)
 EXPANDED_BEFORE = (ast.Derivative, ast.Where)
-
-
-__all__ = ["Rule", "RULES", "EXPANDED_BEFORE", "MAX_POWER_TERMS"]
