@@ -1,9 +1,10 @@
-"""What the user says about shapes: declared shapes, symmetric names, first-letter defaults.
+"""What the user says about shapes, and the two spellings of a shape.
 
 Declarations arrive as `shapes=` and `symmetric=` arguments (tuples, text such as 'n x d',
-SymPy symbols); they leave checked and in one form: normalized shapes whose dimensions are
-Dims, ints or DimProducts. A name nobody declared starts with matrixcalculus.org's
-first-letter kind; inference then forces what usage must.
+SymPy symbols) and leave checked, as public shapes of Dims, ints and DimProducts. The laws
+work on (rows, cols) pairs: a scalar is 1 x 1 and a column d x 1, so one pair form covers
+all three kinds; the public form drops what the pair repeats: () for a scalar, (d,) for a
+column, (m, n) otherwise.
 """
 
 import re
@@ -12,16 +13,42 @@ from typing import NamedTuple
 from .. import dims
 from ..dims import Dim, DimProduct
 from ..errors import MatcalcError, ShapeError
-from .pairs import describe, normalize
 
 GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
     "sigma tau upsilon phi chi psi omega".split())
 
 
+def normalize(rows, cols):
+    """(rows, cols) -> the public shape."""
+    if rows == 1 and cols == 1:
+        return ()
+    if cols == 1:
+        return (rows,)
+    return (rows, cols)
+
+
+def as_pair(shape):
+    """The public shape -> (rows, cols)."""
+    if len(shape) == 0:
+        return (1, 1)
+    if len(shape) == 1:
+        return (shape[0], 1)
+    return tuple(shape)
+
+
+def describe(shape):
+    """'scalar', 'n-vector', 'n x d' for messages."""
+    if shape == ():
+        return "scalar"
+    if len(shape) == 1:
+        return f"{shape[0]}-vector"
+    return f"{shape[0]} x {shape[1]}"
+
+
 def default_kind(name):
-    """The first-letter kind of an undeclared name: 'scalar' (a-g and lowercase Greek),
-    'column' (h-z: a column of free length), 'matrix' (A-Z: free size)."""
+    """matrixcalculus.org's first-letter kind of an undeclared name: 'scalar' (a-g and
+    lowercase Greek), 'column' (h-z: of free length), 'matrix' (A-Z: of free size)."""
     if name[0] in "abcdefg" or name in GREEK:
         return "scalar"
     if name[0].islower():
@@ -78,7 +105,7 @@ def declarations(shapes=None, symmetric=None):
             raise MatcalcError(f"cannot declare {name!r}: not a variable name")
         if isinstance(shape, str):
             shape, _ = parse_shape_text(name, shape)
-        if isinstance(shape, (int, Dim, DimProduct)) or (hasattr(shape, "is_Symbol")):
+        if isinstance(shape, (int, Dim, DimProduct)) or hasattr(shape, "is_Symbol"):
             shape = (shape,)
         if not isinstance(shape, (tuple, list)):
             raise MatcalcError(f"shape of {name}: expected (), (d,) or (m, n), got {shape!r}")

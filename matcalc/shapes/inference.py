@@ -1,34 +1,31 @@
 """Shape inference over a raw tree: the laws of rules.py run with unification.
 
-Dimensions are declared names (rigid), integers, or variables that unification binds.
-Undeclared names start with their first-letter kind (declarations.default_kind); usage then
-forces what it must (a divisor becomes 1 x 1, tr's argument square). Variables that stay
-free are named n, d, m, k, ... in order of first appearance.
-
-Inference walks the tree occurrence by occurrence (an `I` may have different sizes at two
-places), iteratively and in one fixed order, then walks it again in the same order to
-rebuild it with every symbol, `I` and `vector(c)` sized. Errors quote the user's text with
-its line, column and a caret.
+Dimensions are declared names (rigid), integers, or variables that unification binds. An
+undeclared name starts with its first-letter kind (declarations.default_kind); usage then
+forces what it must (a divisor becomes 1 x 1, tr's argument square). Variables left free are
+named n, d, m, k, ... in order of first appearance. The tree is walked occurrence by
+occurrence (an `I` may have different sizes at two places), iteratively and in one fixed
+order, then rebuilt in the same order with every symbol, `I` and `vector(c)` sized.
 """
 
 from collections import deque
+from itertools import chain, count
 
 from .. import ast, dims
 from ..dims import Dim
 from ..errors import MatcalcError, ShapeError, caret_context
-from .declarations import Declarations, default_kind
-from .pairs import as_pair, describe, normalize
+from .declarations import Declarations, as_pair, default_kind, describe, normalize
 from .rules import law_of
 from .typed import shape_of
-from .unification import OpenEquations, Prod, Var, known_and_unknown, resolve, times
+from .unification import Prod, Var, guess, known_and_unknown, resolve, times, unify
 
 DIM_NAMES = ("n", "d", "m", "k", "p", "q", "r", "s")
 
 
 class _Inferring:
-    """The laws' context during inference (see rules.py for the interface): one symbol
-    table for all the roots inferred together, the sizes of every I / vector(c) /
-    matrix(c) in walk order, and the product equations still open."""
+    """The laws' context during inference (see rules.py): one symbol table for the roots
+    inferred together, the terms of every I / vector(c) / matrix(c) in walk order, and the
+    product equations still open. Errors quote the user's text with a caret."""
 
     all_known = False
 
@@ -38,10 +35,9 @@ class _Inferring:
         self.spans = spans
         self.symbols = {}          # name -> (rows, cols) terms, in order of first appearance
         self.constants = deque()   # terms of each I / vector(c) / matrix(c), in walk order
-        self.equations = OpenEquations()
         self.bound = {}            # where-names -> terms, for the walk under way
+        self.open = []             # (a, b, node): known_a * vars_a = known_b * vars_b
 
-    # -- messages
     def fail(self, node, message):
         span = self.spans.get(node)
         if span is None or self.text is None:
@@ -65,36 +61,46 @@ class _Inferring:
         rows, cols = (self.show_dim(t) for t in terms)
         return describe(normalize(*(int(x) if x == "1" else x for x in (rows, cols))))
 
-    @staticmethod
-    def show_dim(term):
+    def show_dim(self, term):
         term = resolve(term)
         if isinstance(term, Prod):
             known, unknown = known_and_unknown(term)
             return "*".join(([str(known)] if known != 1 else []) + ["?"] * len(unknown))
         return "?" if isinstance(term, Var) else str(term)
 
-    # -- unification
     def unify(self, node, a, b):
-        return self.equations.unify(node, a, b)
+        return unify(a, b, self.open, node)
 
-    def settle(self, guess=False):
-        """Decide the product equations left open (with `guess`, all of them)."""
-        failed = self.equations.settle(guess)
-        if failed is not None:
-            node, a, b = failed
-            self.fail(node, f"the sizes {self.show_dim(a)} and {self.show_dim(b)} "
-                            "cannot be made equal")
+    def settle(self, guessing=False):
+        """Decide the open product equations that later unifications made decidable; when
+        `guessing`, the rest too (unification.guess). A contradiction is a ShapeError."""
+        progress = True
+        while progress and self.open:
+            progress = False
+            equations, self.open = self.open, []
+            for a, b, node in equations:
+                left = len(self.open)
+                if not unify(a, b, self.open, node):
+                    self._unequal(node, a, b)
+                progress = progress or len(self.open) == left
+        if guessing:
+            for a, b, node in self.open:
+                if not guess(a, b):
+                    self._unequal(node, a, b)
+            self.open = []
+
+    def _unequal(self, node, a, b):
+        self.fail(node, f"the sizes {self.show_dim(a)} and {self.show_dim(b)} "
+                        "cannot be made equal")
 
     def scalar(self, terms):
         return resolve(terms[0]) == 1 and resolve(terms[1]) == 1
 
-    @staticmethod
-    def is_one(term):
+    def is_one(self, term):
         return resolve(term) == 1
 
     times = staticmethod(times)
 
-    # -- leaves
     def symbol(self, node):
         name = node.name
         if name in self.bound:
@@ -112,23 +118,32 @@ class _Inferring:
             self.symbols[name] = terms
         return self.symbols[name]
 
-    @staticmethod
-    def dimension(d):
+    def dimension(self, d):
         return Var() if d is None else d
 
     def sized(self, terms):
         self.constants.append(terms)
         return terms
 
+    def walk(self, root, bound):
+        """Terms of every occurrence, bottom-up, by the laws; returns the root's terms."""
+        self.bound = bound
+        return _bottom_up(root, lambda node, kids: law_of(node)(self, node, kids))
 
-# ----------------------------------------------------------------- walks
+    def require(self, node, terms, wanted, message):
+        """terms made equal to the pair `wanted`, or a ShapeError with `message()`."""
+        if not (self.unify(node, terms[0], wanted[0]) and self.unify(node, terms[1], wanted[1])):
+            self.fail(node, message())
 
-def _sized_inside(root):
-    """The nodes with an I, vector(c) or matrix(c) below them: each occurrence of those
-    gets its own size; any other subtree has the same shape wherever it occurs."""
+
+def _sized_inside(order, bound=()):
+    """The nodes of `order` (children first) with an I, vector(c), matrix(c) or a symbol
+    named in `bound` below them: each occurrence of those may have its own size; any other
+    subtree has the same shape wherever it occurs."""
     inside = set()
-    for node in ast.postorder(root):
-        if isinstance(node, (ast.Identity, ast.Fill)) or any(c in inside for c in node.children):
+    for node in order:
+        if isinstance(node, (ast.Identity, ast.Fill)) or any(c in inside for c in node.children) \
+                or bound and isinstance(node, ast.Symbol) and node.name in bound:
             inside.add(node)
     return inside
 
@@ -136,7 +151,7 @@ def _sized_inside(root):
 def _bottom_up(root, step):
     """step(node, results of its children) over the tree, in one fixed order, with the
     results of repeated subtrees free of sized nodes reused (their walk is the same)."""
-    sized = _sized_inside(root)
+    sized = _sized_inside(ast.postorder(root))
     memo = {}
     results = []
     stack = [(root, False)]
@@ -160,12 +175,6 @@ def _bottom_up(root, step):
     return results[0]
 
 
-def _walk(ctx, root, bound):
-    """Terms of every occurrence, bottom-up, by the laws; returns the root's terms."""
-    ctx.bound = bound
-    return _bottom_up(root, lambda node, kids: law_of(node)(ctx, node, kids))
-
-
 class _Naming:
     """Final dimensions: each free variable named once, n, d, m, ... in order of first
     appearance, skipping names the declarations or the symbols use."""
@@ -181,33 +190,23 @@ class _Naming:
             return dims.product(known, *(self.dim(v) for v in unknown))
         if isinstance(term, Var):
             if term not in self.names:
-                self.names[term] = self._fresh()
+                taken = set(self.names.values()) | self.taken
+                fallback = (f"n{i}" for i in count(1))
+                self.names[term] = next(n for n in chain(DIM_NAMES, fallback) if n not in taken)
             return Dim(self.names[term])
         return term
 
     def shape(self, terms):
         return normalize(*(self.dim(t) for t in terms))
 
-    def _fresh(self):
-        taken = set(self.names.values()) | self.taken
-        for name in DIM_NAMES:
-            if name not in taken:
-                return name
-        i = 1
-        while f"n{i}" in taken:
-            i += 1
-        return f"n{i}"
-
 
 def _rebuild(ctx, root, naming, bound_shapes):
     """The typed tree: the walk's order again, consuming the sized terms of I and fills."""
     def step(node, kids):
         if isinstance(node, ast.Symbol):
-            if node.name in bound_shapes:
-                typed = ast.Symbol(node.name, bound_shapes[node.name])
-            else:
-                typed = ast.Symbol(node.name, naming.shape(ctx.symbols[node.name]),
-                                   node.name in ctx.decls.symmetric)
+            name = node.name
+            typed = ast.Symbol(name, bound_shapes[name]) if name in bound_shapes else \
+                ast.Symbol(name, naming.shape(ctx.symbols[name]), name in ctx.decls.symmetric)
         elif isinstance(node, ast.Identity):
             typed = ast.Identity(naming.dim(ctx.constants.popleft()[0]))
         elif isinstance(node, ast.Fill):
@@ -220,22 +219,14 @@ def _rebuild(ctx, root, naming, bound_shapes):
     return _bottom_up(root, step)
 
 
-def _require(ctx, node, terms, wanted, message):
-    """terms made equal to the pair `wanted`, or a ShapeError with `message()`."""
-    if not (ctx.unify(node, terms[0], wanted[0]) and ctx.unify(node, terms[1], wanted[1])):
-        ctx.fail(node, message())
-
-
-# ----------------------------------------------------------------- entry points
-
 def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
-    """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols).
+    """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols),
+    `symbols` the inferred shape of each free name in order of first appearance.
 
-    `symbols` maps each free name to its inferred shape, in order of first appearance.
     `equal` makes the roots take one shape together (the two sides of an identity; a
-    literal 0 stands for the zero of any shape).
-    `targets`, one shape (or None) per root, makes each root take that shape: a claimed
-    derivative such as `I` or `vector(1)` gets its size from the derivative it stands for.
+    literal 0 stands for the zero of any shape). `targets`, one shape (or None) per root,
+    makes each root take that shape: a claimed derivative such as `I` or `vector(1)` gets
+    its size from the derivative it stands for.
     """
     ctx = _Inferring(decls, text, spans if spans is not None else {})
     plans = []
@@ -243,23 +234,22 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
         bound = {}
         if isinstance(root, ast.Where):
             for name, value in zip(root.names, root.values):
-                bound[name] = _walk(ctx, value, dict(bound))
+                bound[name] = ctx.walk(value, dict(bound))
         plans.append((root, bound))
     # the body after its bindings, so that walk order == rebuild order below
     for i, (root, bound) in enumerate(plans):
-        terms = _walk(ctx, root.body if isinstance(root, ast.Where) else root, bound)
+        terms = ctx.walk(root.body if isinstance(root, ast.Where) else root, bound)
         target = targets[i] if targets else None
         if target is not None:
-            _require(ctx, root, terms, as_pair(target),
-                     lambda: f"the expression is {ctx.show(terms)} but should be "
-                             f"{describe(target)}")
+            ctx.require(root, terms, as_pair(target), lambda: f"the expression is "
+                        f"{ctx.show(terms)} but should be {describe(target)}")
         plans[i] = (root, bound, terms)
     if equal:
         sides = [(root, terms) for root, _, terms in plans if root is not ast.Number(0)]
         for (_, a), (root, b) in zip(sides, sides[1:]):
-            _require(ctx, root, b, a, lambda: f"the two sides cannot have one shape: one is "
-                                              f"{ctx.show(a)}, the other {ctx.show(b)}")
-    ctx.settle(guess=True)
+            ctx.require(root, b, a, lambda: f"the two sides cannot have one shape: one is "
+                                            f"{ctx.show(a)}, the other {ctx.show(b)}")
+    ctx.settle(guessing=True)
     naming = _Naming(ctx)
     for terms in ctx.symbols.values():     # name free dims in order of appearance
         naming.shape(terms)
@@ -268,9 +258,8 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
         if isinstance(root, ast.Where):
             shapes_so_far, values = {}, []
             for name, value in zip(root.names, root.values):
-                typed = _rebuild(ctx, value, naming, dict(shapes_so_far))
-                shapes_so_far[name] = shape_of(typed)
-                values.append(typed)
+                values.append(_rebuild(ctx, value, naming, dict(shapes_so_far)))
+                shapes_so_far[name] = shape_of(values[-1])
             body = _rebuild(ctx, root.body, naming, shapes_so_far)
             typed_roots.append(ast.Where(root.names, body, *values))
         else:
@@ -280,31 +269,24 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
             shape_of(typed)
         except ShapeError as error:   # a late unification undid an earlier choice
             raise ShapeError(f"the shapes cannot be made consistent: {error.message}") from None
-    symbols = {name: naming.shape(terms) for name, terms in ctx.symbols.items()}
-    return typed_roots, symbols
+    return typed_roots, {name: naming.shape(terms) for name, terms in ctx.symbols.items()}
 
 
 def unfixed_constants(root):
     """The I / vector(c) / matrix(c) nodes of a typed tree whose size the rest of the tree
-    does not fix: written without their size, they would read back with another size (or
-    none). The printer writes their size (`I(m*n)`, `vector(1, d)`) so that the text parses
-    back, under the same declarations, to the same tree.
+    does not fix: read back without it they would get another size (or none), so the
+    printer writes it (`I(m*n)`, `vector(1, d)`).
 
-    It reads the tree again as the parser would, sizes left out, and compares each
-    occurrence's inferred size with the one it has. Subtrees without a constant (or a
-    `where` name) are read as one symbol of their shape: only the paths to constants are
-    walked.
+    The tree is read again as the parser would, sizes left out, and each occurrence's
+    inferred size compared with its own. Subtrees without a constant (or a `where` name)
+    are read as one symbol of their shape: only the paths to constants are walked.
     """
     order = ast.postorder(root)
-    bound = set(root.names) if isinstance(root, ast.Where) else set()
-    inside = set()
-    for node in order:
-        if isinstance(node, (ast.Identity, ast.Fill)) or any(c in inside for c in node.children) \
-                or isinstance(node, ast.Symbol) and node.name in bound:
-            inside.add(node)
     constants = [n for n in order if isinstance(n, (ast.Identity, ast.Fill))]
     if not constants:
         return set()
+    where = isinstance(root, ast.Where)
+    inside = _sized_inside(order, set(root.names) if where else ())
     declared, stripped = {}, {}
 
     def stand_in(node):
@@ -315,7 +297,7 @@ def unfixed_constants(root):
         declared[name] = shape_of(node)
         return ast.Symbol(name)
     for node in order:
-        if node not in inside or node in stripped:
+        if node not in inside:
             continue
         if isinstance(node, ast.Symbol):
             stripped[node] = ast.Symbol(node.name)
@@ -327,19 +309,17 @@ def unfixed_constants(root):
         else:
             stripped[node] = node.rebuild([stripped[c] if c in inside else stand_in(c)
                                            for c in node.children])
-    parts = list(root.values) + [root.body] if isinstance(root, ast.Where) else [root]
-    names = root.names if isinstance(root, ast.Where) else ()
+    parts = list(root.values) + [root.body] if where else [root]
+    names = root.names if where else ()
     symmetric = {n.name for n in order if isinstance(n, ast.Symbol) and n.symmetric}
     ctx = _Inferring(Declarations(declared, frozenset(symmetric)), None, {})
     try:
-        terms = {}
-        for i, part in enumerate(parts):
-            if part not in inside:
-                result = as_pair(shape_of(part))
+        bound = {}
+        for name, part in zip(names + (None,), parts):     # the values, then the body
+            if part in inside:
+                bound[name] = ctx.walk(stripped[part], dict(bound))
             else:
-                result = _walk(ctx, stripped[part], dict(terms))
-            if i < len(names):
-                terms[names[i]] = result
+                bound[name] = as_pair(shape_of(part))
         ctx.settle()
     except MatcalcError:
         return set(constants)          # it does not read back at all: every size written

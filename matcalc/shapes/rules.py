@@ -1,34 +1,28 @@
 """The shape laws: one row per node type, each law written once for both uses.
 
-A law maps a node and its children's (rows, cols) terms to the node's terms. The same law
-infers shapes over a raw tree (inference.py: terms hold unification variables, `unify`
-binds them) and checks a typed tree (typed.py: every term is a known dimension, `unify` is
-an equality test). A scalar is 1 x 1 and a column d x 1, so `*` needs one law: scaling when
-a side is 1 x 1, a matrix product otherwise.
+A law maps a node and its children's (rows, cols) terms to the node's terms, inferring a raw
+tree's shapes (inference.py: terms hold unification variables that `unify` binds) and
+checking a typed tree (typed.py: every term known, `unify` tests equality). A scalar is
+1 x 1 and a column d x 1, so `*` needs one law: scaling when a side is 1 x 1, a matrix
+product otherwise. A law sees its context `ctx` only through:
 
-A law sees its context only through this interface:
+    unify(node, a, b)      make dimensions a and b equal; False if they cannot be
+    scalar(terms), is_one(term)    are both terms known to be 1; is this one
+    times(*terms)          the product of dimensions (kron, vec)
+    fail(node, message)    raise a ShapeError at the node; for its message, quote(node)
+                           (the node's text where known), show(terms), show_dim(term)
+    symbol(node)           a symbol's terms (declared, bound by `where`, or a default)
+    dimension(d)           a constant's size: d, or an unknown when d is None
+    sized(terms)           the terms of an I / vector(c) / matrix(c), recorded in order
+    all_known              True for typed trees
 
-    ctx.unify(node, a, b)     make dimensions a and b equal; False if they cannot be
-    ctx.scalar(terms)         are both terms known to be 1
-    ctx.is_one(term)          is the term known to be 1
-    ctx.times(*terms)         the product of dimensions (kron, vec)
-    ctx.fail(node, message)   raise a ShapeError at the node
-    ctx.quote(node)           the node for a message: its text in quotes where known
-    ctx.show(terms)           'scalar', 'n-vector', 'n x ?' for a message
-    ctx.show_dim(term)        one dimension for a message
-    ctx.symbol(node)          a symbol's terms (declared, bound by `where`, or a default)
-    ctx.dimension(d)          a constant's size: d, or an unknown when d is None
-    ctx.sized(terms)          the terms of an I / vector(c) / matrix(c), recorded in order
-    ctx.all_known             True for typed trees: every dimension known
-
-Operators and special nodes have rows keyed by class (RULES). A registered function's row is
-its record's `shape` law, looked up by name in LAWS (law_of), so a new function needs no
-edit here.
+Operators and special nodes have rows keyed by class (RULES); a registered function's row
+is the law its record's `shape` names in LAWS, so a new function needs no edit here.
 """
 
 from .. import ast, registry
 from ..errors import UnsupportedError
-from .pairs import as_pair
+from .declarations import as_pair
 
 
 def _integer_literal(node):
@@ -50,10 +44,10 @@ def _require_square(ctx, node, terms, what=None):
                        f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
 
 
-def _require_vector(ctx, node, terms):
+def _require_vector(ctx, node, terms, what=None):
     if not ctx.unify(node, terms[1], 1):
-        ctx.fail(node, f"{registry.name_of(node)} takes a vector, but {ctx.quote(node.arg)} "
-                       f"is {ctx.show(terms)}")
+        ctx.fail(node, f"{what or registry.name_of(node)} takes a vector, but "
+                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
 
 
 # ----------------------------------------------------------------- leaves
@@ -62,7 +56,8 @@ def _symbol(ctx, node, kids):
     return ctx.symbol(node)
 
 
-def _number(ctx, node, kids):
+def _scalar(ctx, node, kids):
+    """A number; sum, norms: any shape -> scalar."""
     return (1, 1)
 
 
@@ -112,6 +107,7 @@ def _entrywise(ctx, node, kids):
 
 
 def _same(ctx, node, kids):
+    """-a, f(a) entrywise; `body where names = values`: the body's shape."""
     return kids[0]
 
 
@@ -173,34 +169,24 @@ def _transpose(ctx, node, kids):
 def _unvec(ctx, node, kids):
     """unvec(v, m, n): v an mn-vector, the result m x n."""
     m, n = node.shape
-    terms = kids[0]
-    if not ctx.unify(node, terms[1], 1):
-        ctx.fail(node, f"unvec takes a vector, but {ctx.quote(node.arg)} is {ctx.show(terms)}")
+    _require_vector(ctx, node, kids[0], "unvec")
     size = ctx.times(m, n)
-    if not ctx.unify(node, terms[0], size):
+    if not ctx.unify(node, kids[0][0], size):
         ctx.fail(node, f"unvec to {m} x {n} needs a {ctx.show_dim(size)}-vector, but "
-                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
+                       f"{ctx.quote(node.arg)} is {ctx.show(kids[0])}")
     return (m, n)
 
 
-def derivative_terms(ctx, function, variable):
-    """The shape of d function / d variable (SPEC 2b), denominator layout: a scalar's
-    derivative has the variable's shape; by a scalar, a matrix keeps its shape and a column
-    becomes a row; otherwise the matrix form d vec(F) / d vec(W), size(W) x size(F)."""
+def _derivative(ctx, node, kids):
+    """d F / d W (SPEC 2b), denominator layout: a scalar F's derivative has W's shape; by a
+    scalar W, a matrix keeps its shape and a column becomes a row; otherwise the matrix form
+    d vec(F) / d vec(W), size(W) x size(F)."""
+    function, variable = kids
     if ctx.scalar(function):
         return variable
     if ctx.scalar(variable):
         return (1, function[0]) if ctx.is_one(function[1]) else function
     return (ctx.times(*variable), ctx.times(*function))
-
-
-def _derivative(ctx, node, kids):
-    return derivative_terms(ctx, kids[0], kids[1])
-
-
-def _where(ctx, node, kids):
-    """body where names = values: the body's shape (its symbols carry the bound shapes)."""
-    return kids[0]
 
 
 # ----------------------------------------------------------------- function laws
@@ -216,11 +202,6 @@ def _square_to_same(ctx, node, kids):
     """inv: n x n -> n x n."""
     _require_square(ctx, node, kids[0])
     return kids[0]
-
-
-def _to_scalar(ctx, node, kids):
-    """sum, norms: any shape -> scalar."""
-    return (1, 1)
 
 
 def _diag(ctx, node, kids):
@@ -259,7 +240,7 @@ LAWS = {
     "elementwise":      _same,
     "square -> scalar": _square_to_scalar,
     "square -> same":   _square_to_same,
-    "any -> scalar":    _to_scalar,
+    "any -> scalar":    _scalar,
     "diag":             _diag,
     "vec":              _vec,
     "vector -> same":   _vector_to_same,
@@ -269,7 +250,7 @@ LAWS = {
 
 RULES = {
     ast.Symbol:      _symbol,
-    ast.Number:      _number,
+    ast.Number:      _scalar,
     ast.Identity:    _identity,
     ast.Fill:        _fill,
     ast.Commutation: _commutation,
@@ -284,7 +265,7 @@ RULES = {
     ast.Transpose:   _transpose,
     ast.Unvec:       _unvec,
     ast.Derivative:  _derivative,
-    ast.Where:       _where,
+    ast.Where:       _same,
 }
 
 
