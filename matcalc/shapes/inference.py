@@ -34,7 +34,7 @@ class _Inferring:
         self.text = text
         self.spans = spans
         self.symbols = {}          # name -> (rows, cols) terms, in order of first appearance
-        self.constants = deque()   # terms of each I / vector(c) / matrix(c), in walk order
+        self.constants = deque()   # (node, terms) of each I, vector(c), matrix(c) walked
         self.bound = {}            # where-names -> terms, for the walk under way
         self.open = []             # (a, b, node): known_a * vars_a = known_b * vars_b
 
@@ -121,19 +121,27 @@ class _Inferring:
     def dimension(self, d):
         return Var() if d is None else d
 
-    def sized(self, terms):
-        self.constants.append(terms)
+    def sized(self, node, terms):
+        self.constants.append((node, terms))
         return terms
 
-    def walk(self, root, bound):
-        """Terms of every occurrence, bottom-up, by the laws; returns the root's terms."""
+    def walk(self, root, bound, known=None):
+        """Terms of every occurrence, bottom-up, by the laws; returns the root's terms.
+        `known` maps nodes to their terms, taken as they are (their subtrees not walked)."""
         self.bound = bound
-        return _bottom_up(root, lambda node, kids: law_of(node)(self, node, kids))
+        return _bottom_up(root, lambda node, kids: law_of(node)(self, node, kids), known)
 
     def require(self, node, terms, wanted, message):
         """terms made equal to the pair `wanted`, or a ShapeError with `message()`."""
         if not (self.unify(node, terms[0], wanted[0]) and self.unify(node, terms[1], wanted[1])):
             self.fail(node, message())
+
+
+class _Rereading(_Inferring):
+    """Inference reading a typed tree back as the parser would: every size left out."""
+
+    def dimension(self, d):
+        return Var()
 
 
 def _sized_inside(order, bound=()):
@@ -148,11 +156,12 @@ def _sized_inside(order, bound=()):
     return inside
 
 
-def _bottom_up(root, step):
+def _bottom_up(root, step, known=None):
     """step(node, results of its children) over the tree, in one fixed order, with the
-    results of repeated subtrees free of sized nodes reused (their walk is the same)."""
+    results of repeated subtrees free of sized nodes reused (their walk is the same), and
+    those of `known` taken as they are."""
     sized = _sized_inside(ast.postorder(root))
-    memo = {}
+    memo = {} if known is None else dict(known)
     results = []
     stack = [(root, False)]
     while stack:
@@ -208,9 +217,9 @@ def _rebuild(ctx, root, naming, bound_shapes):
             typed = ast.Symbol(name, bound_shapes[name]) if name in bound_shapes else \
                 ast.Symbol(name, naming.shape(ctx.symbols[name]), name in ctx.decls.symmetric)
         elif isinstance(node, ast.Identity):
-            typed = ast.Identity(naming.dim(ctx.constants.popleft()[0]))
+            typed = ast.Identity(naming.dim(ctx.constants.popleft()[1][0]))
         elif isinstance(node, ast.Fill):
-            typed = ast.Fill(naming.shape(ctx.constants.popleft()), kids[0])
+            typed = ast.Fill(naming.shape(ctx.constants.popleft()[1]), kids[0])
         else:
             typed = node.rebuild(kids)
         if typed is not node and node in ctx.spans:
@@ -279,60 +288,26 @@ def unfixed_constants(root):
 
     The tree is read again as the parser would, sizes left out, and each occurrence's
     inferred size compared with its own. Subtrees without a constant (or a `where` name)
-    are read as one symbol of their shape: only the paths to constants are walked.
+    keep their shapes: only the paths to constants are walked.
     """
     order = ast.postorder(root)
     constants = [n for n in order if isinstance(n, (ast.Identity, ast.Fill))]
     if not constants:
         return set()
     where = isinstance(root, ast.Where)
-    inside = _sized_inside(order, set(root.names) if where else ())
-    declared, stripped = {}, {}
-
-    def stand_in(node):
-        if isinstance(node, ast.Symbol):
-            declared[node.name] = node.declared_shape
-            return ast.Symbol(node.name)
-        name = f"_{len(declared)}"                 # not a name the grammar can write
-        declared[name] = shape_of(node)
-        return ast.Symbol(name)
-    for node in order:
-        if node not in inside:
-            continue
-        if isinstance(node, ast.Symbol):
-            stripped[node] = ast.Symbol(node.name)
-        elif isinstance(node, ast.Identity):
-            stripped[node] = ast.Identity()
-        elif isinstance(node, ast.Fill):
-            stripped[node] = ast.Fill((None,) if len(node.shape) == 1 else (None, None),
-                                      node.value)
-        else:
-            stripped[node] = node.rebuild([stripped[c] if c in inside else stand_in(c)
-                                           for c in node.children])
-    parts = list(root.values) + [root.body] if where else [root]
     names = root.names if where else ()
-    symmetric = {n.name for n in order if isinstance(n, ast.Symbol) and n.symmetric}
-    ctx = _Inferring(Declarations(declared, frozenset(symmetric)), None, {})
+    inside = _sized_inside(order, set(names))
+    typed = {node: as_pair(shape_of(node)) for node in order if node not in inside}
+    ctx = _Rereading(Declarations({}, frozenset()), None, {})
     try:
         bound = {}
-        for name, part in zip(names + (None,), parts):     # the values, then the body
-            if part in inside:
-                bound[name] = ctx.walk(stripped[part], dict(bound))
-            else:
-                bound[name] = as_pair(shape_of(part))
+        for name, part in zip(names + (None,), root.values + (root.body,) if where else (root,)):
+            bound[name] = ctx.walk(part, dict(bound), typed)
         ctx.settle()
     except MatcalcError:
         return set(constants)          # it does not read back at all: every size written
-    occurrences = []                   # the constants left to right, as the walk met them
-    stack = [p for p in reversed(parts) if p in inside]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Identity, ast.Fill)):
-            occurrences.append(node)
-        else:
-            stack.extend(c for c in reversed(node.children) if c in inside)
     unfixed = set()
-    for node, inferred in zip(occurrences, ctx.constants):
+    for node, inferred in ctx.constants:
         wanted = as_pair(node.shape) if isinstance(node, ast.Fill) else (node.n, node.n)
         if wanted == (1, 1):
             continue      # a 1 x 1 constant: its size came from a scalar's, which I(1) would hide

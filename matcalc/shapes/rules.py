@@ -13,7 +13,7 @@ product otherwise. A law sees its context `ctx` only through:
                            (the node's text where known), show(terms), show_dim(term)
     symbol(node)           a symbol's terms (declared, bound by `where`, or a default)
     dimension(d)           a constant's size: d, or an unknown when d is None
-    sized(terms)           the terms of an I / vector(c) / matrix(c), recorded in order
+    sized(node, terms)     the terms of an I / vector(c) / matrix(c), recorded in order
     all_known              True for typed trees
 
 Operators and special nodes have rows keyed by class (RULES); a registered function's row
@@ -64,14 +64,15 @@ def _scalar(ctx, node, kids):
 def _identity(ctx, node, kids):
     """I: n x n, n given (I(n*d)) or left to the place it stands in."""
     size = ctx.dimension(node.n)
-    return ctx.sized((size, size))
+    return ctx.sized(node, (size, size))
 
 
 def _fill(ctx, node, kids):
     """vector(c), matrix(c): c a scalar; the size given or left to the place."""
     _require_scalar(ctx, node, node.value, kids[0], "the fill value")
     rows, cols = as_pair(node.shape)
-    return ctx.sized((ctx.dimension(rows), ctx.dimension(cols)))
+    cols = cols if len(node.shape) == 1 else ctx.dimension(cols)     # a column: 1 is no size
+    return ctx.sized(node, (ctx.dimension(rows), cols))
 
 
 def _commutation(ctx, node, kids):

@@ -45,7 +45,7 @@ class _Known:
     def dimension(self, d):
         return d
 
-    def sized(self, terms):
+    def sized(self, node, terms):
         return terms
 
 
