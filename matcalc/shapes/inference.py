@@ -228,6 +228,13 @@ def _rebuild(ctx, root, naming, bound_shapes):
     return _bottom_up(root, step)
 
 
+def _parts(root):
+    """(name, value) of each `where` binding in order, then (None, the body)."""
+    if isinstance(root, ast.Where):
+        return list(zip(root.names, root.values)) + [(None, root.body)]
+    return [(None, root)]
+
+
 def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
     """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols),
     `symbols` the inferred shape of each free name in order of first appearance.
@@ -238,23 +245,18 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
     its size from the derivative it stands for.
     """
     ctx = _Inferring(decls, text, spans if spans is not None else {})
-    plans = []
-    for root in roots:
+    sides = []
+    for root, target in zip(roots, targets or [None] * len(roots)):
         bound = {}
-        if isinstance(root, ast.Where):
-            for name, value in zip(root.names, root.values):
-                bound[name] = ctx.walk(value, dict(bound))
-        plans.append((root, bound))
-    # the body after its bindings, so that walk order == rebuild order below
-    for i, (root, bound) in enumerate(plans):
-        terms = ctx.walk(root.body if isinstance(root, ast.Where) else root, bound)
-        target = targets[i] if targets else None
+        for name, part in _parts(root):
+            bound[name] = ctx.walk(part, dict(bound))
+        terms = bound[None]
         if target is not None:
             ctx.require(root, terms, as_pair(target), lambda: f"the expression is "
                         f"{ctx.show(terms)} but should be {describe(target)}")
-        plans[i] = (root, bound, terms)
+        if root is not ast.Number(0):
+            sides.append((root, terms))
     if equal:
-        sides = [(root, terms) for root, _, terms in plans if root is not ast.Number(0)]
         for (_, a), (root, b) in zip(sides, sides[1:]):
             ctx.require(root, b, a, lambda: f"the two sides cannot have one shape: one is "
                                             f"{ctx.show(a)}, the other {ctx.show(b)}")
@@ -263,16 +265,14 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
     for terms in ctx.symbols.values():     # name free dims in order of appearance
         naming.shape(terms)
     typed_roots = []
-    for root, _, _ in plans:
-        if isinstance(root, ast.Where):
-            shapes_so_far, values = {}, []
-            for name, value in zip(root.names, root.values):
-                values.append(_rebuild(ctx, value, naming, dict(shapes_so_far)))
-                shapes_so_far[name] = shape_of(values[-1])
-            body = _rebuild(ctx, root.body, naming, shapes_so_far)
-            typed_roots.append(ast.Where(root.names, body, *values))
-        else:
-            typed_roots.append(_rebuild(ctx, root, naming, {}))
+    for root in roots:                     # in the walk's order: constants take their terms
+        shapes, typed = {}, []
+        for name, part in _parts(root):
+            typed.append(_rebuild(ctx, part, naming, dict(shapes)))
+            if name is not None:
+                shapes[name] = shape_of(typed[-1])
+        where = isinstance(root, ast.Where)
+        typed_roots.append(ast.Where(root.names, typed[-1], *typed[:-1]) if where else typed[0])
     for typed in typed_roots:
         try:
             shape_of(typed)
@@ -294,14 +294,12 @@ def unfixed_constants(root):
     constants = [n for n in order if isinstance(n, (ast.Identity, ast.Fill))]
     if not constants:
         return set()
-    where = isinstance(root, ast.Where)
-    names = root.names if where else ()
-    inside = _sized_inside(order, set(names))
+    inside = _sized_inside(order, set(root.names) if isinstance(root, ast.Where) else ())
     typed = {node: as_pair(shape_of(node)) for node in order if node not in inside}
     ctx = _Rereading(Declarations({}, frozenset()), None, {})
     try:
         bound = {}
-        for name, part in zip(names + (None,), root.values + (root.body,) if where else (root,)):
+        for name, part in _parts(root):
             bound[name] = ctx.walk(part, dict(bound), typed)
         ctx.settle()
     except MatcalcError:
