@@ -1,10 +1,7 @@
-"""What the user says about shapes, and the two spellings of a shape.
+"""What the user says about shapes (checked, normalized), and a shape's two spellings.
 
-Declarations arrive as `shapes=` and `symmetric=` arguments (tuples, text such as 'n x d',
-SymPy symbols) and leave checked, as public shapes of Dims, ints and DimProducts. The laws
-work on (rows, cols) pairs: a scalar is 1 x 1 and a column d x 1, so one pair form covers
-all three kinds; the public form drops what the pair repeats: () for a scalar, (d,) for a
-column, (m, n) otherwise.
+The laws work on (rows, cols) pairs: a scalar is 1 x 1 and a column d x 1. The public form
+drops what the pair repeats: () for a scalar, (d,) for a column, (m, n) otherwise.
 """
 
 import re
@@ -21,29 +18,23 @@ GREEK = frozenset(
 
 def normalize(rows, cols):
     """(rows, cols) -> the public shape."""
-    if rows == 1 and cols == 1:
-        return ()
     if cols == 1:
-        return (rows,)
+        return () if rows == 1 else (rows,)
     return (rows, cols)
 
 
 def as_pair(shape):
     """The public shape -> (rows, cols)."""
-    if len(shape) == 0:
-        return (1, 1)
-    if len(shape) == 1:
-        return (shape[0], 1)
-    return tuple(shape)
+    if len(shape) == 2:
+        return tuple(shape)
+    return (shape[0], 1) if shape else (1, 1)
 
 
 def describe(shape):
     """'scalar', 'n-vector', 'n x d' for messages."""
-    if shape == ():
-        return "scalar"
-    if len(shape) == 1:
-        return f"{shape[0]}-vector"
-    return f"{shape[0]} x {shape[1]}"
+    if len(shape) == 2:
+        return f"{shape[0]} x {shape[1]}"
+    return f"{shape[0]}-vector" if shape else "scalar"
 
 
 def default_kind(name):
@@ -58,7 +49,6 @@ def default_kind(name):
 
 class Declarations(NamedTuple):
     """User-declared shapes (normalized, dims as Dim or int) and symmetric names."""
-
     shapes: dict
     symmetric: frozenset
 
@@ -84,9 +74,7 @@ def _dimension(name, value):
 
 
 def parse_shape_text(name, text):
-    """'n x d', 'n,d', 'n', 'n*d', 'scalar', 'symmetric n x n' -> (shape, symmetric).
-
-    `x` and `,` separate the dimensions; `*` multiplies within one (`n*d x 1`)."""
+    """'n x d', 'n,d', 'n', 'n*d x 1', 'scalar', 'symmetric n x n' -> (shape, symmetric)."""
     words = text.strip()
     symmetric = False
     if words.startswith("symmetric"):
@@ -98,7 +86,8 @@ def parse_shape_text(name, text):
 
 
 def declarations(shapes=None, symmetric=None):
-    """Check and normalize the user's `shapes=` and `symmetric=` arguments."""
+    """Check and normalize the user's `shapes=` (tuples, text such as 'n x d', SymPy
+    symbols) and `symmetric=` arguments."""
     result = {}
     for name, shape in (shapes or {}).items():
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
@@ -113,7 +102,7 @@ def declarations(shapes=None, symmetric=None):
             raise MatcalcError(f"shape of {name}: {len(shape)} dimensions given; "
                                "matcalc knows scalars (), vectors (d,) and matrices (m, n)")
         given = [_dimension(name, d) for d in shape]
-        result[name] = normalize(*(given + [1] * (2 - len(given)))) if given else ()
+        result[name] = normalize(*as_pair(given))
     sym = frozenset(symmetric or ())
     for name in sym:
         if not isinstance(name, str):

@@ -2,10 +2,9 @@
 
 Dimensions are declared names (rigid), integers, or variables that unification binds. An
 undeclared name starts with its first-letter kind (declarations.default_kind); usage then
-forces what it must (a divisor becomes 1 x 1, tr's argument square). Variables left free are
-named n, d, m, k, ... in order of first appearance. The tree is walked occurrence by
-occurrence (an `I` may have different sizes at two places), iteratively and in one fixed
-order, then rebuilt in the same order with every symbol, `I` and `vector(c)` sized.
+forces what it must (a divisor becomes 1 x 1, tr's argument square). The tree is walked per
+occurrence (an `I` may have different sizes at two places), then rebuilt in the same order
+with every symbol, `I` and `vector(c)` sized.
 """
 
 from collections import deque
@@ -28,15 +27,18 @@ class _Inferring:
     product equations still open. Errors quote the user's text with a caret."""
 
     all_known = False
+    times = staticmethod(times)
 
-    def __init__(self, decls, text, spans):
+    def __init__(self, decls, text, spans, rereading=False):
         self.decls = decls
         self.text = text
         self.spans = spans
+        self.rereading = rereading  # a typed tree read back as the parser would: no sizes
         self.symbols = {}          # name -> (rows, cols) terms, in order of first appearance
         self.constants = deque()   # (node, terms) of each I, vector(c), matrix(c) walked
         self.bound = {}            # where-names -> terms, for the walk under way
         self.open = []             # (a, b, node): known_a * vars_a = known_b * vars_b
+        self.names = {}            # free variable -> its final name
 
     def fail(self, node, message):
         span = self.spans.get(node)
@@ -71,9 +73,14 @@ class _Inferring:
     def unify(self, node, a, b):
         return unify(a, b, self.open, node)
 
+    def require(self, node, terms, wanted, message):
+        """terms made equal to the pair `wanted`, or a ShapeError with `message()`."""
+        if not (self.unify(node, terms[0], wanted[0]) and self.unify(node, terms[1], wanted[1])):
+            self.fail(node, message())
+
     def settle(self, guessing=False):
         """Decide the open product equations that later unifications made decidable; when
-        `guessing`, the rest too (unification.guess). A contradiction is a ShapeError."""
+        `guessing`, the rest too (unification.guess)."""
         progress = True
         while progress and self.open:
             progress = False
@@ -99,8 +106,6 @@ class _Inferring:
     def is_one(self, term):
         return resolve(term) == 1
 
-    times = staticmethod(times)
-
     def symbol(self, node):
         name = node.name
         if name in self.bound:
@@ -119,7 +124,7 @@ class _Inferring:
         return self.symbols[name]
 
     def dimension(self, d):
-        return Var() if d is None else d
+        return Var() if d is None or self.rereading else d
 
     def sized(self, node, terms):
         self.constants.append((node, terms))
@@ -131,17 +136,42 @@ class _Inferring:
         self.bound = bound
         return _bottom_up(root, lambda node, kids: law_of(node)(self, node, kids), known)
 
-    def require(self, node, terms, wanted, message):
-        """terms made equal to the pair `wanted`, or a ShapeError with `message()`."""
-        if not (self.unify(node, terms[0], wanted[0]) and self.unify(node, terms[1], wanted[1])):
-            self.fail(node, message())
+    def final(self, term):
+        """A term's final dimension, each free variable named once: n, d, m, ... in order
+        of first appearance, skipping the names the declarations or the symbols use."""
+        term = resolve(term)
+        if isinstance(term, Prod):
+            known, unknown = known_and_unknown(term)
+            return dims.product(known, *(self.final(v) for v in unknown))
+        if isinstance(term, Var):
+            if term not in self.names:
+                taken = set(self.names.values()) | self.decls.dim_names() | set(self.symbols)
+                fresh = (f"n{i}" for i in count(1))
+                self.names[term] = next(n for n in chain(DIM_NAMES, fresh) if n not in taken)
+            return Dim(self.names[term])
+        return term
 
+    def final_shape(self, terms):
+        return normalize(*(self.final(t) for t in terms))
 
-class _Rereading(_Inferring):
-    """Inference reading a typed tree back as the parser would: every size left out."""
-
-    def dimension(self, d):
-        return Var()
+    def rebuild(self, root, bound_shapes):
+        """The typed tree: the walk's order again, consuming the terms of I and fills."""
+        def step(node, kids):
+            if isinstance(node, ast.Symbol):
+                name = node.name
+                typed = ast.Symbol(name, bound_shapes[name]) if name in bound_shapes else \
+                    ast.Symbol(name, self.final_shape(self.symbols[name]),
+                               name in self.decls.symmetric)
+            elif isinstance(node, ast.Identity):
+                typed = ast.Identity(self.final(self.constants.popleft()[1][0]))
+            elif isinstance(node, ast.Fill):
+                typed = ast.Fill(self.final_shape(self.constants.popleft()[1]), kids[0])
+            else:
+                typed = node.rebuild(kids)
+            if typed is not node and node in self.spans:
+                self.spans.setdefault(typed, self.spans[node])
+            return typed
+        return _bottom_up(root, step)
 
 
 def _sized_inside(order, bound=()):
@@ -162,70 +192,22 @@ def _bottom_up(root, step, known=None):
     those of `known` taken as they are."""
     sized = _sized_inside(ast.postorder(root))
     memo = {} if known is None else dict(known)
-    results = []
-    stack = [(root, False)]
+    results, stack = [], [(root, False)]
     while stack:
         node, expanded = stack.pop()
-        if not expanded:
-            if node in memo:
-                results.append(memo[node])
-                continue
+        if expanded:
+            n = len(node.children)
+            value = step(node, results[len(results) - n:])
+            del results[len(results) - n:]
+            if node not in sized:
+                memo[node] = value
+            results.append(value)
+        elif node in memo:
+            results.append(memo[node])
+        else:
             stack.append((node, True))
             stack.extend((c, False) for c in reversed(node.children))
-            continue
-        n = len(node.children)
-        kids = results[len(results) - n:] if n else []
-        if n:
-            del results[len(results) - n:]
-        value = step(node, kids)
-        if node not in sized:
-            memo[node] = value
-        results.append(value)
     return results[0]
-
-
-class _Naming:
-    """Final dimensions: each free variable named once, n, d, m, ... in order of first
-    appearance, skipping names the declarations or the symbols use."""
-
-    def __init__(self, ctx):
-        self.taken = ctx.decls.dim_names() | set(ctx.symbols)
-        self.names = {}            # root variable -> its name
-
-    def dim(self, term):
-        term = resolve(term)
-        if isinstance(term, Prod):
-            known, unknown = known_and_unknown(term)
-            return dims.product(known, *(self.dim(v) for v in unknown))
-        if isinstance(term, Var):
-            if term not in self.names:
-                taken = set(self.names.values()) | self.taken
-                fallback = (f"n{i}" for i in count(1))
-                self.names[term] = next(n for n in chain(DIM_NAMES, fallback) if n not in taken)
-            return Dim(self.names[term])
-        return term
-
-    def shape(self, terms):
-        return normalize(*(self.dim(t) for t in terms))
-
-
-def _rebuild(ctx, root, naming, bound_shapes):
-    """The typed tree: the walk's order again, consuming the sized terms of I and fills."""
-    def step(node, kids):
-        if isinstance(node, ast.Symbol):
-            name = node.name
-            typed = ast.Symbol(name, bound_shapes[name]) if name in bound_shapes else \
-                ast.Symbol(name, naming.shape(ctx.symbols[name]), name in ctx.decls.symmetric)
-        elif isinstance(node, ast.Identity):
-            typed = ast.Identity(naming.dim(ctx.constants.popleft()[1][0]))
-        elif isinstance(node, ast.Fill):
-            typed = ast.Fill(naming.shape(ctx.constants.popleft()[1]), kids[0])
-        else:
-            typed = node.rebuild(kids)
-        if typed is not node and node in ctx.spans:
-            ctx.spans.setdefault(typed, ctx.spans[node])
-        return typed
-    return _bottom_up(root, step)
 
 
 def _parts(root):
@@ -261,14 +243,13 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
             ctx.require(root, b, a, lambda: f"the two sides cannot have one shape: one is "
                                             f"{ctx.show(a)}, the other {ctx.show(b)}")
     ctx.settle(guessing=True)
-    naming = _Naming(ctx)
     for terms in ctx.symbols.values():     # name free dims in order of appearance
-        naming.shape(terms)
+        ctx.final_shape(terms)
     typed_roots = []
     for root in roots:                     # in the walk's order: constants take their terms
         shapes, typed = {}, []
         for name, part in _parts(root):
-            typed.append(_rebuild(ctx, part, naming, dict(shapes)))
+            typed.append(ctx.rebuild(part, dict(shapes)))
             if name is not None:
                 shapes[name] = shape_of(typed[-1])
         where = isinstance(root, ast.Where)
@@ -278,17 +259,14 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
             shape_of(typed)
         except ShapeError as error:   # a late unification undid an earlier choice
             raise ShapeError(f"the shapes cannot be made consistent: {error.message}") from None
-    return typed_roots, {name: naming.shape(terms) for name, terms in ctx.symbols.items()}
+    return typed_roots, {name: ctx.final_shape(terms) for name, terms in ctx.symbols.items()}
 
 
 def unfixed_constants(root):
     """The I / vector(c) / matrix(c) nodes of a typed tree whose size the rest of the tree
-    does not fix: read back without it they would get another size (or none), so the
-    printer writes it (`I(m*n)`, `vector(1, d)`).
-
-    The tree is read again as the parser would, sizes left out, and each occurrence's
-    inferred size compared with its own. Subtrees without a constant (or a `where` name)
-    keep their shapes: only the paths to constants are walked.
+    does not fix, so that the printer writes it (`I(m*n)`, `vector(1, d)`): the tree is read
+    back as the parser would, sizes left out, and each constant's inferred size compared
+    with its own. Only the paths to constants (and `where` names) are walked.
     """
     order = ast.postorder(root)
     constants = [n for n in order if isinstance(n, (ast.Identity, ast.Fill))]
@@ -296,7 +274,7 @@ def unfixed_constants(root):
         return set()
     inside = _sized_inside(order, set(root.names) if isinstance(root, ast.Where) else ())
     typed = {node: as_pair(shape_of(node)) for node in order if node not in inside}
-    ctx = _Rereading(Declarations({}, frozenset()), None, {})
+    ctx = _Inferring(Declarations({}, frozenset()), None, {}, rereading=True)
     try:
         bound = {}
         for name, part in _parts(root):

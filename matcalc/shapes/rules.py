@@ -32,29 +32,24 @@ def _integer_literal(node):
 
 
 def _require_scalar(ctx, node, child, terms, role):
-    """A divisor, an exponent, a fill value: 1 x 1 (inference makes it so if it can)."""
     if not (ctx.unify(node, terms[0], 1) and ctx.unify(node, terms[1], 1)):
         ctx.fail(node, f"{role} must be a scalar, but {ctx.quote(child)} is {ctx.show(terms)}")
 
 
 def _require_square(ctx, node, terms, what=None):
-    """A square argument; `what` needs it (by default the function's name)."""
+    """The first argument square; `what` needs it (by default the function's name)."""
     if not ctx.unify(node, terms[0], terms[1]):
         ctx.fail(node, f"{what or registry.name_of(node)} needs a square matrix, but "
-                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
+                       f"{ctx.quote(node.children[0])} is {ctx.show(terms)}")
 
 
 def _require_vector(ctx, node, terms, what=None):
     if not ctx.unify(node, terms[1], 1):
         ctx.fail(node, f"{what or registry.name_of(node)} takes a vector, but "
-                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
+                       f"{ctx.quote(node.children[0])} is {ctx.show(terms)}")
 
 
-# ----------------------------------------------------------------- leaves
-
-def _symbol(ctx, node, kids):
-    return ctx.symbol(node)
-
+# ----------------------------------------------------------------- leaves and operators
 
 def _scalar(ctx, node, kids):
     """A number; sum, norms: any shape -> scalar."""
@@ -80,8 +75,6 @@ def _commutation(ctx, node, kids):
     size = ctx.times(node.m, node.n)
     return (size, size)
 
-
-# ----------------------------------------------------------------- operators
 
 _ENTRYWISE = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
               ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
@@ -140,9 +133,7 @@ def _power(ctx, node, kids):
     base, exponent = kids
     _require_scalar(ctx, node, node.exponent, exponent, "an exponent")
     if _integer_literal(node.exponent):
-        if not ctx.unify(node, base[0], base[1]):
-            ctx.fail(node, f"a matrix power needs a square matrix, but {ctx.quote(node.base)} "
-                           f"is {ctx.show(base)}")
+        _require_square(ctx, node, base, "a matrix power")
     else:
         _require_scalar(ctx, node, node.base, base,
                         "the base of a non-integer power (use .^ for entries)")
@@ -160,11 +151,6 @@ def _entrywise_power(ctx, node, kids):
             ctx.fail(node, "an entrywise exponent must be a scalar or of the base's shape")
         _entrywise(ctx, node, kids)
     return base
-
-
-def _transpose(ctx, node, kids):
-    rows, cols = kids[0]
-    return (cols, rows)
 
 
 def _unvec(ctx, node, kids):
@@ -250,7 +236,7 @@ LAWS = {
 }
 
 RULES = {
-    ast.Symbol:      _symbol,
+    ast.Symbol:      lambda ctx, node, kids: ctx.symbol(node),
     ast.Number:      _scalar,
     ast.Identity:    _identity,
     ast.Fill:        _fill,
@@ -263,7 +249,7 @@ RULES = {
     ast.Div:         _divide,
     ast.Power:       _power,
     ast.ElemPower:   _entrywise_power,
-    ast.Transpose:   _transpose,
+    ast.Transpose:   lambda ctx, node, kids: kids[0][::-1],
     ast.Unvec:       _unvec,
     ast.Derivative:  _derivative,
     ast.Where:       _same,

@@ -24,11 +24,9 @@ class Var:
         self.order = Var._count
 
 
-class Prod:
-    __slots__ = ("factors",)
-
-    def __init__(self, factors):
-        self.factors = tuple(factors)
+class Prod(tuple):
+    """A product of terms, its factors."""
+    __slots__ = ()
 
 
 def find(term):
@@ -47,7 +45,7 @@ def known_and_unknown(term):
     while stack:
         t = find(stack.pop())
         if isinstance(t, Prod):
-            stack.extend(t.factors)
+            stack.extend(t)
         elif isinstance(t, Var):
             unknown.append(t)
         else:
