@@ -1,9 +1,7 @@
 """Shapes: inference over a raw tree by unification, and the shape of any typed node.
 
-The modules, in the order data flows through them: declarations.py (what the user declares;
-a shape's two spellings), unification.py (variables, products of unknowns), rules.py (the
-shape laws: one table), typed.py (shape_of a typed tree: the laws check) and inference.py
-(a raw tree's shapes: the laws unify; unfixed_constants).
+Data flows declarations -> unification -> rules (the shape laws: one table) -> typed (the
+laws check a typed tree) -> inference (the laws unify over a raw one).
 """
 
 from ..dims import Dim, DimProduct

@@ -46,10 +46,9 @@ class _Inferring:
             raise ShapeError(message)
         start, end = span
         line = self.text.count("\n", 0, start) + 1
-        column = start - (self.text.rfind("\n", 0, start) + 1) + 1
+        column = start - self.text.rfind("\n", 0, start)
         snippet = self.text[start:end]
-        if len(snippet) > 60:
-            snippet = snippet[:57] + "..."
+        snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
         raise ShapeError(f"{message}, in '{snippet}' (line {line}, column {column})",
                          line=line, column=column, context=caret_context(self.text, line, column))
 
@@ -60,8 +59,7 @@ class _Inferring:
         return f"'{node.name}'" if isinstance(node, ast.Symbol) else "'a subexpression'"
 
     def show(self, terms):
-        rows, cols = (self.show_dim(t) for t in terms)
-        return describe(normalize(*(int(x) if x == "1" else x for x in (rows, cols))))
+        return describe(normalize(*(int(x) if x == "1" else x for x in map(self.show_dim, terms))))
 
     def show_dim(self, term):
         term = resolve(term)
@@ -102,9 +100,6 @@ class _Inferring:
 
     def scalar(self, terms):
         return resolve(terms[0]) == 1 and resolve(terms[1]) == 1
-
-    def is_one(self, term):
-        return resolve(term) == 1
 
     def symbol(self, node):
         name = node.name

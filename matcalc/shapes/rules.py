@@ -7,7 +7,7 @@ checking a typed tree (typed.py: every term known, `unify` tests equality). A sc
 product otherwise. A law sees its context `ctx` only through:
 
     unify(node, a, b)      make dimensions a and b equal; False if they cannot be
-    scalar(terms), is_one(term)    are both terms known to be 1; is this one
+    scalar(terms)          are both terms known to be 1
     times(*terms)          the product of dimensions (kron, vec)
     fail(node, message)    raise a ShapeError at the node; for its message, quote(node)
                            (the node's text where known), show(terms), show_dim(term)
@@ -25,28 +25,9 @@ from ..errors import UnsupportedError
 from .declarations import as_pair
 
 
-def _integer_literal(node):
-    if isinstance(node, ast.Neg):
-        node = node.arg
-    return isinstance(node, ast.Number) and node.value.denominator == 1
-
-
 def _require_scalar(ctx, node, child, terms, role):
     if not (ctx.unify(node, terms[0], 1) and ctx.unify(node, terms[1], 1)):
         ctx.fail(node, f"{role} must be a scalar, but {ctx.quote(child)} is {ctx.show(terms)}")
-
-
-def _require_square(ctx, node, terms, what=None):
-    """The first argument square; `what` needs it (by default the function's name)."""
-    if not ctx.unify(node, terms[0], terms[1]):
-        ctx.fail(node, f"{what or registry.name_of(node)} needs a square matrix, but "
-                       f"{ctx.quote(node.children[0])} is {ctx.show(terms)}")
-
-
-def _require_vector(ctx, node, terms, what=None):
-    if not ctx.unify(node, terms[1], 1):
-        ctx.fail(node, f"{what or registry.name_of(node)} takes a vector, but "
-                       f"{ctx.quote(node.children[0])} is {ctx.show(terms)}")
 
 
 # ----------------------------------------------------------------- leaves and operators
@@ -132,8 +113,9 @@ def _power(ctx, node, kids):
     """a ^ k: k a scalar; a square matrix when k is an integer literal, else a scalar."""
     base, exponent = kids
     _require_scalar(ctx, node, node.exponent, exponent, "an exponent")
-    if _integer_literal(node.exponent):
-        _require_square(ctx, node, base, "a matrix power")
+    literal = node.exponent.arg if isinstance(node.exponent, ast.Neg) else node.exponent
+    if isinstance(literal, ast.Number) and literal.value.denominator == 1:
+        _square_to_same(ctx, node, kids, "a matrix power")
     else:
         _require_scalar(ctx, node, node.base, base,
                         "the base of a non-integer power (use .^ for entries)")
@@ -156,7 +138,7 @@ def _entrywise_power(ctx, node, kids):
 def _unvec(ctx, node, kids):
     """unvec(v, m, n): v an mn-vector, the result m x n."""
     m, n = node.shape
-    _require_vector(ctx, node, kids[0], "unvec")
+    _vector_to_same(ctx, node, kids, "unvec")
     size = ctx.times(m, n)
     if not ctx.unify(node, kids[0][0], size):
         ctx.fail(node, f"unvec to {m} x {n} needs a {ctx.show_dim(size)}-vector, but "
@@ -172,48 +154,49 @@ def _derivative(ctx, node, kids):
     if ctx.scalar(function):
         return variable
     if ctx.scalar(variable):
-        return (1, function[0]) if ctx.is_one(function[1]) else function
+        return (1, function[0]) if ctx.scalar((function[1], 1)) else function
     return (ctx.times(*variable), ctx.times(*function))
 
 
 # ----------------------------------------------------------------- function laws
 # A record's `shape` names one of these; the node's single child is `arg` (kron: two).
+# `what` names who needs the argument's kind in a message (by default the function).
+
+def _square_to_same(ctx, node, kids, what=None):
+    """inv: n x n -> n x n."""
+    rows, cols = kids[0]
+    if not ctx.unify(node, rows, cols):
+        ctx.fail(node, f"{what or registry.name_of(node)} needs a square matrix, but "
+                       f"{ctx.quote(node.children[0])} is {ctx.show(kids[0])}")
+    return kids[0]
+
 
 def _square_to_scalar(ctx, node, kids):
     """tr, det, logdet: n x n -> scalar."""
-    _require_square(ctx, node, kids[0])
+    _square_to_same(ctx, node, kids)
     return (1, 1)
-
-
-def _square_to_same(ctx, node, kids):
-    """inv: n x n -> n x n."""
-    _require_square(ctx, node, kids[0])
-    return kids[0]
 
 
 def _diag(ctx, node, kids):
     """diag(v), v an n-vector: n x n; diag(A), A n x n: its diagonal, an n-vector."""
     rows, cols = kids[0]
-    if ctx.is_one(cols):
+    if ctx.scalar((cols, 1)):
         return (rows, rows)
-    _require_square(ctx, node, kids[0], "diag of a matrix")
+    _square_to_same(ctx, node, kids, "diag of a matrix")
     return (rows, 1)
 
 
-def _vec(ctx, node, kids):
-    """vec(A), A m x n: an mn-vector."""
-    return (ctx.times(*kids[0]), 1)
-
-
-def _vector_to_same(ctx, node, kids):
+def _vector_to_same(ctx, node, kids, what=None):
     """softmax: an n-vector -> an n-vector."""
-    _require_vector(ctx, node, kids[0])
+    if not ctx.unify(node, kids[0][1], 1):
+        ctx.fail(node, f"{what or registry.name_of(node)} takes a vector, but "
+                       f"{ctx.quote(node.children[0])} is {ctx.show(kids[0])}")
     return kids[0]
 
 
 def _vector_to_scalar(ctx, node, kids):
     """logsumexp: an n-vector -> scalar."""
-    _require_vector(ctx, node, kids[0])
+    _vector_to_same(ctx, node, kids)
     return (1, 1)
 
 
@@ -229,7 +212,7 @@ LAWS = {
     "square -> same":   _square_to_same,
     "any -> scalar":    _scalar,
     "diag":             _diag,
-    "vec":              _vec,
+    "vec":              lambda ctx, node, kids: (ctx.times(*kids[0]), 1),     # mn-vector
     "vector -> same":   _vector_to_same,
     "vector -> scalar": _vector_to_scalar,
     "kron":             _kron,

@@ -24,9 +24,6 @@ class _Known:
     def scalar(self, terms):
         return terms[0] == 1 and terms[1] == 1
 
-    def is_one(self, term):
-        return term == 1
-
     def fail(self, node, message):
         raise ShapeError(message)
 
