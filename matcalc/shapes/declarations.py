@@ -1,8 +1,6 @@
-"""What the user says about shapes (checked, normalized), and a shape's two spellings.
-
-The laws work on (rows, cols) pairs: a scalar is 1 x 1 and a column d x 1. The public form
-drops what the pair repeats: () for a scalar, (d,) for a column, (m, n) otherwise.
-"""
+"""What the user says about shapes (checked, normalized), and a shape's two spellings: the
+laws' (rows, cols) pair, a scalar 1 x 1 and a column d x 1, and the public form, dropping
+what the pair repeats: () for a scalar, (d,) for a column, (m, n) otherwise."""
 
 import re
 from typing import NamedTuple
@@ -51,9 +49,6 @@ class Declarations(NamedTuple):
     """User-declared shapes (normalized, dims as Dim or int) and symmetric names."""
     shapes: dict
     symmetric: frozenset
-
-    def dim_names(self):
-        return {n for shape in self.shapes.values() for d in shape for n in dims.names(d)}
 
 
 def _dimension(name, value):

@@ -1,10 +1,8 @@
 """Shape inference over a raw tree: the laws of rules.py run with unification.
 
-Dimensions are declared names (rigid), integers, or variables that unification binds. An
-undeclared name starts with its first-letter kind (declarations.default_kind); usage then
+An undeclared name starts with its first-letter kind (declarations.default_kind); usage then
 forces what it must (a divisor becomes 1 x 1, tr's argument square). The tree is walked per
-occurrence (an `I` may have different sizes at two places), then rebuilt in the same order
-with every symbol, `I` and `vector(c)` sized.
+occurrence (an `I` may have different sizes at two places), then rebuilt in the same order.
 """
 
 from collections import deque
@@ -16,18 +14,15 @@ from ..errors import MatcalcError, ShapeError, caret_context
 from .declarations import Declarations, as_pair, default_kind, describe, normalize
 from .rules import law_of
 from .typed import shape_of
-from .unification import Prod, Var, guess, known_and_unknown, resolve, times, unify
+from .unification import Prod, Var, guess, known_and_unknown, resolve, unify
 
 DIM_NAMES = ("n", "d", "m", "k", "p", "q", "r", "s")
 
 
 class _Inferring:
-    """The laws' context during inference (see rules.py): one symbol table for the roots
-    inferred together, the terms of every I / vector(c) / matrix(c) in walk order, and the
-    product equations still open. Errors quote the user's text with a caret."""
+    """The laws' context (see rules.py) for roots inferred together; errors quote the text."""
 
     all_known = False
-    times = staticmethod(times)
 
     def __init__(self, decls, text, spans, rereading=False):
         self.decls = decls
@@ -77,17 +72,14 @@ class _Inferring:
             self.fail(node, message())
 
     def settle(self, guessing=False):
-        """Decide the open product equations that later unifications made decidable; when
-        `guessing`, the rest too (unification.guess)."""
-        progress = True
-        while progress and self.open:
-            progress = False
+        """Decide the open product equations that later ones made decidable (or all, guessing)."""
+        while self.open:
             equations, self.open = self.open, []
             for a, b, node in equations:
-                left = len(self.open)
                 if not unify(a, b, self.open, node):
                     self._unequal(node, a, b)
-                progress = progress or len(self.open) == left
+            if len(self.open) == len(equations):      # none decided: none will be
+                break
         if guessing:
             for a, b, node in self.open:
                 if not guess(a, b):
@@ -100,6 +92,9 @@ class _Inferring:
 
     def scalar(self, terms):
         return resolve(terms[0]) == 1 and resolve(terms[1]) == 1
+
+    def times(self, *terms):
+        return resolve(Prod(terms))
 
     def symbol(self, node):
         name = node.name
@@ -125,11 +120,15 @@ class _Inferring:
         self.constants.append((node, terms))
         return terms
 
-    def walk(self, root, bound, known=None):
-        """Terms of every occurrence, bottom-up, by the laws; returns the root's terms.
-        `known` maps nodes to their terms, taken as they are (their subtrees not walked)."""
-        self.bound = bound
-        return _bottom_up(root, lambda node, kids: law_of(node)(self, node, kids), known)
+    def walk(self, root, known=None):
+        """The root's terms by the laws, bottom-up per occurrence: each `where` value, its
+        name bound for the rest, then the body. `known` maps nodes to given terms."""
+        def step(node, kids):
+            return law_of(node)(self, node, kids)
+        self.bound = {}
+        for name, part in _parts(root):
+            self.bound[name] = _bottom_up(part, step, known)
+        return self.bound[None]
 
     def final(self, term):
         """A term's final dimension, each free variable named once: n, d, m, ... in order
@@ -140,7 +139,8 @@ class _Inferring:
             return dims.product(known, *(self.final(v) for v in unknown))
         if isinstance(term, Var):
             if term not in self.names:
-                taken = set(self.names.values()) | self.decls.dim_names() | set(self.symbols)
+                taken = {n for shape in self.decls.shapes.values() for d in shape
+                         for n in dims.names(d)} | set(self.names.values()) | set(self.symbols)
                 fresh = (f"n{i}" for i in count(1))
                 self.names[term] = next(n for n in chain(DIM_NAMES, fresh) if n not in taken)
             return Dim(self.names[term])
@@ -149,12 +149,13 @@ class _Inferring:
     def final_shape(self, terms):
         return normalize(*(self.final(t) for t in terms))
 
-    def rebuild(self, root, bound_shapes):
-        """The typed tree: the walk's order again, consuming the terms of I and fills."""
+    def rebuild(self, root):
+        """The typed root: the walk's order again, each I and fill taking its terms."""
+        shapes, parts = {}, []          # the `where` names' shapes, the typed parts
         def step(node, kids):
             if isinstance(node, ast.Symbol):
                 name = node.name
-                typed = ast.Symbol(name, bound_shapes[name]) if name in bound_shapes else \
+                typed = ast.Symbol(name, shapes[name]) if name in shapes else \
                     ast.Symbol(name, self.final_shape(self.symbols[name]),
                                name in self.decls.symmetric)
             elif isinstance(node, ast.Identity):
@@ -166,13 +167,18 @@ class _Inferring:
             if typed is not node and node in self.spans:
                 self.spans.setdefault(typed, self.spans[node])
             return typed
-        return _bottom_up(root, step)
+        for name, part in _parts(root):
+            parts.append(_bottom_up(part, step))
+            if name is not None:
+                shapes[name] = shape_of(parts[-1])
+        if isinstance(root, ast.Where):
+            return ast.Where(root.names, parts[-1], *parts[:-1])
+        return parts[0]
 
 
 def _sized_inside(order, bound=()):
-    """The nodes of `order` (children first) with an I, vector(c), matrix(c) or a symbol
-    named in `bound` below them: each occurrence of those may have its own size; any other
-    subtree has the same shape wherever it occurs."""
+    """The nodes of `order` (children first) with an I, vector(c), matrix(c) or a name in
+    `bound` below them: only these may have another shape at another occurrence."""
     inside = set()
     for node in order:
         if isinstance(node, (ast.Identity, ast.Fill)) or any(c in inside for c in node.children) \
@@ -182,9 +188,8 @@ def _sized_inside(order, bound=()):
 
 
 def _bottom_up(root, step, known=None):
-    """step(node, results of its children) over the tree, in one fixed order, with the
-    results of repeated subtrees free of sized nodes reused (their walk is the same), and
-    those of `known` taken as they are."""
+    """step(node, results of its children) per occurrence, in one fixed order; a repeated
+    subtree without sized nodes is met once, and those of `known` not at all."""
     sized = _sized_inside(ast.postorder(root))
     memo = {} if known is None else dict(known)
     results, stack = [], [(root, False)]
@@ -213,21 +218,14 @@ def _parts(root):
 
 
 def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
-    """Typed trees for raw `roots` sharing one symbol table; returns (typed_roots, symbols),
-    `symbols` the inferred shape of each free name in order of first appearance.
-
-    `equal` makes the roots take one shape together (the two sides of an identity; a
-    literal 0 stands for the zero of any shape). `targets`, one shape (or None) per root,
-    makes each root take that shape: a claimed derivative such as `I` or `vector(1)` gets
-    its size from the derivative it stands for.
-    """
+    """(typed roots, the shape of each free name) for raw `roots` sharing one symbol table.
+    `equal` makes the roots take one shape together (the sides of an identity; a literal 0
+    is the zero of any shape); `targets`, a shape or None per root, makes each take that one
+    (a claimed derivative `I` or `vector(1)` gets its size from the derivative)."""
     ctx = _Inferring(decls, text, spans if spans is not None else {})
     sides = []
     for root, target in zip(roots, targets or [None] * len(roots)):
-        bound = {}
-        for name, part in _parts(root):
-            bound[name] = ctx.walk(part, dict(bound))
-        terms = bound[None]
+        terms = ctx.walk(root)
         if target is not None:
             ctx.require(root, terms, as_pair(target), lambda: f"the expression is "
                         f"{ctx.show(terms)} but should be {describe(target)}")
@@ -238,31 +236,20 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
             ctx.require(root, b, a, lambda: f"the two sides cannot have one shape: one is "
                                             f"{ctx.show(a)}, the other {ctx.show(b)}")
     ctx.settle(guessing=True)
-    for terms in ctx.symbols.values():     # name free dims in order of appearance
-        ctx.final_shape(terms)
-    typed_roots = []
-    for root in roots:                     # in the walk's order: constants take their terms
-        shapes, typed = {}, []
-        for name, part in _parts(root):
-            typed.append(ctx.rebuild(part, dict(shapes)))
-            if name is not None:
-                shapes[name] = shape_of(typed[-1])
-        where = isinstance(root, ast.Where)
-        typed_roots.append(ast.Where(root.names, typed[-1], *typed[:-1]) if where else typed[0])
+    symbols = {name: ctx.final_shape(terms) for name, terms in ctx.symbols.items()}
+    typed_roots = [ctx.rebuild(root) for root in roots]       # in the order walked
     for typed in typed_roots:
         try:
             shape_of(typed)
         except ShapeError as error:   # a late unification undid an earlier choice
             raise ShapeError(f"the shapes cannot be made consistent: {error.message}") from None
-    return typed_roots, {name: ctx.final_shape(terms) for name, terms in ctx.symbols.items()}
+    return typed_roots, symbols
 
 
 def unfixed_constants(root):
-    """The I / vector(c) / matrix(c) nodes of a typed tree whose size the rest of the tree
-    does not fix, so that the printer writes it (`I(m*n)`, `vector(1, d)`): the tree is read
-    back as the parser would, sizes left out, and each constant's inferred size compared
-    with its own. Only the paths to constants (and `where` names) are walked.
-    """
+    """The I / vector(c) / matrix(c) nodes of a typed tree whose size the rest does not fix,
+    so that the printer writes it (`I(m*n)`): the tree is read back as the parser would,
+    sizes left out, and each constant's inferred size compared with its own."""
     order = ast.postorder(root)
     constants = [n for n in order if isinstance(n, (ast.Identity, ast.Fill))]
     if not constants:
@@ -271,17 +258,14 @@ def unfixed_constants(root):
     typed = {node: as_pair(shape_of(node)) for node in order if node not in inside}
     ctx = _Inferring(Declarations({}, frozenset()), None, {}, rereading=True)
     try:
-        bound = {}
-        for name, part in _parts(root):
-            bound[name] = ctx.walk(part, dict(bound), typed)
+        ctx.walk(root, typed)
         ctx.settle()
     except MatcalcError:
         return set(constants)          # it does not read back at all: every size written
     unfixed = set()
     for node, inferred in ctx.constants:
         wanted = as_pair(node.shape) if isinstance(node, ast.Fill) else (node.n, node.n)
-        if wanted == (1, 1):
-            continue      # a 1 x 1 constant: its size came from a scalar's, which I(1) would hide
-        if any(resolve(t) != w for t, w in zip(inferred, wanted)):
+        # a 1 x 1 constant took its size from a scalar's, which I(1) would hide
+        if wanted != (1, 1) and any(resolve(t) != w for t, w in zip(inferred, wanted)):
             unfixed.add(node)
     return unfixed

@@ -1,23 +1,21 @@
-"""The shape laws: one row per node type, each law written once for both uses.
+"""The shape laws: one row per node type, each written once to infer and to check.
 
-A law maps a node and its children's (rows, cols) terms to the node's terms, inferring a raw
-tree's shapes (inference.py: terms hold unification variables that `unify` binds) and
-checking a typed tree (typed.py: every term known, `unify` tests equality). A scalar is
-1 x 1 and a column d x 1, so `*` needs one law: scaling when a side is 1 x 1, a matrix
-product otherwise. A law sees its context `ctx` only through:
+A law maps a node and its children's (rows, cols) terms to the node's terms: with unification
+variables that `unify` binds (inference.py), or all known, `unify` testing equality
+(typed.py). A scalar is 1 x 1 and a column d x 1, so `*` needs one law. A law sees its
+context `ctx` only through:
 
     unify(node, a, b)      make dimensions a and b equal; False if they cannot be
     scalar(terms)          are both terms known to be 1
-    times(*terms)          the product of dimensions (kron, vec)
-    fail(node, message)    raise a ShapeError at the node; for its message, quote(node)
-                           (the node's text where known), show(terms), show_dim(term)
+    times(*terms)          the product of dimensions
+    fail(node, message)    a ShapeError; quote(node), show(terms), show_dim(term) write it
     symbol(node)           a symbol's terms (declared, bound by `where`, or a default)
-    dimension(d)           a constant's size: d, or an unknown when d is None
+    dimension(d)           a constant's size d, or an unknown for None
     sized(node, terms)     the terms of an I / vector(c) / matrix(c), recorded in order
     all_known              True for typed trees
 
-Operators and special nodes have rows keyed by class (RULES); a registered function's row
-is the law its record's `shape` names in LAWS, so a new function needs no edit here.
+A registered function's row is the law its record's `shape` names in LAWS, so a new
+function needs no edit here.
 """
 
 from .. import ast, registry
@@ -29,8 +27,6 @@ def _require_scalar(ctx, node, child, terms, role):
     if not (ctx.unify(node, terms[0], 1) and ctx.unify(node, terms[1], 1)):
         ctx.fail(node, f"{role} must be a scalar, but {ctx.quote(child)} is {ctx.show(terms)}")
 
-
-# ----------------------------------------------------------------- leaves and operators
 
 def _scalar(ctx, node, kids):
     """A number; sum, norms: any shape -> scalar."""
@@ -57,10 +53,6 @@ def _commutation(ctx, node, kids):
     return (size, size)
 
 
-_ENTRYWISE = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
-              ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
-
-
 def _entrywise(ctx, node, kids):
     """a + b, a .* b, a ./ b: every side of one shape, where a scalar side broadcasts."""
     # by index, the children fetched only for a message: typed trees pass here often
@@ -74,8 +66,10 @@ def _entrywise(ctx, node, kids):
     for i in shaped[1:]:
         terms = kids[i]
         if not (ctx.unify(node, first[0], terms[0]) and ctx.unify(node, first[1], terms[1])):
+            verb = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
+                    ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
             children = node.children
-            ctx.fail(node, f"cannot {_ENTRYWISE[type(node)]} {ctx.quote(children[shaped[0]])} "
+            ctx.fail(node, f"cannot {verb[type(node)]} {ctx.quote(children[shaped[0]])} "
                            f"({ctx.show(first)}) and {ctx.quote(children[i])} "
                            f"({ctx.show(terms)})")
     return first
@@ -87,8 +81,7 @@ def _same(ctx, node, kids):
 
 
 def _product(ctx, node, kids):
-    """a * b * ...: a left fold in which a 1 x 1 side scales and two matrices multiply,
-    (r x k) * (k x c) = r x c."""
+    """a * b * ...: a left fold, a 1 x 1 side scaling the other, (r x k) * (k x c) = r x c."""
     acc = kids[0]
     for i in range(1, len(kids)):
         terms = kids[i]
@@ -126,9 +119,8 @@ def _entrywise_power(ctx, node, kids):
     """a .^ b: b a scalar, or of a's shape."""
     base, exponent = kids
     if not ctx.scalar(exponent):
-        # a scalar base with a matrix exponent is refused only once every size is known:
-        # during inference the exponent may still turn out 1 x 1 (inference then checks
-        # its typed result with this same law)
+        # a scalar base with a matrix exponent is refused once every size is known: during
+        # inference the exponent may still turn out 1 x 1 (its typed result is checked too)
         if ctx.all_known and ctx.scalar(base):
             ctx.fail(node, "an entrywise exponent must be a scalar or of the base's shape")
         _entrywise(ctx, node, kids)
@@ -159,8 +151,7 @@ def _derivative(ctx, node, kids):
 
 
 # ----------------------------------------------------------------- function laws
-# A record's `shape` names one of these; the node's single child is `arg` (kron: two).
-# `what` names who needs the argument's kind in a message (by default the function).
+# `what` names who needs the argument's kind, for a message (by default the function).
 
 def _square_to_same(ctx, node, kids, what=None):
     """inv: n x n -> n x n."""

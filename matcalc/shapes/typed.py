@@ -1,8 +1,6 @@
-"""Shapes of typed trees, whose symbols carry their shapes and whose I / vector(c) /
-matrix(c) carry their sizes: the laws of rules.py run with every dimension known, unifying
-an equality test. Each node keeps its shape once computed (`_shape`): the simplifier asks
-for nearly every node it builds.
-"""
+"""Shapes of typed trees (every symbol, I and fill sized): the laws of rules.py, checking.
+Each node keeps its shape once computed (`_shape`): the simplifier asks for nearly every
+node it builds."""
 
 from .. import ast, dims
 from ..errors import ShapeError
@@ -50,9 +48,8 @@ KNOWN = _Known()
 
 
 def _checked_shape(node):
-    """The node's shape by its law, from its children's shapes; None if one is not known
-    yet. (Loops and as_pair and normalize written out: this runs for nearly every node the
-    simplifier builds, and a comprehension or a call costs more than the law itself.)"""
+    """The node's shape by its law; None if a child's is not known yet. (as_pair and
+    normalize written out: this runs for nearly every node the simplifier builds.)"""
     kids = []
     for child in node.children:
         shape = child._shape
@@ -100,5 +97,4 @@ def product_chains(factors):
 
 def derivative_shape(function, variable):
     """The shape of d function / d variable, both given as shapes (the Derivative law)."""
-    law = RULES[ast.Derivative]
-    return normalize(*law(KNOWN, None, (as_pair(function), as_pair(variable))))
+    return normalize(*RULES[ast.Derivative](KNOWN, None, (as_pair(function), as_pair(variable))))

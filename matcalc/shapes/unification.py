@@ -1,11 +1,10 @@
 """Unification of dimensions: variables, products of unknowns, and product equations.
 
-A term is a dimension (int, Dim, DimProduct: rigid, distinct names never unify, nor with
-1), a `Var` that unification binds, or a `Prod` of terms not all known yet (the rows m*p
-of kron(A, B) while A or B is free). Terms multiply as commutative monomials, so an equation
-known_a * vars_a = known_b * vars_b with one unknown is solved by division; one with several
-stays open until later unifications decide it, or is guessed at the end. Nothing here
-recurses: products are multiplied out with a stack.
+A term is a dimension (int, Dim, DimProduct: rigid), a `Var` that unification binds, or a
+`Prod` of terms not all known yet (the rows m*p of kron(A, B) while A or B is free). Terms
+multiply as commutative monomials, so known_a * vars_a = known_b * vars_b with one unknown
+is solved by division; with several it stays open until later unifications decide it, or
+is guessed at the end. Nothing here recurses: products are multiplied out with a stack.
 """
 
 from .. import dims
@@ -25,8 +24,7 @@ class Var:
 
 
 class Prod(tuple):
-    """A product of terms, its factors."""
-    __slots__ = ()
+    __slots__ = ()                 # the factors
 
 
 def find(term):
@@ -64,10 +62,6 @@ def resolve(term):
     if known == 1 and len(unknown) == 1:
         return unknown[0]
     return Prod([known] + unknown)
-
-
-def times(*terms):
-    return resolve(Prod(terms))
 
 
 def unify(a, b, pending=None, origin=None):
@@ -110,10 +104,9 @@ def _unify_products(a, b, pending, origin):
     if len(va) + len(vb) == 1:                      # one unknown: divide
         var, known, other = (va[0], kb, ka) if va else (vb[0], ka, kb)
         q = dims.quotient(known, other)
-        if q is None:
-            return False
-        var.parent = q
-        return True
+        if q is not None:
+            var.parent = q
+        return q is not None
     if len(va) == 1 and len(vb) == 1 and ka == kb:
         return unify(va[0], vb[0])
     if pending is None:
@@ -123,9 +116,8 @@ def _unify_products(a, b, pending, origin):
 
 
 def guess(a, b):
-    """A last resort for a product equation left undecided: unknowns paired in order of
-    appearance (kron(A, B) = kron(C, D) makes A like C and B like D), or the known factors
-    dealt out one per unknown. Returns whether the equation could be made to hold."""
+    """Make an undecided product equation hold if it can, as a last resort: unknowns paired
+    in order (kron(A, B) = kron(C, D): A like C, B like D), or the known factors dealt out."""
     (ka, va), (kb, vb) = _cancelled(a, b)
     if not va and not vb:
         return ka == kb
