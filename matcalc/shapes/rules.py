@@ -14,8 +14,8 @@ context `ctx` only through:
     sized(node, terms)     the terms of an I / vector(c) / matrix(c), recorded in order
     all_known              True for typed trees
 
-A registered function's row is the law its record's `shape` names in LAWS, so a new
-function needs no edit here.
+Node classes have their rows in RULES; a registered function's is the law its record's
+`shape` names in LAWS, so a new function needs no edit here.
 """
 
 from .. import ast, registry
