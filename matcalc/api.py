@@ -435,12 +435,9 @@ def symbols(names, shapes=None, symmetric=None):
 
 
 def _default_shape(name):
-    """matrixcalculus.org's first-letter kinds, with the variable's own dimension names."""
-    if name[0] in "abcdefg" or name in _shapes.GREEK:
-        return ()
-    if name[0].islower():
-        return (f"n_{name}",)
-    return (f"m_{name}", f"n_{name}")
+    """matrixcalculus.org's first-letter kind, with the variable's own dimension names."""
+    own = {"scalar": (), "column": (f"n_{name}",), "matrix": (f"m_{name}", f"n_{name}")}
+    return own[_shapes.default_kind(name)]
 
 
 def _function(name):

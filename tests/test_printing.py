@@ -85,6 +85,10 @@ def test_latex(text, latex):
     ("t0*x where t0 = I", "t0*x where t0 = I"),
     ("kron(A, B)*commutation(m, n)*vec(X)", "kron(A, B)*commutation(m, n)*vec(X)"),
     ("unvec(v, m, n)", "unvec(v, m, n)"),
+    # a constant inside a fill's value is one more occurrence, met before the fill
+    ("x + vector(tr(I))", "x + vector(tr(I(d)))"),
+    ("vector(tr(I(3)))", "vector(tr(I(3)), n)"),
+    ("vector(sum(vector(2, 3)), 3)", "vector(sum(vector(2, 3)), 3)"),
 ])
 def test_constants_print_their_size_where_needed(text, printed):
     e = matcalc.parse(text)

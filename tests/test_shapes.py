@@ -132,6 +132,15 @@ def test_where_bindings_have_shapes():
     assert e.symbols() == {"X": ("n", "d"), "w": ("d",), "y": ("n",)}
 
 
+def test_sides_with_where_take_their_constants_sizes_in_order():
+    # each side's bindings, then its body: the sizes of I and vector(1) are met in the
+    # order they are given back (the base walked every side's bindings before any body)
+    left, right = matcalc.api.parse_together(["I*t where t = x", "s + y where s = vector(1)"])
+    assert left.shape == right.shape == ("n",)
+    left, right = matcalc.api.parse_together(["A*I*t where t = x", "s where s = matrix(2)*y"])
+    assert left.shape == right.shape == ("d",)
+
+
 def test_identity_sizes_per_place():
     e = matcalc.parse("x'*I*x + tr(A*I)", shapes={"x": ("n",), "A": ("m", "m")})
     assert e.shape == ()

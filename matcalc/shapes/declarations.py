@@ -1,10 +1,6 @@
-"""What the user says about shapes: declared shapes, symmetric names, first-letter defaults.
-
-Declarations arrive as `shapes=` and `symmetric=` arguments (tuples, text such as 'n x d',
-SymPy symbols); they leave checked and in one form: normalized shapes whose dimensions are
-Dims, ints or DimProducts. A name nobody declared starts with matrixcalculus.org's
-first-letter kind; inference then forces what usage must.
-"""
+"""What the user says about shapes (checked, normalized), and a shape's two spellings: the
+laws' (rows, cols) pair, a scalar 1 x 1 and a column d x 1, and the public form, dropping
+what the pair repeats: () for a scalar, (d,) for a column, (m, n) otherwise."""
 
 import re
 from typing import NamedTuple
@@ -12,16 +8,36 @@ from typing import NamedTuple
 from .. import dims
 from ..dims import Dim, DimProduct
 from ..errors import MatcalcError, ShapeError
-from .pairs import describe, normalize
 
 GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
     "sigma tau upsilon phi chi psi omega".split())
 
 
+def normalize(rows, cols):
+    """(rows, cols) -> the public shape."""
+    if cols == 1:
+        return () if rows == 1 else (rows,)
+    return (rows, cols)
+
+
+def as_pair(shape):
+    """The public shape -> (rows, cols)."""
+    if len(shape) == 2:
+        return tuple(shape)
+    return (shape[0], 1) if shape else (1, 1)
+
+
+def describe(shape):
+    """'scalar', 'n-vector', 'n x d' for messages."""
+    if len(shape) == 2:
+        return f"{shape[0]} x {shape[1]}"
+    return f"{shape[0]}-vector" if shape else "scalar"
+
+
 def default_kind(name):
-    """The first-letter kind of an undeclared name: 'scalar' (a-g and lowercase Greek),
-    'column' (h-z: a column of free length), 'matrix' (A-Z: free size)."""
+    """matrixcalculus.org's first-letter kind of an undeclared name: 'scalar' (a-g and
+    lowercase Greek), 'column' (h-z: of free length), 'matrix' (A-Z: of free size)."""
     if name[0] in "abcdefg" or name in GREEK:
         return "scalar"
     if name[0].islower():
@@ -31,12 +47,8 @@ def default_kind(name):
 
 class Declarations(NamedTuple):
     """User-declared shapes (normalized, dims as Dim or int) and symmetric names."""
-
     shapes: dict
     symmetric: frozenset
-
-    def dim_names(self):
-        return {n for shape in self.shapes.values() for d in shape for n in dims.names(d)}
 
 
 def _dimension(name, value):
@@ -57,9 +69,7 @@ def _dimension(name, value):
 
 
 def parse_shape_text(name, text):
-    """'n x d', 'n,d', 'n', 'n*d', 'scalar', 'symmetric n x n' -> (shape, symmetric).
-
-    `x` and `,` separate the dimensions; `*` multiplies within one (`n*d x 1`)."""
+    """'n x d', 'n,d', 'n', 'n*d x 1', 'scalar', 'symmetric n x n' -> (shape, symmetric)."""
     words = text.strip()
     symmetric = False
     if words.startswith("symmetric"):
@@ -71,14 +81,15 @@ def parse_shape_text(name, text):
 
 
 def declarations(shapes=None, symmetric=None):
-    """Check and normalize the user's `shapes=` and `symmetric=` arguments."""
+    """Check and normalize the user's `shapes=` (tuples, text such as 'n x d', SymPy
+    symbols) and `symmetric=` arguments."""
     result = {}
     for name, shape in (shapes or {}).items():
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
             raise MatcalcError(f"cannot declare {name!r}: not a variable name")
         if isinstance(shape, str):
             shape, _ = parse_shape_text(name, shape)
-        if isinstance(shape, (int, Dim, DimProduct)) or (hasattr(shape, "is_Symbol")):
+        if isinstance(shape, (int, Dim, DimProduct)) or hasattr(shape, "is_Symbol"):
             shape = (shape,)
         if not isinstance(shape, (tuple, list)):
             raise MatcalcError(f"shape of {name}: expected (), (d,) or (m, n), got {shape!r}")
@@ -86,7 +97,7 @@ def declarations(shapes=None, symmetric=None):
             raise MatcalcError(f"shape of {name}: {len(shape)} dimensions given; "
                                "matcalc knows scalars (), vectors (d,) and matrices (m, n)")
         given = [_dimension(name, d) for d in shape]
-        result[name] = normalize(*(given + [1] * (2 - len(given)))) if given else ()
+        result[name] = normalize(*as_pair(given))
     sym = frozenset(symmetric or ())
     for name in sym:
         if not isinstance(name, str):

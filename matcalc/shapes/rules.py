@@ -1,94 +1,56 @@
-"""The shape laws: one row per node type, each law written once for both uses.
+"""The shape laws: one row per node type, each written once to infer and to check.
 
-A law maps a node and its children's (rows, cols) terms to the node's terms. The same law
-infers shapes over a raw tree (inference.py: terms hold unification variables, `unify`
-binds them) and checks a typed tree (typed.py: every term is a known dimension, `unify` is
-an equality test). A scalar is 1 x 1 and a column d x 1, so `*` needs one law: scaling when
-a side is 1 x 1, a matrix product otherwise.
+A law maps a node and its children's (rows, cols) terms to the node's terms: with unification
+variables that `unify` binds (inference.py), or all known, `unify` testing equality
+(typed.py). A scalar is 1 x 1 and a column d x 1, so `*` needs one law. A law sees its
+context `ctx` only through:
 
-A law sees its context only through this interface:
+    unify(node, a, b)      make dimensions a and b equal; False if they cannot be
+    scalar(terms)          are both terms known to be 1
+    times(*terms)          the product of dimensions
+    fail(node, message)    a ShapeError; quote(node), show(terms), show_dim(term) write it
+    symbol(node)           a symbol's terms (declared, bound by `where`, or a default)
+    dimension(d)           a constant's size d, or an unknown for None
+    sized(node, terms)     the terms of an I / vector(c) / matrix(c), recorded in order
+    all_known              True for typed trees
 
-    ctx.unify(node, a, b)     make dimensions a and b equal; False if they cannot be
-    ctx.scalar(terms)         are both terms known to be 1
-    ctx.is_one(term)          is the term known to be 1
-    ctx.times(*terms)         the product of dimensions (kron, vec)
-    ctx.fail(node, message)   raise a ShapeError at the node
-    ctx.quote(node)           the node for a message: its text in quotes where known
-    ctx.show(terms)           'scalar', 'n-vector', 'n x ?' for a message
-    ctx.show_dim(term)        one dimension for a message
-    ctx.symbol(node)          a symbol's terms (declared, bound by `where`, or a default)
-    ctx.dimension(d)          a constant's size: d, or an unknown when d is None
-    ctx.sized(terms)          the terms of an I / vector(c) / matrix(c), recorded in order
-    ctx.all_known             True for typed trees: every dimension known
-
-Operators and special nodes have rows keyed by class (RULES). A registered function's row is
-its record's `shape` law, looked up by name in LAWS (law_of), so a new function needs no
-edit here.
+Node classes have their rows in RULES; a registered function's is the law its record's
+`shape` names in LAWS, so a new function needs no edit here.
 """
 
 from .. import ast, registry
 from ..errors import UnsupportedError
-from .pairs import as_pair
-
-
-def _integer_literal(node):
-    if isinstance(node, ast.Neg):
-        node = node.arg
-    return isinstance(node, ast.Number) and node.value.denominator == 1
+from .declarations import as_pair
 
 
 def _require_scalar(ctx, node, child, terms, role):
-    """A divisor, an exponent, a fill value: 1 x 1 (inference makes it so if it can)."""
     if not (ctx.unify(node, terms[0], 1) and ctx.unify(node, terms[1], 1)):
         ctx.fail(node, f"{role} must be a scalar, but {ctx.quote(child)} is {ctx.show(terms)}")
 
 
-def _require_square(ctx, node, terms, what=None):
-    """A square argument; `what` needs it (by default the function's name)."""
-    if not ctx.unify(node, terms[0], terms[1]):
-        ctx.fail(node, f"{what or registry.name_of(node)} needs a square matrix, but "
-                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
-
-
-def _require_vector(ctx, node, terms):
-    if not ctx.unify(node, terms[1], 1):
-        ctx.fail(node, f"{registry.name_of(node)} takes a vector, but {ctx.quote(node.arg)} "
-                       f"is {ctx.show(terms)}")
-
-
-# ----------------------------------------------------------------- leaves
-
-def _symbol(ctx, node, kids):
-    return ctx.symbol(node)
-
-
-def _number(ctx, node, kids):
+def _scalar(ctx, node, kids):
+    """A number; sum, norms: any shape -> scalar."""
     return (1, 1)
 
 
 def _identity(ctx, node, kids):
     """I: n x n, n given (I(n*d)) or left to the place it stands in."""
     size = ctx.dimension(node.n)
-    return ctx.sized((size, size))
+    return ctx.sized(node, (size, size))
 
 
 def _fill(ctx, node, kids):
     """vector(c), matrix(c): c a scalar; the size given or left to the place."""
     _require_scalar(ctx, node, node.value, kids[0], "the fill value")
     rows, cols = as_pair(node.shape)
-    return ctx.sized((ctx.dimension(rows), ctx.dimension(cols)))
+    cols = cols if len(node.shape) == 1 else ctx.dimension(cols)     # a column: 1 is no size
+    return ctx.sized(node, (ctx.dimension(rows), cols))
 
 
 def _commutation(ctx, node, kids):
     """commutation(m, n): mn x mn."""
     size = ctx.times(node.m, node.n)
     return (size, size)
-
-
-# ----------------------------------------------------------------- operators
-
-_ENTRYWISE = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
-              ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
 
 
 def _entrywise(ctx, node, kids):
@@ -104,20 +66,22 @@ def _entrywise(ctx, node, kids):
     for i in shaped[1:]:
         terms = kids[i]
         if not (ctx.unify(node, first[0], terms[0]) and ctx.unify(node, first[1], terms[1])):
+            verb = {ast.Add: "add", ast.Hadamard: "multiply entrywise",
+                    ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
             children = node.children
-            ctx.fail(node, f"cannot {_ENTRYWISE[type(node)]} {ctx.quote(children[shaped[0]])} "
+            ctx.fail(node, f"cannot {verb[type(node)]} {ctx.quote(children[shaped[0]])} "
                            f"({ctx.show(first)}) and {ctx.quote(children[i])} "
                            f"({ctx.show(terms)})")
     return first
 
 
 def _same(ctx, node, kids):
+    """-a, f(a) entrywise; `body where names = values`: the body's shape."""
     return kids[0]
 
 
 def _product(ctx, node, kids):
-    """a * b * ...: a left fold in which a 1 x 1 side scales and two matrices multiply,
-    (r x k) * (k x c) = r x c."""
+    """a * b * ...: a left fold, a 1 x 1 side scaling the other, (r x k) * (k x c) = r x c."""
     acc = kids[0]
     for i in range(1, len(kids)):
         terms = kids[i]
@@ -142,10 +106,9 @@ def _power(ctx, node, kids):
     """a ^ k: k a scalar; a square matrix when k is an integer literal, else a scalar."""
     base, exponent = kids
     _require_scalar(ctx, node, node.exponent, exponent, "an exponent")
-    if _integer_literal(node.exponent):
-        if not ctx.unify(node, base[0], base[1]):
-            ctx.fail(node, f"a matrix power needs a square matrix, but {ctx.quote(node.base)} "
-                           f"is {ctx.show(base)}")
+    literal = node.exponent.arg if isinstance(node.exponent, ast.Neg) else node.exponent
+    if isinstance(literal, ast.Number) and literal.value.denominator == 1:
+        _square_to_same(ctx, node, kids, "a matrix power")
     else:
         _require_scalar(ctx, node, node.base, base,
                         "the base of a non-integer power (use .^ for entries)")
@@ -156,96 +119,75 @@ def _entrywise_power(ctx, node, kids):
     """a .^ b: b a scalar, or of a's shape."""
     base, exponent = kids
     if not ctx.scalar(exponent):
-        # a scalar base with a matrix exponent is refused only once every size is known:
-        # during inference the exponent may still turn out 1 x 1 (inference then checks
-        # its typed result with this same law)
+        # a scalar base with a matrix exponent is refused once every size is known: during
+        # inference the exponent may still turn out 1 x 1 (its typed result is checked too)
         if ctx.all_known and ctx.scalar(base):
             ctx.fail(node, "an entrywise exponent must be a scalar or of the base's shape")
         _entrywise(ctx, node, kids)
     return base
 
 
-def _transpose(ctx, node, kids):
-    rows, cols = kids[0]
-    return (cols, rows)
-
-
 def _unvec(ctx, node, kids):
     """unvec(v, m, n): v an mn-vector, the result m x n."""
     m, n = node.shape
-    terms = kids[0]
-    if not ctx.unify(node, terms[1], 1):
-        ctx.fail(node, f"unvec takes a vector, but {ctx.quote(node.arg)} is {ctx.show(terms)}")
+    _vector_to_same(ctx, node, kids, "unvec")
     size = ctx.times(m, n)
-    if not ctx.unify(node, terms[0], size):
+    if not ctx.unify(node, kids[0][0], size):
         ctx.fail(node, f"unvec to {m} x {n} needs a {ctx.show_dim(size)}-vector, but "
-                       f"{ctx.quote(node.arg)} is {ctx.show(terms)}")
+                       f"{ctx.quote(node.arg)} is {ctx.show(kids[0])}")
     return (m, n)
 
 
-def derivative_terms(ctx, function, variable):
-    """The shape of d function / d variable (SPEC 2b), denominator layout: a scalar's
-    derivative has the variable's shape; by a scalar, a matrix keeps its shape and a column
-    becomes a row; otherwise the matrix form d vec(F) / d vec(W), size(W) x size(F)."""
+def _derivative(ctx, node, kids):
+    """d F / d W (SPEC 2b), denominator layout: a scalar F's derivative has W's shape; by a
+    scalar W, a matrix keeps its shape and a column becomes a row; otherwise the matrix form
+    d vec(F) / d vec(W), size(W) x size(F)."""
+    function, variable = kids
     if ctx.scalar(function):
         return variable
     if ctx.scalar(variable):
-        return (1, function[0]) if ctx.is_one(function[1]) else function
+        return (1, function[0]) if ctx.scalar((function[1], 1)) else function
     return (ctx.times(*variable), ctx.times(*function))
 
 
-def _derivative(ctx, node, kids):
-    return derivative_terms(ctx, kids[0], kids[1])
+# ----------------------------------------------------------------- function laws
+# `what` names who needs the argument's kind, for a message (by default the function).
 
-
-def _where(ctx, node, kids):
-    """body where names = values: the body's shape (its symbols carry the bound shapes)."""
+def _square_to_same(ctx, node, kids, what=None):
+    """inv: n x n -> n x n."""
+    rows, cols = kids[0]
+    if not ctx.unify(node, rows, cols):
+        ctx.fail(node, f"{what or registry.name_of(node)} needs a square matrix, but "
+                       f"{ctx.quote(node.children[0])} is {ctx.show(kids[0])}")
     return kids[0]
 
-
-# ----------------------------------------------------------------- function laws
-# A record's `shape` names one of these; the node's single child is `arg` (kron: two).
 
 def _square_to_scalar(ctx, node, kids):
     """tr, det, logdet: n x n -> scalar."""
-    _require_square(ctx, node, kids[0])
-    return (1, 1)
-
-
-def _square_to_same(ctx, node, kids):
-    """inv: n x n -> n x n."""
-    _require_square(ctx, node, kids[0])
-    return kids[0]
-
-
-def _to_scalar(ctx, node, kids):
-    """sum, norms: any shape -> scalar."""
+    _square_to_same(ctx, node, kids)
     return (1, 1)
 
 
 def _diag(ctx, node, kids):
     """diag(v), v an n-vector: n x n; diag(A), A n x n: its diagonal, an n-vector."""
     rows, cols = kids[0]
-    if ctx.is_one(cols):
+    if ctx.scalar((cols, 1)):
         return (rows, rows)
-    _require_square(ctx, node, kids[0], "diag of a matrix")
+    _square_to_same(ctx, node, kids, "diag of a matrix")
     return (rows, 1)
 
 
-def _vec(ctx, node, kids):
-    """vec(A), A m x n: an mn-vector."""
-    return (ctx.times(*kids[0]), 1)
-
-
-def _vector_to_same(ctx, node, kids):
+def _vector_to_same(ctx, node, kids, what=None):
     """softmax: an n-vector -> an n-vector."""
-    _require_vector(ctx, node, kids[0])
+    if not ctx.unify(node, kids[0][1], 1):
+        ctx.fail(node, f"{what or registry.name_of(node)} takes a vector, but "
+                       f"{ctx.quote(node.children[0])} is {ctx.show(kids[0])}")
     return kids[0]
 
 
 def _vector_to_scalar(ctx, node, kids):
     """logsumexp: an n-vector -> scalar."""
-    _require_vector(ctx, node, kids[0])
+    _vector_to_same(ctx, node, kids)
     return (1, 1)
 
 
@@ -259,17 +201,17 @@ LAWS = {
     "elementwise":      _same,
     "square -> scalar": _square_to_scalar,
     "square -> same":   _square_to_same,
-    "any -> scalar":    _to_scalar,
+    "any -> scalar":    _scalar,
     "diag":             _diag,
-    "vec":              _vec,
+    "vec":              lambda ctx, node, kids: (ctx.times(*kids[0]), 1),     # mn-vector
     "vector -> same":   _vector_to_same,
     "vector -> scalar": _vector_to_scalar,
     "kron":             _kron,
 }
 
 RULES = {
-    ast.Symbol:      _symbol,
-    ast.Number:      _number,
+    ast.Symbol:      lambda ctx, node, kids: ctx.symbol(node),
+    ast.Number:      _scalar,
     ast.Identity:    _identity,
     ast.Fill:        _fill,
     ast.Commutation: _commutation,
@@ -281,10 +223,10 @@ RULES = {
     ast.Div:         _divide,
     ast.Power:       _power,
     ast.ElemPower:   _entrywise_power,
-    ast.Transpose:   _transpose,
+    ast.Transpose:   lambda ctx, node, kids: kids[0][::-1],
     ast.Unvec:       _unvec,
     ast.Derivative:  _derivative,
-    ast.Where:       _where,
+    ast.Where:       _same,
 }
 
 

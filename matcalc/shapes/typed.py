@@ -1,17 +1,11 @@
-"""Shapes of typed trees: every dimension known, every operation checked by its law.
-
-A typed tree is one whose symbols carry their shapes and whose I / vector(c) / matrix(c)
-carry their sizes (inference builds them; so do the calculus, the simplifier, operators on
-Exprs and the SymPy bridge). Its shape follows from the laws of rules.py run with known
-dimensions: unifying is testing for equality, and a mismatch is a ShapeError. Each node
-keeps its shape once computed (`_shape`), so asking again costs one attribute read; the
-simplifier asks for nearly every node it builds.
-"""
+"""Shapes of typed trees (every symbol, I and fill sized): the laws of rules.py, checking.
+Each node keeps its shape once computed (`_shape`): the simplifier asks for nearly every
+node it builds."""
 
 from .. import ast, dims
 from ..errors import ShapeError
-from .pairs import as_pair, describe, normalize
-from .rules import RULES, derivative_terms, law_of
+from .declarations import as_pair, describe, normalize
+from .rules import RULES, law_of
 
 
 class _Known:
@@ -19,52 +13,34 @@ class _Known:
 
     __slots__ = ()
     all_known = True
+    times = staticmethod(dims.product)
+    show_dim = staticmethod(str)
 
-    @staticmethod
-    def unify(node, a, b):
+    def unify(self, node, a, b):
         return a == b
 
-    @staticmethod
-    def scalar(terms):
+    def scalar(self, terms):
         return terms[0] == 1 and terms[1] == 1
 
-    @staticmethod
-    def is_one(term):
-        return term == 1
-
-    @staticmethod
-    def times(*terms):
-        return dims.product(*terms)
-
-    @staticmethod
-    def fail(node, message):
+    def fail(self, node, message):
         raise ShapeError(message)
 
-    @staticmethod
-    def quote(node):
+    def quote(self, node):
         # no source text here, and printing is a later stage: a symbol by its name
         return f"'{node.name}'" if isinstance(node, ast.Symbol) else "a subexpression"
 
-    @staticmethod
-    def show(terms):
+    def show(self, terms):
         return describe(normalize(*terms))
 
-    @staticmethod
-    def show_dim(term):
-        return str(term)
-
-    @staticmethod
-    def symbol(node):
+    def symbol(self, node):
         if node.declared_shape is None:
             raise ShapeError(f"symbol {node.name} has no shape (not inferred)")
         return as_pair(node.declared_shape)
 
-    @staticmethod
-    def dimension(d):
+    def dimension(self, d):
         return d
 
-    @staticmethod
-    def sized(terms):
+    def sized(self, node, terms):
         return terms
 
 
@@ -72,9 +48,8 @@ KNOWN = _Known()
 
 
 def _checked_shape(node):
-    """The node's shape by its law, from its children's shapes; None if one is not known
-    yet. (Loops and as_pair and normalize written out: this runs for nearly every node the
-    simplifier builds, and a comprehension or a call costs more than the law itself.)"""
+    """The node's shape by its law; None if a child's is not known yet. (as_pair and
+    normalize written out: this runs for nearly every node the simplifier builds.)"""
     kids = []
     for child in node.children:
         shape = child._shape
@@ -100,17 +75,10 @@ def shape_of(root):
     return shape
 
 
-def pair_of(node):
-    return as_pair(shape_of(node))
-
-
 def product_chains(factors):
-    """(scalars, chains) of a product's factors, in order.
-
-    The language's product is a left fold in which a 1 x 1 result is a scalar, so the
-    matrix factors split into chains whose fold is a plain matrix product; each chain is
-    (factors, closed), closed when it ends at 1 x 1 and so scales the rest.
-    """
+    """(scalars, chains) of a product's factors, in order. The product is a left fold in
+    which a 1 x 1 result is a scalar, so the matrix factors split into chains whose fold is
+    a plain matrix product; a chain is (factors, closed), closed when it ends at 1 x 1."""
     scalars, chains, current, rows_cols = [], [], [], None
     for factor in factors:
         if shape_of(factor) == ():
@@ -128,6 +96,5 @@ def product_chains(factors):
 
 
 def derivative_shape(function, variable):
-    """The shape of d function / d variable, both given as shapes (the Derivative law of
-    rules.py)."""
-    return normalize(*derivative_terms(KNOWN, as_pair(function), as_pair(variable)))
+    """The shape of d function / d variable, both given as shapes (the Derivative law)."""
+    return normalize(*RULES[ast.Derivative](KNOWN, None, (as_pair(function), as_pair(variable))))
