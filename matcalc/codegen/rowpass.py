@@ -7,7 +7,7 @@ cache, the product reads X once: acc += X[b]' * g(X[b]*u, y[b], ...).
 
 from .. import ast, registry
 from ..shapes import shape_of
-from .dialects import KERNEL_SCALAR, spelling
+from .dialects import spelling
 
 BLOCK_BYTES = 4 << 20         # rows of X per block: about 4 MB, measured best here
 
@@ -213,7 +213,9 @@ def _scalar_code(writer, op, kids):
         return f"-({kids[0]})"
     if op.kind == "alias":
         return kids[0]
-    if op.kind in KERNEL_SCALAR:                       # power, square
-        return KERNEL_SCALAR[op.kind].format(*kids)
+    if op.kind == "square":
+        return f"({kids[0]}) * ({kids[0]})"
+    if op.kind == "power":
+        return f"({kids[0]}) ** ({kids[1]})"
     record = registry.FUNCTIONS[op.get("name")]
     return spelling(record, writer.dialect, kernel=True).format(*kids)
