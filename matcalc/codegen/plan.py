@@ -1,31 +1,26 @@
 """The plan: what compiled code computes, as a list of operations, before any text is written.
 
-`build(roots)` turns typed roots into a `Plan`: the arguments (the roots' symbols, in the
-order they first appear), a list of immutable `Op(target, kind, inputs, attributes, inline)`
-records, and the targets of the roots' values. Every decision about what to compute is made
-here; emit.py only spells the plan in a library's dialect:
+`build(roots)` gives a `Plan`: the arguments (the roots' symbols, in order of appearance),
+immutable `Op` records and the roots' targets. Every decision is made here; emit.py only
+spells the plan in a dialect:
 
-- Shared work once: the tree is a DAG of interned nodes, each distinct node one value, and
-  several roots share theirs (the value and the gradient of least squares compute X*w once).
-- Products: signs and scalars multiply the result (`scale`), never a large factor; a chain of
-  two factors is a `matmul`, of three or more a `chain`, which the library orders for the
-  fewest flops at the actual sizes (X'*(X*w), not (X'*X)*w); u*v' is a broadcast `outer`; a
-  chain that closes at 1 x 1 is one more scalar (`scalarize`).
-- Diagonals are never n x n matrices in a product: diag(v)*A is `scale_rows` (v .* A),
-  A*diag(v) `scale_columns`, A'*diag(v)*A a `weighted_gram`.
-- An inverse followed by more factors is a solve, never an inverse: inv(A)*B is `solve_spd`
-  (Cholesky) when A is a Gram matrix M'*M (plus c*I, c > 0), `solve_sym` (Cholesky, else LU)
-  when A is another symmetric matrix, `solve` (LU) otherwise.
-- A^k with k <= SMALL_POWER inside a product is k factors of its chain, so that the chain
-  can order A*(A*x).
-- X'*g(X*u, ...) with g acting row by row is one `rowpass` (rowpass.py), whose `body` is a
-  plan of its own over a block of X's rows.
-- Literals, transposes and signs are inline (written where they are used); sums and products
-  of more than MAX_OPERANDS operands are split (Python's compiler recurses on long lines).
-- What nothing uses is dropped.
+- Shared work once: each distinct node of the DAG is one value, whichever roots use it.
+- Products: signs and scalars multiply the result (`scale`), never a large factor; two
+  factors are a `matmul`, three or more a `chain` the library orders for the fewest flops
+  (X'*(X*w), not (X'*X)*w); u*v' is a broadcast `outer`; a chain closing at 1 x 1 is one
+  more scalar (`scalarize`).
+- A diagonal is never an n x n matrix in a product: diag(v)*A is `scale_rows`, A*diag(v)
+  `scale_columns`, A'*diag(v)*A a `weighted_gram`.
+- inv(A)*B is a solve: `solve_spd` (Cholesky) for a Gram matrix M'*M (plus c*I, c > 0),
+  `solve_sym` (Cholesky, else LU) for another symmetric A, `solve` (LU) otherwise.
+- A^k (k <= SMALL_POWER) in a product is k factors of its chain, so it can order A*(A*x).
+- X'*g(X*u, ...) with g acting row by row is one `rowpass` (rowpass.py), its `body` a plan
+  over a block of X's rows.
+- Literals, transposes and signs are inline; long sums and products are split; what
+  nothing uses is dropped.
 
-Nodes written where they are used (a diagonal, a small power, a solved inverse) are
-computed as values of their own wherever that is impossible, so every product compiles.
+A node written where it is used (a diagonal, a small power, a solved inverse) is a value of
+its own where it cannot be, so every product compiles.
 """
 
 from typing import NamedTuple
@@ -84,27 +79,19 @@ class Plan:
     def __init__(self, arguments, ops, results):
         self.arguments, self.ops, self.results = tuple(arguments), tuple(ops), tuple(results)
 
-    def walk(self):
-        """Every operation in order, those of a rowpass's body after the rowpass."""
-        for op in self.ops:
-            yield op
-            yield from op.get("body", ())
+    def find(self, kind=None, **attributes):
+        """The operations (of this kind, with these attributes), in order, those of a
+        rowpass's body after the rowpass."""
+        return [o for op in self.ops for o in (op,) + op.get("body", ()) if kind in
+                (None, o.kind) and all(o.get(k) == v for k, v in attributes.items())]
 
     def kinds(self):
         """The kinds of all operations, in order (with repeats)."""
-        return [op.kind for op in self.walk()]
-
-    def find(self, kind, **attributes):
-        """The operations of this kind whose attributes have these values."""
-        return [op for op in self.walk() if op.kind == kind and
-                all(op.get(k) == v for k, v in attributes.items())]
+        return [op.kind for op in self.find()]
 
     def argument(self, name):
         """The target of the argument for the symbol `name`."""
-        for k, symbol in enumerate(self.arguments):
-            if symbol.name == name:
-                return f"a{k}"
-        raise KeyError(name)
+        return f"a{[symbol.name for symbol in self.arguments].index(name)}"
 
     def __str__(self):
         lines = ["arguments: " + (", ".join(f"a{k} = {s.name}" for k, s in
@@ -125,14 +112,14 @@ def build(roots, rowpass=False, kernels=False):
 
 
 class _Builder:
-    """Lowers nodes to ops, each node once, in the order of a postorder walk."""
+    """Lowers nodes to ops, each once, in postorder."""
 
     def __init__(self, roots, kernels):
         self.roots = roots
         self.kernels = kernels
         self.ops = []            # the operations of the scope being built
         self.values = {}         # node -> the target of its value
-        self.deferred = set()    # nodes written where they are used (see the docstring)
+        self.deferred = set()    # nodes written where they are used
         self.count = 0
         self.arguments = []
 
@@ -144,14 +131,10 @@ class _Builder:
 
     def inline(self, lowered):
         """The target of a lowering's result: an existing value, or a new inline op."""
-        if isinstance(lowered, str):
-            return lowered
-        kind, inputs, attributes = lowered
-        return self.add(kind, inputs, **attributes)
+        return lowered if isinstance(lowered, str) else self.add(*lowered[:2], **lowered[2])
 
     def value(self, node):
-        """The target of the node's value; a deferred node needed as a value of its own
-        (diag(v)*inv(A), inv(A)*a) is computed here, once."""
+        """The target of the node's value (a deferred one is computed here, once)."""
         target = self.values.get(node)
         if target is None:
             self.deferred.discard(node)
@@ -161,31 +144,16 @@ class _Builder:
     def bind(self, node, inline):
         """The node's value as an op (inline or bound to a local of its own)."""
         start = len(self.ops)
-        lowered = _lower(self, node)
-        if isinstance(lowered, str) and len(self.ops) > start and \
-                self.ops[-1].target == lowered:     # an op this lowering made: the value
+        lowered = _LOWERING.get(type(node), _function)(self, node)
+        if not isinstance(lowered, str):
+            target = self.add(*lowered[:2], inline, **lowered[2])
+        elif len(self.ops) > start and self.ops[-1].target == lowered:   # made here
             self.ops[-1] = self.ops[-1]._replace(inline=inline)
             target = lowered
-        elif isinstance(lowered, str):        # the value of another node
+        else:                                 # the value of another node
             target = lowered if inline else self.add("alias", (lowered,), inline=False)
-        else:
-            kind, inputs, attributes = lowered
-            target = self.add(kind, inputs, inline, **attributes)
         self.values[node] = target
         return target
-
-    def split(self, kind, pieces, make):
-        """pieces[0] op pieces[1] op ...: the leading pieces as ops of MAX_OPERANDS + 1
-        pieces at most, each result the first piece of the next; the rest returned.
-        make(pieces) -> (inputs, attributes, the piece standing for the op's result)."""
-        head = [pieces[0]]
-        for start in range(1, len(pieces), MAX_OPERANDS):
-            chunk = pieces[start:start + MAX_OPERANDS]
-            if start + MAX_OPERANDS >= len(pieces):
-                return head + chunk
-            inputs, attributes, piece = make(head + chunk)
-            head = [piece(self.add(kind, inputs, inline=False, **attributes))]
-        return head
 
     def plan(self, rowpass):
         roots, parents = self.roots, {}
@@ -249,6 +217,14 @@ class _Builder:
         self.values[node] = total
 
 
+def _split(pieces, combine):
+    """pieces[0] op pieces[1] op ... in at most MAX_OPERANDS + 1 pieces: the leading ones
+    combined (combine(run) -> the piece standing for the run's result) until the rest fit."""
+    while len(pieces) > MAX_OPERANDS + 1:
+        pieces = [combine(pieces[:MAX_OPERANDS + 1])] + pieces[MAX_OPERANDS + 1:]
+    return pieces
+
+
 def _inline(node):
     """Literals, views and signs are written where they are used."""
     return isinstance(node, (ast.Number, ast.Transpose, ast.Neg))
@@ -307,8 +283,11 @@ def _product(b, node):
     scalars += [b.add("scalarize", (b.inline(_chain(b, chain)),))
                 for chain, closed in chains if closed]
     if len(scalars) + negative > MAX_OPERANDS:        # the sign goes to the first partial
-        scalars = b.split("scale", [_NEGATIVE] * negative + scalars, _scale_pieces)
-        negative = False
+
+        def combine(run):
+            negate = run[0] == _NEGATIVE
+            return b.add("scale", run[negate:], inline=False, negate=negate, matrix=False)
+        scalars, negative = _split([_NEGATIVE] * negative + scalars, combine), False
     if not chains or chains[-1][1]:
         return "scale", scalars, {"negate": negative, "matrix": False}
     matrix = _chain(b, chains[-1][0])
@@ -320,18 +299,11 @@ def _product(b, node):
 _NEGATIVE = "-1"          # the piece that stands for a sign in a split product
 
 
-def _scale_pieces(pieces):
-    negate = pieces[0] == _NEGATIVE
-    return pieces[negate:], {"negate": negate, "matrix": False}, _same
-
-
 def _chain(b, factors):
     """A chain of matrix factors (their product, a matrix): diagonals as scalings, A'*D*A
-    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out.
-
-    Each solve's right-hand side is the chain of the factors after it, so the chain is
-    read left to right into segments, and the segments are put together from the last
-    (no recursion: a product may have many factors)."""
+    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out. Read
+    left to right into segments, each solve's right-hand side the segments after it, put
+    together from the last (no recursion: a product may have many factors)."""
     solved = []                      # (the operands before a solved inverse, the inverse)
     operands, start, i, outer = [], 0, 0, None
     while i < len(factors):
@@ -426,34 +398,26 @@ def _sum(b, node):
     pieces = [("+", b.value(node.children[0]))]
     pieces += [("-", b.value(child.arg)) if isinstance(child, ast.Neg) else
                ("+", b.value(child)) for child in node.children[1:]]
-    pieces = b.split("sum", pieces, _sum_pieces)
-    inputs, attributes, _ = _sum_pieces(pieces)
-    return "sum", inputs, attributes
+
+    def combine(run):
+        return "+", b.add("sum", [t for _, t in run], inline=False, signs=_signs(run))
+    pieces = _split(pieces, combine)
+    return "sum", [t for _, t in pieces], {"signs": _signs(pieces)}
 
 
-def _sum_pieces(pieces):
-    return ([target for _, target in pieces], {"signs": tuple(s for s, _ in pieces)},
-            _added)
-
-
-def _same(target):
-    return target
-
-
-def _added(target):
-    return "+", target
+def _signs(pieces):
+    return tuple(sign for sign, _ in pieces)
 
 
 def _power(b, node):
-    if _scalar(node.base):
-        return "power", (b.value(node.base), b.value(node.exponent)), {}
-    return "matrix_power", (b.value(node.base),), {"exponent": int(node.exponent.value)}
-
-
-def _elementwise_power(b, node):
-    if isinstance(node.exponent, ast.Number) and node.exponent.value == 2:
-        return "square", (b.value(node.base),), {}
-    return "power", (b.value(node.base), b.value(node.exponent)), {}
+    """A^k of a matrix, u.^2, else the entrywise power."""
+    base = b.value(node.base)
+    if isinstance(node, ast.Power) and not _scalar(node.base):
+        return "matrix_power", (base,), {"exponent": int(node.exponent.value)}
+    if isinstance(node, ast.ElemPower) and isinstance(node.exponent, ast.Number) and \
+            node.exponent.value == 2:
+        return "square", (base,), {}
+    return "power", (base, b.value(node.exponent)), {}
 
 
 def _transpose(b, node):
@@ -462,17 +426,13 @@ def _transpose(b, node):
     return "transpose", (b.value(node.arg),), {}
 
 
-def _diag(b, node):
+def _diag_or_vec(b, node):
+    """diag(v), diag(A), vec(A); of a scalar, the function's scalar form."""
     if _scalar(node.arg):
         return _function(b, node)
-    kind = "diag" if len(shape_of(node.arg)) == 1 else "diagonal"
+    kind = "vec" if isinstance(node, ast.Vec) else \
+        "diag" if len(shape_of(node.arg)) == 1 else "diagonal"
     return kind, (b.value(node.arg),), {}
-
-
-def _vec(b, node):
-    if _scalar(node.arg):
-        return _function(b, node)
-    return "vec", (b.value(node.arg),), {}
 
 
 def _function(b, node):
@@ -483,8 +443,8 @@ def _function(b, node):
         "name": record.name, "scalar": all(_scalar(c) for c in node.children)}
 
 
-def _binary(kind):
-    return lambda b, node: (kind, (b.value(node.children[0]), b.value(node.children[1])), {})
+def _of_children(kind):
+    return lambda b, node: (kind, tuple(b.value(c) for c in node.children), {})
 
 
 _LOWERING = {
@@ -493,24 +453,20 @@ _LOWERING = {
     ast.Fill: lambda b, node: ("full", (b.value(node.value),), dict(zip(
         ("rows", "cols"), as_pair(node.shape)))),
     ast.Add: _sum,
-    ast.Neg: lambda b, node: ("negate", (b.value(node.arg),), {}),
+    ast.Neg: _of_children("negate"),
     ast.Mul: _product,
-    ast.Div: _binary("divide"),
-    ast.ElemDiv: _binary("divide"),
-    ast.Hadamard: _binary("multiply"),
+    ast.Div: _of_children("divide"),
+    ast.ElemDiv: _of_children("divide"),
+    ast.Hadamard: _of_children("multiply"),
     ast.Power: _power,
-    ast.ElemPower: _elementwise_power,
+    ast.ElemPower: _power,
     ast.Transpose: _transpose,
-    ast.Diag: _diag,
-    ast.Vec: _vec,
+    ast.Diag: _diag_or_vec,
+    ast.Vec: _diag_or_vec,
     ast.Unvec: lambda b, node: ("unvec", (b.value(node.arg),), dict(zip(
         ("rows", "cols"), node.shape))),
     ast.Commutation: lambda b, node: ("commutation", (), {"m": node.m, "n": node.n}),
 }
-
-
-def _lower(b, node):
-    return _LOWERING.get(type(node), _function)(b, node)
 
 
 __all__ = ["Op", "Plan", "build", "MAX_OPERANDS", "SMALL_POWER"]
