@@ -1,9 +1,9 @@
 """Compiled functions: values checked, the generated code called, results finished.
 
-`Compiled` runs numpy code (the numpy and numba dialects): values are checked and converted
-by the same binder as `evaluate`, so errors read the same, and a repeated call with float64
-arrays of the shapes the last call had skips the checks. `LibraryCompiled` runs JAX, PyTorch
-or Dask code on the library's own arrays, checking only their shapes.
+`Compiled` runs numpy code (numpy, numba): values go through evaluate's binder, so errors
+read the same, and a call with float64 arrays of the last call's shapes skips the checks.
+`LibraryCompiled` runs JAX, PyTorch or Dask code on the library's arrays, checking only
+their shapes; `DaskCompiled` also computes its lazy results on a dask.distributed cluster.
 """
 
 import math
@@ -11,13 +11,14 @@ import math
 import numpy as np
 
 from .. import ast, registry
-from ..errors import EvaluationError
+from ..errors import EvaluationError, MatcalcError
 from ..evaluate import bind_dimensions, warn_not_finite
 from ..shapes import shape_of
 from . import kernelcache
-from .dialects import NUMPY
 from .emit import module
 from .plan import build
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _finite(value):
@@ -25,34 +26,31 @@ def _finite(value):
         else bool(np.isfinite(value).all())
 
 
-def _generated(roots, dialect):
-    """The plan of the roots and its module in the dialect."""
-    plan = build(roots, rowpass=dialect.blocked, kernels=dialect.kernels)
-    return plan, module(plan, dialect)
+class _Generated:
+    """The plan of the roots, its module in the dialect, and the module's `_function`;
+    extra_sizes(values) gives the sizes the names' declarations fix."""
+
+    def __init__(self, roots, dialect, extra_sizes):
+        self.roots, self.dialect, self.extra_sizes = roots, dialect, extra_sizes
+        self.plan = build(roots, rowpass=dialect.blocked, kernels=dialect.kernels)
+        self.source, self.dimensions, kernels = module(self.plan, dialect)
+        self.symbols = list(self.plan.arguments)
+        self.shapes = [shape_of(r) for r in roots]
+        if kernels:
+            namespace = kernelcache.load(self.source)       # numba caches what it compiles
+        else:
+            namespace = {"__name__": "matcalc_generated"}   # not importable: pickled by value
+            exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
+                 namespace)                                             # AST-built code
+        self._function = namespace["compiled"]
 
 
-def _parts(plan, generated):
-    """(source, symbols, dimensions): the text, the arguments' symbols, the sizes needed."""
-    return generated.source, list(plan.arguments), generated.dimensions
-
-
-class Compiled:
+class Compiled(_Generated):
     """A compiled expression: call with a mapping or keywords; `.source` shows the code."""
 
-    def __init__(self, roots, extra_sizes=None, dialect=NUMPY):
-        self.roots = roots
-        self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
-        self.plan, generated = _generated(roots, dialect)
-        self.source, self.symbols, self.dimensions = _parts(self.plan, generated)
-        if generated.kernels:
-            namespace = kernelcache.load(self.source)      # numba caches what it compiles
-        else:
-            namespace = {}
-            exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built
-        self._function = namespace["compiled"]
-        self.shapes = [shape_of(r) for r in roots]
-        single = len(roots) == 1
-        self._single = None if not single else _finisher(self.shapes[0])
+    def __init__(self, roots, dialect, extra_sizes=None):
+        super().__init__(roots, dialect, extra_sizes)
+        self._single = _finisher(self.shapes[0]) if len(roots) == 1 else None
         self._quiet = not any(_may_warn(n) for root in roots for n in ast.postorder(root))
 
     def __call__(self, values=None, **kwargs):
@@ -77,9 +75,8 @@ class Compiled:
         return tuple(_finisher(shape)(value) for value, shape in zip(results, self.shapes))
 
     def _known_arguments(self, values):
-        """The arguments without checks when every value is a float64 array of exactly the
-        shape the last checked call had (those checks passed for exactly these shapes);
-        None otherwise, and the full check runs."""
+        """The arguments without checks when every value is a float64 array of the shape
+        the last checked call had (whose checks passed for exactly these), else None."""
         if self._last is None:
             return None
         arguments = []
@@ -116,9 +113,6 @@ class Compiled:
 
     _last = None              # [(name, shape of the value, 2-D shape or None)] last checked
     _last_sizes = None
-
-
-_FLOAT64 = np.dtype(np.float64)
 
 
 def _complete_sizes(sizes, dimensions, extra_sizes, values):
@@ -180,36 +174,24 @@ def _flatten(value):
 
 # ----------------------------------------------------------------- JAX, PyTorch, Dask
 
-class LibraryCompiled:
-    """A compiled expression on JAX, PyTorch or Dask: arrays of the library in and out.
+class LibraryCompiled(_Generated):
+    """A compiled expression on JAX, PyTorch or Dask: the library's arrays in and out.
 
-    Values are checked by their shapes alone (nothing is copied to numpy): a tensor stays
-    on its device, a dask array stays lazy. Numbers and numpy arrays are converted to the
-    library's arrays (JAX keeps its default float width; enable jax_enable_x64 for
-    float64). Results: a 0-d array for a scalar, 1-D for a column vector, else 2-D.
-    """
+    Values are checked by their shapes alone: a tensor stays on its device, a dask array
+    lazy; numbers and numpy arrays become the library's arrays (JAX keeps its default float
+    width). Results: a 0-d array for a scalar, 1-D for a column vector, else 2-D."""
 
     def __init__(self, roots, dialect, extra_sizes=None):
-        self.roots, self.dialect, self.extra_sizes = roots, dialect, extra_sizes
-        self.plan, generated = _generated(roots, dialect)
-        self.source, self.symbols, self.dimensions = _parts(self.plan, generated)
-        namespace = {"__name__": "matcalc_generated"}   # not importable: pickled by value
-        exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
-             namespace)                                             # AST-built code
-        function = namespace["compiled"]
-        self.shapes = [shape_of(r) for r in roots]
+        super().__init__(roots, dialect, extra_sizes)
         if dialect.jit:
-            self._function = dialect.jit(function, (len(self.symbols),))
             # the values' reshapes to columns and the results' to vectors run inside the
             # compiled program (free there); outside, each is a dispatch of its own
-            shapes = self.shapes
+            function, shapes = self._function, self.shapes
             self._shaped = dialect.jit(
                 lambda values, targets, sizes: tuple(
                     _library_finish(r, shape) for r, shape in zip(function(*(
                         v.reshape(t) for v, t in zip(values, targets)), sizes), shapes)),
                 (1, 2))
-        else:
-            self._function = function
 
     _last = None          # (the values' types and shapes, their target shapes, sizes)
 
@@ -226,8 +208,8 @@ class LibraryCompiled:
         return finished[0] if len(finished) == 1 else finished
 
     def _known(self, values):
-        """The arguments without the checks when every value is a library array of the
-        type and shape the last checked call had (the checks passed for exactly those)."""
+        """The arguments without checks when every value is a library array of the type
+        and shape the last checked call had."""
         if self._last is None:
             return None
         kinds, targets, sizes = self._last
@@ -280,3 +262,59 @@ def _library_finish(value, shape):
     if len(shape) == 1:
         return value.reshape(-1)
     return value
+
+
+# ----------------------------------------------------------------- Dask on a cluster
+
+_local = {}          # the clients this process started, by address or "local"
+
+
+class DaskCompiled(LibraryCompiled):
+    """A compiled function on Dask: `f(values)` is lazy, `f.compute(values)` numbers.
+
+    For a tall X in row chunks, X'*(X*w - y), X'*X and X'*y are sums over chunks: computing
+    them reads each chunk once and never holds X in memory."""
+
+    def __init__(self, roots, dialect, extra_sizes=None, scheduler=None):
+        super().__init__(roots, dialect, extra_sizes)
+        self.scheduler = scheduler
+
+    def compute(self, values=None, progress=False, **kwargs):
+        """The results as numpy values (a float for a scalar, 1-D for a column), computed
+        together (shared chunks read once); `progress=True` shows a progress bar."""
+        lazy = self(values, **kwargs)
+        client = self.client()
+        futures = client.compute(list(lazy if isinstance(lazy, tuple) else (lazy,)))
+        if progress:
+            from distributed import progress as show_progress
+            show_progress(futures)
+        results = tuple(_finisher(shape)(value)
+                        for value, shape in zip(client.gather(futures), self.shapes))
+        return results[0] if len(results) == 1 else results
+
+    def client(self):
+        """The client of `scheduler` (an address such as "tcp://10.0.0.5:8786", or a
+        distributed.Client), else the current one, else a local cluster's, started once."""
+        try:
+            from distributed import Client, LocalCluster, get_client
+        except ImportError:
+            raise MatcalcError("computing on a Dask cluster needs dask.distributed: "
+                               "pip install 'matcalc[dask]'") from None
+        if isinstance(self.scheduler, Client):
+            return self.scheduler
+        if isinstance(self.scheduler, str):
+            key = ("address", self.scheduler)
+            if key not in _local:
+                _local[key] = Client(self.scheduler)
+            return _local[key]
+        if self.scheduler is not None:
+            raise MatcalcError("scheduler must be an address such as 'tcp://host:8786', "
+                               "a distributed.Client, or None")
+        try:
+            return get_client()
+        except ValueError:
+            pass
+        if "local" not in _local:
+            cluster = LocalCluster(processes=False, dashboard_address=None)
+            _local["local"] = (cluster, Client(cluster))
+        return _local["local"][1]
