@@ -227,8 +227,7 @@ class LibraryCompiled(_Generated):
                 raise EvaluationError(f"no value given for '{symbol.name}'")
         library = [self.dialect.to_library(values[s.name]) for s in self.symbols]
         # the shapes are checked by the evaluate's binder on zero-cost stand-ins
-        stand_ins = {s.name: np.broadcast_to(np.float64(0.0), tuple(v.shape))
-                     for s, v in zip(self.symbols, library)}
+        stand_ins = {s.name: stand_in(v) for s, v in zip(self.symbols, library)}
         fitted, sizes = bind_dimensions(self.symbols, stand_ins)
         _complete_sizes(sizes, self.dimensions, self.extra_sizes, values)
         like = next((v for s, v in zip(self.symbols, library) if s.declared_shape), None)
@@ -244,6 +243,13 @@ class LibraryCompiled(_Generated):
         if all(values[s.name] is v for s, v in zip(self.symbols, library)):
             self._last = ([(type(v), tuple(v.shape)) for v in library], targets, sizes)
         return given, targets, sizes
+
+
+def stand_in(value):
+    """A numpy array of the value's shape that costs nothing (a library's value, a number,
+    a list: only its shape is read)."""
+    shape = value.shape if hasattr(value, "shape") else np.shape(value)
+    return np.broadcast_to(np.float64(0.0), tuple(shape))
 
 
 class _StaticSizes(tuple):
