@@ -1,26 +1,9 @@
 """The plan: what compiled code computes, as a list of operations, before any text is written.
 
-`build(roots)` gives a `Plan`: the arguments (the roots' symbols, in order of appearance),
-immutable `Op` records and the roots' targets. Every decision is made here; emit.py only
-spells the plan in a dialect:
-
-- Shared work once: each distinct node of the DAG is one value, whichever roots use it.
-- Products: signs and scalars multiply the result (`scale`), never a large factor; two
-  factors are a `matmul`, three or more a `chain` the library orders for the fewest flops
-  (X'*(X*w), not (X'*X)*w); u*v' is a broadcast `outer`; a chain closing at 1 x 1 is one
-  more scalar (`scalarize`).
-- A diagonal is never an n x n matrix in a product: diag(v)*A is `scale_rows`, A*diag(v)
-  `scale_columns`, A'*diag(v)*A a `weighted_gram`.
-- inv(A)*B is a solve: `solve_spd` (Cholesky) for a Gram matrix M'*M (plus c*I, c > 0),
-  `solve_sym` (Cholesky, else LU) for another symmetric A, `solve` (LU) otherwise.
-- A^k (k <= SMALL_POWER) in a product is k factors of its chain, so it can order A*(A*x).
-- X'*g(X*u, ...) with g acting row by row is one `rowpass` (rowpass.py), its `body` a plan
-  over a block of X's rows.
-- Literals, transposes and signs are inline; long sums and products are split; what
-  nothing uses is dropped.
-
-A node written where it is used (a diagonal, a small power, a solved inverse) is a value of
-its own where it cannot be, so every product compiles.
+`build(roots)` gives a `Plan`: the arguments (the roots' symbols in order of appearance),
+immutable `Op` records, the roots' targets. Every decision is made here (each distinct node
+of the DAG once, whichever roots share it; product order; scalings for diagonals; solves for
+inverses; the pass over rows); emit.py only spells the plan in a dialect.
 """
 
 from typing import NamedTuple
@@ -31,13 +14,13 @@ from ..shapes import as_pair, product_chains, shape_of
 from ..simplify import expanded, transpose_node
 from . import rowpass as _rowpass
 
-MAX_OPERANDS = 64        # Python's compiler recurses on long a + b + ... lines
-SMALL_POWER = 8          # A^k with k up to this is multiplied out inside a product chain
+MAX_OPERANDS = 64        # longer sums and products are split: Python's compiler recurses
+SMALL_POWER = 8          # A^k with k up to this is k factors of its product's chain
 
 
 class Op(NamedTuple):
-    """One operation: `target = kind(inputs...)`, its attributes (name, value) pairs; an
-    inline op is written where it is used rather than into a local of its own."""
+    """`target = kind(inputs...)`, with (name, value) attributes; an inline op is written
+    where it is used, not into a local of its own."""
 
     target: str
     kind: str
@@ -46,11 +29,7 @@ class Op(NamedTuple):
     inline: bool = False
 
     def get(self, name, default=None):
-        """The attribute `name`, or default."""
-        for key, value in self.attributes:
-            if key == name:
-                return value
-        return default
+        return dict(self.attributes).get(name, default)
 
     def __str__(self):
         """'%3 = sum(%1, -a2)', '%2 = 2.0  (inline)', '%5 = function(%4) [name=tanh]'."""
@@ -71,8 +50,8 @@ _UNSHOWN = ("body", "result", "signs")      # shown otherwise (Plan.__str__, the
 
 
 class Plan:
-    """The operations computing the roots from the arguments a0, a1, ... (`arguments`
-    holds their symbols, in order); `results` are the roots' targets."""
+    """The ops computing the roots (targets `results`) from the arguments a0, a1, ...
+    (`arguments`: their symbols)."""
 
     __slots__ = ("arguments", "ops", "results")
 
@@ -106,8 +85,8 @@ class Plan:
 
 
 def build(roots, rowpass=False, kernels=False):
-    """The plan of the roots. rowpass: products X'*g(X*u) are one pass over X's rows;
-    kernels: such a pass is a compiled kernel where its body allows (rowpass.kernel_ready)."""
+    """The plan of the roots; rowpass: X'*g(X*u) is one pass over X's rows (kernels: a
+    compiled kernel where its body allows)."""
     return _Builder(roots, kernels).plan(rowpass)
 
 
@@ -124,6 +103,7 @@ class _Builder:
         self.arguments = []
 
     def add(self, kind, inputs=(), inline=True, **attributes):
+        """The target of a new op."""
         self.count += 1
         target = f"%{self.count}"
         self.ops.append(Op(target, kind, tuple(inputs), tuple(attributes.items()), inline))
@@ -142,7 +122,7 @@ class _Builder:
         return target
 
     def bind(self, node, inline):
-        """The node's value as an op (inline or bound to a local of its own)."""
+        """The node's value as an op, inline or not."""
         start = len(self.ops)
         lowered = _LOWERING.get(type(node), _function)(self, node)
         if not isinstance(lowered, str):
@@ -218,8 +198,8 @@ class _Builder:
 
 
 def _split(pieces, combine):
-    """pieces[0] op pieces[1] op ... in at most MAX_OPERANDS + 1 pieces: the leading ones
-    combined (combine(run) -> the piece standing for the run's result) until the rest fit."""
+    """pieces[0] op pieces[1] op ...: leading runs combined (combine(run) -> the piece
+    standing for the run) until at most MAX_OPERANDS + 1 remain."""
     while len(pieces) > MAX_OPERANDS + 1:
         pieces = [combine(pieces[:MAX_OPERANDS + 1])] + pieces[MAX_OPERANDS + 1:]
     return pieces
@@ -241,9 +221,9 @@ def _pruned(ops, used):
 
 
 def _written_where_used(node, parents, roots):
-    """Is the node computed inside the products that use it (never as a value)?
-    diag(v) and A^k when every use is a factor of a product; inv(A) when every use is a
-    factor followed by more factors (so that inv(A)*B is solved)."""
+    """Is the node computed inside the products that use it, never as a value? diag(v)
+    and A^k when every use is a product; inv(A) when every use has factors after it (so
+    inv(A)*B is solved); where a product cannot (diag(v)*inv(A)), _Builder.value makes it."""
     if node in roots or _scalar(node):
         return False
     uses = parents.get(node, ())
@@ -271,8 +251,8 @@ def _small_power(node):
 # ----------------------------------------------------------------- products
 
 def _product(b, node):
-    """Signs and scalars multiply once; the matrix factors form chains (product_chains), a
-    chain that closes at 1 x 1 being one more scalar."""
+    """Signs and scalars multiply the result once (`scale`), never a large factor; the
+    matrix factors form chains (product_chains), one closing at 1 x 1 being a scalar."""
     negative, factors = False, []
     for child in node.children:
         while isinstance(child, ast.Neg):          # a sign goes to the scalar, never to X'
@@ -300,10 +280,11 @@ _NEGATIVE = "-1"          # the piece that stands for a sign in a split product
 
 
 def _chain(b, factors):
-    """A chain of matrix factors (their product, a matrix): diagonals as scalings, A'*D*A
-    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out. Read
-    left to right into segments, each solve's right-hand side the segments after it, put
-    together from the last (no recursion: a product may have many factors)."""
+    """A chain of matrix factors: u*v' an `outer` broadcast, diag(v)*A `scale_rows`,
+    A*diag(v) `scale_columns`, A'*diag(v)*A a `weighted_gram`, inv(A)*rest a solve, small
+    powers multiplied out; two operands a `matmul`, more a `chain` (the library orders it
+    for the fewest flops). The solves' right-hand sides are put together from the last (no
+    recursion: a product may have many factors)."""
     solved = []                      # (the operands before a solved inverse, the inverse)
     operands, start, i, outer = [], 0, 0, None
     while i < len(factors):
@@ -316,21 +297,17 @@ def _chain(b, factors):
         if _weighted_gram_at(factors, i):
             operands.append(b.add("weighted_gram", (b.value(factors[i + 2]),
                                                     b.value(factors[i + 1].arg))))
-            i += 3
-            continue
-        if _is_diagonal_matrix(child):
+            i += 2
+        elif _is_diagonal_matrix(child):
             vector = b.value(child.arg)
             if i + 1 < len(factors) and not _is_diagonal_matrix(factors[i + 1]):
-                operands.append(b.add("scale_rows", (vector, b.value(factors[i + 1]))))
-                i += 2
+                i += 1
+                operands.append(b.add("scale_rows", (vector, b.value(factors[i]))))
             elif operands:
                 operands.append(b.add("scale_columns", (operands.pop(), vector)))
-                i += 1
             else:
                 operands.append(b.add("diag", (vector,)))
-                i += 1
-            continue
-        if isinstance(child, ast.Inverse) and child in b.deferred and i + 1 < len(factors):
+        elif isinstance(child, ast.Inverse) and child in b.deferred and i + 1 < len(factors):
             solved.append((operands, child))          # inv(A)*rest: solve(A, rest)
             operands, start = [], i + 1
         elif _small_power(child) and child in b.deferred:
@@ -348,7 +325,6 @@ def _chain(b, factors):
 
 
 def _product_of(operands):
-    """The product of a chain's operands: one of them, a matmul or a chain."""
     if len(operands) == 1:
         return operands[0]
     return ("matmul" if len(operands) == 2 else "chain"), tuple(operands), {}
@@ -390,11 +366,10 @@ def _gram_like(node):
 
 
 # ----------------------------------------------------------------- one rule per node type
-# each returns (kind, inputs, attributes) of the op computing the node, or the target of
-# an existing value
+# each returns the (kind, inputs, attributes) of the node's op, or an existing target
 
 def _sum(b, node):
-    """a + b - c + ...: the terms with their signs (a sign of a term is a subtraction)."""
+    """a + b - c + ...: a term's sign is a subtraction."""
     pieces = [("+", b.value(node.children[0]))]
     pieces += [("-", b.value(child.arg)) if isinstance(child, ast.Neg) else
                ("+", b.value(child)) for child in node.children[1:]]
