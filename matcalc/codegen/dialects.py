@@ -108,7 +108,9 @@ def _ops(namespace, **overrides):
            "diagflat": "xp.diagflat({0})", "diag_of": "xp.diag({0}).reshape(-1, 1)",
            "softmax": "_softmax({0})", "logsumexp": "_logsumexp({0})",
            "commutation": "_commutation({0}, {1})", "scalarize": "{0}.reshape(())"}
-    return {**{k: v.replace("xp.", namespace + ".") for k, v in ops.items()}, **overrides}
+    ops = {**{k: v.replace("xp.", namespace + ".") for k, v in ops.items()}, **overrides}
+    ops.setdefault("weighted_gram", ops["tmatmul"].format("{0}", "({1} * {0})"))  # A'*(v.*A)
+    return ops
 
 
 # ----------------------------------------------------------------- numpy
@@ -180,10 +182,9 @@ def _chain_splits(operands):
                 for m in range(i, j))
     return split'''
 
-# ----------------------------------------------------------------- numba
-
 NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
                        header=NUMPY.header + "\nimport numba as _numba", kernels=True)
+
 
 # ----------------------------------------------------------------- JAX
 

@@ -124,12 +124,6 @@ def _chain(w, op, names):
     return w.op("chain", ", ".join(names))
 
 
-def _weighted_gram(w, op, names):
-    a, v = names
-    template = w.dialect.ops.get("weighted_gram")
-    return template.format(a, v) if template else w.op("tmatmul", a, f"({v} * {a})")
-
-
 def _sum(w, op, names):
     signs = op.get("signs")
     return names[0] + "".join(f" {sign} {name}" for sign, name in zip(signs[1:], names[1:]))
@@ -141,7 +135,7 @@ def _function(w, op, names):
 
 
 def _dialect_op(w, op, names):
-    """power, square, scalarize, the solves: as the dialect spells them."""
+    """power, square, scalarize, weighted_gram, the solves: as the dialect spells them."""
     return w.op(op.kind, *names)
 
 
@@ -170,7 +164,6 @@ _CODE = {
     "outer": lambda w, op, names: f"({names[0]} * {names[1]})",
     "scale_rows": lambda w, op, names: f"({names[0]} * {names[1]})",
     "scale_columns": lambda w, op, names: f"({names[0]} * {names[1]}.T)",
-    "weighted_gram": _weighted_gram,
     "matmul": _matmul,
     "chain": _chain,
 }

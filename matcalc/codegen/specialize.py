@@ -66,11 +66,9 @@ def _grouped_product(node, constant, sizes):
         return None
     rebuilt = factors[0] if len(factors) == 1 else ast.Mul(*factors)
     try:
-        if shape_of(rebuilt) != shape_of(node):
-            return None
+        return rebuilt if shape_of(rebuilt) == shape_of(node) else None
     except ShapeError:                         # a regrouping the shapes reject: keep as is
         return None
-    return rebuilt
 
 
 def _group_chain(chain, constant, sizes):
@@ -108,11 +106,8 @@ def _chain_flops(pairs):
     k = len(pairs)
     if k < 2:
         return 0
-    if k == 2 or k > 64:               # long chains: left to right, an upper bound
-        rows, total = pairs[0][0], 0
-        for inner, cols in pairs[1:]:
-            total += rows * inner * cols
-        return total
+    if k > 64:                         # long chains: left to right, an upper bound
+        return sum(pairs[0][0] * inner * cols for inner, cols in pairs[1:])
     p = [pairs[0][0]] + [c for _, c in pairs]
     best = [[0] * k for _ in range(k)]
     for length in range(1, k):
