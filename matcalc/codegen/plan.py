@@ -19,8 +19,7 @@ SMALL_POWER = 8          # A^k with k up to this is k factors of its product's c
 
 
 class Op(NamedTuple):
-    """`target = kind(inputs...)`, with (name, value) attributes; an inline op is written
-    where it is used, not into a local of its own."""
+    """`target = kind(inputs...)` with (name, value) attributes; inline: written where used."""
 
     target: str
     kind: str
@@ -50,8 +49,7 @@ _UNSHOWN = ("body", "result", "signs")      # shown otherwise (Plan.__str__, the
 
 
 class Plan:
-    """The ops computing the roots (targets `results`) from the arguments a0, a1, ...
-    (`arguments`: their symbols)."""
+    """The ops computing the roots (`results`) from the `arguments`' symbols a0, a1, ..."""
 
     __slots__ = ("arguments", "ops", "results")
 
@@ -59,8 +57,7 @@ class Plan:
         self.arguments, self.ops, self.results = tuple(arguments), tuple(ops), tuple(results)
 
     def find(self, kind=None, **attributes):
-        """The operations (of this kind, with these attributes), in order, those of a
-        rowpass's body after the rowpass."""
+        """The ops of this kind with these attributes, a rowpass's body after the rowpass."""
         return [o for op in self.ops for o in (op,) + op.get("body", ()) if kind in
                 (None, o.kind) and all(o.get(k) == v for k, v in attributes.items())]
 
@@ -85,8 +82,7 @@ class Plan:
 
 
 def build(roots, rowpass=False, kernels=False):
-    """The plan of the roots; rowpass: X'*g(X*u) is one pass over X's rows (kernels: a
-    compiled kernel where its body allows)."""
+    """The plan; rowpass: X'*g(X*u) is one pass over X's rows (kernels: a numba kernel)."""
     return _Builder(roots, kernels).plan(rowpass)
 
 
@@ -103,7 +99,6 @@ class _Builder:
         self.arguments = []
 
     def add(self, kind, inputs=(), inline=True, **attributes):
-        """The target of a new op."""
         self.count += 1
         target = f"%{self.count}"
         self.ops.append(Op(target, kind, tuple(inputs), tuple(attributes.items()), inline))
@@ -198,8 +193,8 @@ class _Builder:
 
 
 def _split(pieces, combine):
-    """pieces[0] op pieces[1] op ...: leading runs combined (combine(run) -> the piece
-    standing for the run) until at most MAX_OPERANDS + 1 remain."""
+    """Leading runs of the pieces combined (combine(run) -> a piece) until at most
+    MAX_OPERANDS + 1 remain."""
     while len(pieces) > MAX_OPERANDS + 1:
         pieces = [combine(pieces[:MAX_OPERANDS + 1])] + pieces[MAX_OPERANDS + 1:]
     return pieces
@@ -395,12 +390,6 @@ def _power(b, node):
     return "power", (base, b.value(node.exponent)), {}
 
 
-def _transpose(b, node):
-    if _scalar(node):
-        return b.value(node.arg)
-    return "transpose", (b.value(node.arg),), {}
-
-
 def _diag_or_vec(b, node):
     """diag(v), diag(A), vec(A); of a scalar, the function's scalar form."""
     if _scalar(node.arg):
@@ -435,7 +424,8 @@ _LOWERING = {
     ast.Hadamard: _of_children("multiply"),
     ast.Power: _power,
     ast.ElemPower: _power,
-    ast.Transpose: _transpose,
+    ast.Transpose: lambda b, node: b.value(node.arg) if _scalar(node) else (
+        "transpose", (b.value(node.arg),), {}),
     ast.Diag: _diag_or_vec,
     ast.Vec: _diag_or_vec,
     ast.Unvec: lambda b, node: ("unvec", (b.value(node.arg),), dict(zip(

@@ -67,16 +67,15 @@ class Compiled(_Generated):
         except np.linalg.LinAlgError:
             raise EvaluationError("a matrix to invert or solve with is singular for these "
                                   "values") from None
-        if not self._quiet:
-            if not all(_finite(r) for r in results):   # name where it came from (slow path)
-                warn_not_finite(self.roots, values, arguments[-1])
+        if not self._quiet and not all(_finite(r) for r in results):
+            warn_not_finite(self.roots, values, arguments[-1])   # names where (slow path)
         if self._single is not None:
             return self._single(results[0])
         return tuple(_finisher(shape)(value) for value, shape in zip(results, self.shapes))
 
     def _known_arguments(self, values):
-        """The arguments without checks when every value is a float64 array of the shape
-        the last checked call had (whose checks passed for exactly these), else None."""
+        """The arguments unchecked if every value is a float64 array of the last checked
+        call's shape (the checks passed for exactly these), else None."""
         if self._last is None:
             return None
         arguments = []
@@ -116,8 +115,7 @@ class Compiled(_Generated):
 
 
 def _complete_sizes(sizes, dimensions, extra_sizes, values):
-    """Add the sizes the code needs that the values' shapes did not fix, from the names'
-    declarations (extra_sizes); an error names a size still unknown."""
+    """Add the sizes the values did not fix from the declarations; name one still unknown."""
     if extra_sizes is not None and any(d not in sizes for d in dimensions):
         for dim, size in extra_sizes(values).items():
             sizes.setdefault(dim, size)
@@ -175,41 +173,33 @@ def _flatten(value):
 # ----------------------------------------------------------------- JAX, PyTorch, Dask
 
 class LibraryCompiled(_Generated):
-    """A compiled expression on JAX, PyTorch or Dask: the library's arrays in and out.
-
-    Values are checked by their shapes alone: a tensor stays on its device, a dask array
-    lazy; numbers and numpy arrays become the library's arrays (JAX keeps its default float
-    width). Results: a 0-d array for a scalar, 1-D for a column vector, else 2-D."""
+    """A compiled expression on JAX, PyTorch or Dask: the library's arrays in and out, a
+    0-d array for a scalar, 1-D for a column. Values are checked by their shapes alone: a
+    tensor stays on its device, a dask array lazy (JAX keeps its default float width)."""
 
     def __init__(self, roots, dialect, extra_sizes=None):
         super().__init__(roots, dialect, extra_sizes)
-        if dialect.jit:
-            # the values' reshapes to columns and the results' to vectors run inside the
-            # compiled program (free there); outside, each is a dispatch of its own
-            function, shapes = self._function, self.shapes
-            self._shaped = dialect.jit(
-                lambda values, targets, sizes: tuple(
-                    _library_finish(r, shape) for r, shape in zip(function(*(
-                        v.reshape(t) for v, t in zip(values, targets)), sizes), shapes)),
-                (1, 2))
+        function, shapes = self._function, self.shapes
+
+        def shaped(values, targets, sizes):
+            """The results of the values reshaped to their targets, finished; under JAX
+            one compiled program (the reshapes are free there, a dispatch each outside)."""
+            arguments = [v if tuple(v.shape) == t else v.reshape(t)
+                         for v, t in zip(values, targets)]
+            results = function(*arguments, sizes)
+            return tuple(_library_finish(r, shape) for r, shape in zip(results, shapes))
+        self._shaped = shaped if dialect.jit is None else dialect.jit(shaped, (1, 2))
 
     _last = None          # (the values' types and shapes, their target shapes, sizes)
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
         given, targets, sizes = self._known(values) or self._arguments(values)
-        if self.dialect.jit:
-            finished = self._shaped(tuple(given), targets, sizes)
-        else:
-            arguments = [v if tuple(v.shape) == t else v.reshape(t)
-                         for v, t in zip(given, targets)]
-            finished = tuple(_library_finish(value, shape) for value, shape in
-                             zip(self._function(*arguments, sizes), self.shapes))
+        finished = self._shaped(given, targets, sizes)
         return finished[0] if len(finished) == 1 else finished
 
     def _known(self, values):
-        """The arguments without checks when every value is a library array of the type
-        and shape the last checked call had."""
+        """The arguments unchecked if every value has the last checked call's type and shape."""
         if self._last is None:
             return None
         kinds, targets, sizes = self._last
@@ -246,8 +236,7 @@ class LibraryCompiled(_Generated):
 
 
 def stand_in(value):
-    """A numpy array of the value's shape that costs nothing (a library's value, a number,
-    a list: only its shape is read)."""
+    """A numpy array of the value's shape that costs nothing (only the shape is read)."""
     shape = value.shape if hasattr(value, "shape") else np.shape(value)
     return np.broadcast_to(np.float64(0.0), tuple(shape))
 
@@ -276,10 +265,8 @@ _local = {}          # the clients this process started, by address or "local"
 
 
 class DaskCompiled(LibraryCompiled):
-    """A compiled function on Dask: `f(values)` is lazy, `f.compute(values)` numbers.
-
-    For a tall X in row chunks, X'*(X*w - y), X'*X and X'*y are sums over chunks: computing
-    them reads each chunk once and never holds X in memory."""
+    """A compiled function on Dask: `f(values)` is lazy, `f.compute(values)` numbers (for a
+    tall X in row chunks, X'*(X*w - y) reads each chunk once, never holding X in memory)."""
 
     def __init__(self, roots, dialect, extra_sizes=None, scheduler=None):
         super().__init__(roots, dialect, extra_sizes)
