@@ -164,6 +164,8 @@ NUMPY = Dialect(
     ops=_ops("np", diag_of="np.diag({0}).reshape(-1, 1).copy()", scalarize="_scalarize({0})",
              weighted_gram="_weighted_gram({0}, {1})"),
     helpers=_NUMPY_HELPERS, blocked=True, numpy_values=True)
+NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
+                       header=NUMPY.header + "\nimport numba as _numba", kernels=True)
 
 # the fewest-flops order of a product chain (the matrix-chain dynamic program), shared by
 # the JAX and Dask _chain helpers
@@ -182,12 +184,8 @@ def _chain_splits(operands):
                 for m in range(i, j))
     return split'''
 
-NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
-                       header=NUMPY.header + "\nimport numba as _numba", kernels=True)
-
 
 # ----------------------------------------------------------------- JAX
-
 
 def _jax_array(value):
     import jax.numpy as jnp
@@ -282,7 +280,6 @@ def _solve_sym(a, b):
     like_fallback="torch.zeros((), dtype=torch.float64)")
 
 # ----------------------------------------------------------------- Dask
-
 
 def _dask_array(value):
     import dask.array as da
