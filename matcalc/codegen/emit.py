@@ -78,7 +78,7 @@ class _Writer:
                 lines += rowpass.write(self, op)
                 continue
             names = [self.names[t] for t in op.inputs]
-            text = _CODE.get(op.kind, _dialect_op)(self, op, names)
+            text = _CODE.get(op.kind, _template)(self, op, names)
             depth = 1 + max((self.depth.get(t, 0) for t in op.inputs), default=0)
             if op.inline and depth <= MAX_NESTING:
                 self.names[op.target] = f"({text})" if op.kind in _WRAPPED else text
@@ -100,7 +100,7 @@ MAX_NESTING = 40     # inline code nested deeper is written to a local: Python's
 
 
 # ----------------------------------------------------------------- one rule per kind
-# each takes the writer, the op and its inputs' code (the default: _dialect_op)
+# each takes the writer, the op and its inputs' code (the default: _template)
 
 def _scale(w, op, names):
     """Signs and scalars times the last input (when `matrix`), or their product."""
@@ -134,36 +134,34 @@ def _function(w, op, names):
     return spelling(record, w.dialect, scalar=op.get("scalar")).format(*names)
 
 
-def _dialect_op(w, op, names):
-    """power, square, scalarize, weighted_gram, the solves: as the dialect spells them."""
-    return w.op(op.kind, *names)
+def _template(w, op, names):
+    """Kinds written in Python's own syntax, else as the dialect spells them (power, square,
+    scalarize, weighted_gram, the solves)."""
+    return (_SYNTAX.get(op.kind) or w.dialect.ops[op.kind]).format(*names)
+
+
+_SYNTAX = {"alias": "{0}", "negate": "-{0}", "transpose": "{0}.T", "divide": "{0} / {1}",
+           "multiply": "{0} * {1}", "outer": "({0} * {1})", "scale_rows": "({0} * {1})",
+           "scale_columns": "({0} * {1}.T)",
+           "vec": "{0}.T.reshape(-1, 1)"}      # column-major: the rows of X'
 
 
 _CODE = {
     "literal": lambda w, op, names: repr(op.get("value")),
-    "alias": lambda w, op, names: names[0],
     "rows": lambda w, op, names: names[0] + w.rows,
     "eye": lambda w, op, names: w.op("eye", w.dim(op.get("size"))),
     "full": lambda w, op, names: w.op("full", w.dim(op.get("rows")), w.dim(op.get("cols")),
                                       names[0]),
     "sum": _sum,
-    "negate": lambda w, op, names: f"-{names[0]}",
     "scale": _scale,
-    "divide": lambda w, op, names: f"{names[0]} / {names[1]}",
-    "multiply": lambda w, op, names: f"{names[0]} * {names[1]}",
     "matrix_power": lambda w, op, names: w.op("matrix_power", names[0], op.get("exponent")),
-    "transpose": lambda w, op, names: f"{names[0]}.T",
     "diag": lambda w, op, names: w.op("diagflat", *names),
     "diagonal": lambda w, op, names: w.op("diag_of", *names),
-    "vec": lambda w, op, names: f"{names[0]}.T.reshape(-1, 1)",   # column-major: rows of X'
     "unvec": lambda w, op, names: "{}.reshape({}, {}).T".format(
         names[0], *reversed([w.dim(op.get("rows")), w.dim(op.get("cols"))])),
     "commutation": lambda w, op, names: w.op("commutation", w.dim(op.get("m")),
                                              w.dim(op.get("n"))),
     "function": _function,
-    "outer": lambda w, op, names: f"({names[0]} * {names[1]})",
-    "scale_rows": lambda w, op, names: f"({names[0]} * {names[1]})",
-    "scale_columns": lambda w, op, names: f"({names[0]} * {names[1]}.T)",
     "matmul": _matmul,
     "chain": _chain,
 }
