@@ -28,7 +28,10 @@ class Op(NamedTuple):
     inline: bool = False
 
     def get(self, name, default=None):
-        return dict(self.attributes).get(name, default)
+        for key, value in self.attributes:
+            if key == name:
+                return value
+        return default
 
     def __str__(self):
         """'%3 = sum(%1, -a2)', '%2 = 2.0  (inline)', '%5 = function(%4) [name=tanh]'."""

@@ -96,8 +96,9 @@ def _group_chain(chain, constant, sizes):
 
 def _dims(node, sizes):
     """(rows, cols) of the node at these sizes, 1 for a size they do not fix."""
-    known = [dims.size(d, sizes) for d in as_pair(shape_of(node))]
-    return tuple(1 if size is None else size for size in known)
+    rows, cols = as_pair(shape_of(node))
+    rows, cols = dims.size(rows, sizes), dims.size(cols, sizes)
+    return 1 if rows is None else rows, 1 if cols is None else cols
 
 
 def _chain_flops(pairs):
@@ -106,7 +107,7 @@ def _chain_flops(pairs):
     k = len(pairs)
     if k < 2:
         return 0
-    if k > 64:                         # long chains: left to right, an upper bound
+    if k == 2 or k > 64:               # two factors, or long chains (an upper bound)
         return sum(pairs[0][0] * inner * cols for inner, cols in pairs[1:])
     p = [pairs[0][0]] + [c for _, c in pairs]
     best = [[0] * k for _ in range(k)]
