@@ -1,22 +1,14 @@
 """The compiler: typed expression trees in, a fast function on an array library out.
 
-One entry point, `compile(roots, backend=...)`. The stages, each a module:
-
-- plan.py: the roots as an inspectable list of operations (`Plan`, `Op`); every decision
-  about what to compute is made there (shared work once, product order, scalings instead
-  of diagonals, solves instead of inverses, the fused pass over rows);
-- rowpass.py: which products X'*g(X*u) are one pass over X's rows, and their code (blocks
-  of rows for numpy, a parallel numba kernel);
-- emit.py: a plan written as a Python module through a dialect;
-- dialects.py: one `Dialect` per array library (numpy, numba, JAX, PyTorch, Dask), the
-  only place where libraries differ;
-- runtime.py: the compiled function (values checked, results finished), distributed.py its
-  Dask form, kernelcache.py numba kernels kept on disk, specialize.py values given once.
+One entry point, `compile(roots, backend=...)`. plan.py decides what to compute (`Plan`,
+`Op`), rowpass.py the fused pass over rows, emit.py writes the plan through a dialect
+(dialects.py: where libraries differ), runtime.py wraps the code in a function checking its
+values; kernelcache.py keeps numba kernels on disk, specialize.py stores given values' work.
 """
 
 from ..simplify import expanded
 from .dialects import DIALECTS, Dialect, dialect, spelling
-from .runtime import Compiled, LibraryCompiled
+from .runtime import Compiled, DaskCompiled, LibraryCompiled
 
 
 def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # noqa: A001
@@ -40,12 +32,10 @@ def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # n
 
 def _maker(chosen, scheduler):
     """make(roots, sizes): the compiled function of the roots on the chosen library."""
-    if chosen.numpy_values:
-        return lambda roots, sizes: Compiled(roots, sizes, chosen)
     if chosen.lazy:
-        from .distributed import DaskCompiled
         return lambda roots, sizes: DaskCompiled(roots, chosen, sizes, scheduler)
-    return lambda roots, sizes: LibraryCompiled(roots, chosen, sizes)
+    kind = Compiled if chosen.numpy_values else LibraryCompiled
+    return lambda roots, sizes: kind(roots, chosen, sizes)
 
 
 __all__ = ["compile", "dialect", "spelling", "Dialect", "DIALECTS", "Compiled",

@@ -1,21 +1,7 @@
-"""The array libraries compiled code runs on: numpy (the default), JAX, PyTorch and Dask.
+"""The array libraries compiled code runs on, one `Dialect` each: the only place they differ.
 
-plan.py builds one plan for every backend (shared subexpressions once, the cheapest
-product order, stored `given` values, solves instead of inverses) and emit.py writes it in
-the backend's own idiom through a `Dialect`: a table of operation templates, the source of
-the few helpers the templates use, and the fields in which libraries differ (how values
-become the library's arrays, whether the function is jitted, ...). The generated module is
-plain text that imports only the library itself, so `compile(..., source=True)` can be
-pasted into a project.
-
-- numpy: eager; a gradient X'*g(X*w) as one blocked pass over X; X'*diag(c)*X as a
-  symmetric rank-k update when c >= 0.
-- numba: numpy, but the one pass X'*g(X*w) is a loop over rows compiled by numba, in
-  parallel: X is read once from memory (the numpy pass reads blocks from cache twice).
-- jax: a pure function of its arrays, `jax.jit`-compiled (no value-dependent branches).
-- torch: tensors stay on the device they come on; constants are made on it.
-- dask: arrays stay lazy; a tall X in row chunks is read once per chunk; small systems
-  are solved at the end, in one chunk.
+A dialect is a table of operation templates, the source of the helpers they use, and the
+fields in which libraries differ (docs/backends.md: numpy, numba, JAX, PyTorch, Dask).
 """
 
 import importlib
@@ -81,31 +67,50 @@ def _text(value):
 
 
 class _Namespace:
-    """xp.f(...) -> the code f(...) of the library named `prefix` (np, jnp, da)."""
+    """xp.f(...), xp.linalg.f(...) -> the code of that call in the library named `prefix`."""
 
     def __init__(self, prefix):
         self.prefix = prefix
 
     def __getattr__(self, name):
-        return lambda *args: _Code(f"{self.prefix}.{name}({', '.join(map(_text, args))})")
+        return _Namespace(f"{self.prefix}.{name}")
+
+    def __call__(self, *args):
+        return _Code(f"{self.prefix}({', '.join(map(_text, args))})")
 
 
 def spelling(record, dialect, kernel=False, scalar=False):
     """The code template (over {0}, {1}) of a registered function in a dialect: for
     scalar arguments its scalar form; else the dialect's operation for it, the record's
-    override for the backend, or its `array` written in the dialect's namespace (np inside
-    numba kernels, which work on scalars)."""
+    override for the backend, or its `array` written in the dialect's namespace (np.sum({0}),
+    jnp.linalg.det({0}); np inside numba kernels, which work on scalars)."""
     prefix = "np" if kernel else dialect.namespace
     arguments = [_Code("{%d}" % i) for i in range(record.arity)]
     if scalar and record.scalar is not None:
-        code = record.scalar(_Namespace(prefix), *arguments)
-        return _text(code)
+        return _text(record.scalar(_Namespace(prefix), *arguments))
     if record.code in dialect.ops:
         return dialect.ops[record.code]
     if not kernel and dialect.name in record.backends:
         return record.backends[dialect.name]
     text = record.array(_Namespace(prefix), *arguments).text
     return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def _ops(namespace, **overrides):
+    """The operations spelled as numpy spells them, in `namespace`, then the overrides (the
+    functions with a record, np.sum({0}) and the like, are spelled from it by `spelling`)."""
+    ops = {"square": "xp.square({0})", "power": "xp.power({0}, {1})", "eye": "xp.eye({0})",
+           "full": "xp.full(({0}, {1}), {2})", "zeros": "xp.zeros(({0}, {1}))",
+           "solve": "xp.linalg.solve({0}, {1})", "solve_sym": "_solve_sym({0}, {1})",
+           "solve_spd": "_solve_sym({0}, {1})", "logdet": "_logdet({0})",
+           "matrix_power": "xp.linalg.matrix_power({0}, {1})",
+           "chain": "xp.linalg.multi_dot([{0}])", "tmatmul": "({0}.T @ {1})",
+           "diagflat": "xp.diagflat({0})", "diag_of": "xp.diag({0}).reshape(-1, 1)",
+           "softmax": "_softmax({0})", "logsumexp": "_logsumexp({0})",
+           "commutation": "_commutation({0}, {1})", "scalarize": "{0}.reshape(())"}
+    ops = {**{k: v.replace("xp.", namespace + ".") for k, v in ops.items()}, **overrides}
+    ops.setdefault("weighted_gram", ops["tmatmul"].format("{0}", "({1} * {0})"))  # A'*(v.*A)
+    return ops
 
 
 # ----------------------------------------------------------------- numpy
@@ -156,19 +161,11 @@ def _solve_sym(a, b):
 
 NUMPY = Dialect(
     name="numpy", namespace="np", modules=("numpy",), header="import numpy as np",
-    ops={"sum": "np.sum({0})", "square": "np.square({0})",
-         "power": "np.power({0}, {1})", "trace": "np.trace({0})",
-         "det": "np.linalg.det({0})", "logdet": "_logdet({0})", "inv": "np.linalg.inv({0})",
-         "solve": "np.linalg.solve({0}, {1})", "solve_sym": "_solve_sym({0}, {1})",
-         "solve_spd": "_solve_sym({0}, {1})",
-         "matrix_power": "np.linalg.matrix_power({0}, {1})", "eye": "np.eye({0})",
-         "full": "np.full(({0}, {1}), {2})", "kron": "np.kron({0}, {1})",
-         "chain": "np.linalg.multi_dot([{0}])", "diagflat": "np.diagflat({0})",
-         "diag_of": "np.diag({0}).reshape(-1, 1).copy()", "softmax": "_softmax({0})",
-         "logsumexp": "_logsumexp({0})", "commutation": "_commutation({0}, {1})",
-         "scalarize": "_scalarize({0})", "zeros": "np.zeros(({0}, {1}))",
-         "tmatmul": "({0}.T @ {1})", "weighted_gram": "_weighted_gram({0}, {1})"},
+    ops=_ops("np", diag_of="np.diag({0}).reshape(-1, 1).copy()", scalarize="_scalarize({0})",
+             weighted_gram="_weighted_gram({0}, {1})"),
     helpers=_NUMPY_HELPERS, blocked=True, numpy_values=True)
+NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
+                       header=NUMPY.header + "\nimport numba as _numba", kernels=True)
 
 # the fewest-flops order of a product chain (the matrix-chain dynamic program), shared by
 # the JAX and Dask _chain helpers
@@ -187,17 +184,8 @@ def _chain_splits(operands):
                 for m in range(i, j))
     return split'''
 
-# ----------------------------------------------------------------- numba
-
-NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
-                       header=NUMPY.header + "\nimport numba as _numba", kernels=True)
-
-# one entry of an n-vector inside a numba kernel: {0}, {1} are scalar expressions (functions
-# are spelled from their records: spelling(record, dialect, kernel=True))
-KERNEL_SCALAR = {"square": "({0}) * ({0})", "power": "({0}) ** ({1})"}
 
 # ----------------------------------------------------------------- JAX
-
 
 def _jax_array(value):
     import jax.numpy as jnp
@@ -212,20 +200,11 @@ def _jax_jit(function, static_argnums):
 JAX = Dialect(
     name="jax", namespace="jnp", modules=("jax",),
     header="import numpy as np\nimport jax\nimport jax.numpy as jnp\nimport jax.scipy as jsp",
-    ops={"sum": "jnp.sum({0})", "square": "jnp.square({0})",
-         "power": "jnp.power({0}, {1})", "trace": "jnp.trace({0})",
-         "det": "jnp.linalg.det({0})", "logdet": "_logdet({0})", "inv": "jnp.linalg.inv({0})",
-         "solve": "jnp.linalg.solve({0}, {1})", "solve_sym": "jnp.linalg.solve({0}, {1})",
-         "solve_spd": "jsp.linalg.cho_solve(jsp.linalg.cho_factor({0}), {1})",
-         "matrix_power": "jnp.linalg.matrix_power({0}, {1})", "eye": "jnp.eye({0})",
-         "full": "jnp.full(({0}, {1}), {2})", "kron": "jnp.kron({0}, {1})",
-         "chain": "_chain([{0}])", "diagflat": "jnp.diagflat({0})",
-         "tmatmul": "jnp.einsum('ij,ik->jk', {0}, {1})",
-         "diag_of": "jnp.diag({0}).reshape(-1, 1)",
-         "softmax": "jax.nn.softmax({0}, axis=0)",
-         "logsumexp": "jsp.special.logsumexp({0})",
-         "commutation": "jnp.asarray(_commutation({0}, {1}))",
-         "scalarize": "{0}.reshape(())", "zeros": "jnp.zeros(({0}, {1}))"},
+    ops=_ops("jnp", solve_sym="jnp.linalg.solve({0}, {1})",
+             solve_spd="jsp.linalg.cho_solve(jsp.linalg.cho_factor({0}), {1})",
+             chain="_chain([{0}])", tmatmul="jnp.einsum('ij,ik->jk', {0}, {1})",
+             softmax="jax.nn.softmax({0}, axis=0)", logsumexp="jsp.special.logsumexp({0})",
+             commutation="jnp.asarray(_commutation({0}, {1}))"),
     helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
 def _logdet(a):
     sign, value = jnp.linalg.slogdet(a)
@@ -277,23 +256,15 @@ def _torch_like(value, like):
 
 TORCH = Dialect(
     name="torch", namespace="torch", modules=("torch",), header="import numpy as np\nimport torch",
-    ops={"sum": "torch.sum({0})", "square": "torch.square({0})",
-         "power": "torch.pow({0}, {1})", "trace": "torch.trace({0})",
-         "det": "torch.linalg.det({0})", "logdet": "_logdet({0})",
-         "inv": "torch.linalg.inv({0})", "solve": "torch.linalg.solve({0}, {1})",
-         "solve_sym": "_solve_sym({0}, {1})", "solve_spd": "_solve_sym({0}, {1})",
-         "matrix_power": "torch.linalg.matrix_power({0}, {1})",
-         "eye": f"torch.eye({{0}}, {_LIKE})",
-         "full": f"torch.full(({{0}}, {{1}}), {{2}}, {_LIKE})",
-         "kron": "torch.kron({0}.contiguous(), {1}.contiguous())",
-         "tmatmul": "({0}.T @ {1})",
-         "chain": "torch.linalg.multi_dot([{0}])",
-         "diagflat": "torch.diag({0}.reshape(-1))",
-         "diag_of": "torch.diagonal({0}).reshape(-1, 1)",
-         "softmax": "torch.softmax({0}, dim=0)",
-         "logsumexp": "torch.logsumexp({0}.reshape(-1), 0)",
-         "commutation": f"torch.as_tensor(_commutation({{0}}, {{1}}), {_LIKE})",
-         "scalarize": "{0}.reshape(())", "zeros": f"torch.zeros(({{0}}, {{1}}), {_LIKE})"},
+    ops=_ops("torch", power="torch.pow({0}, {1})", eye=f"torch.eye({{0}}, {_LIKE})",
+             full=f"torch.full(({{0}}, {{1}}), {{2}}, {_LIKE})",
+             zeros=f"torch.zeros(({{0}}, {{1}}), {_LIKE})",
+             kron="torch.kron({0}.contiguous(), {1}.contiguous())",
+             diagflat="torch.diag({0}.reshape(-1))",
+             diag_of="torch.diagonal({0}).reshape(-1, 1)",
+             softmax="torch.softmax({0}, dim=0)",
+             logsumexp="torch.logsumexp({0}.reshape(-1), 0)",
+             commutation=f"torch.as_tensor(_commutation({{0}}, {{1}}), {_LIKE})"),
     helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
 def _logdet(a):
     sign, value = torch.linalg.slogdet(a)
@@ -309,7 +280,6 @@ def _solve_sym(a, b):
     like_fallback="torch.zeros((), dtype=torch.float64)")
 
 # ----------------------------------------------------------------- Dask
-
 
 def _dask_array(value):
     import dask.array as da
@@ -332,22 +302,15 @@ def _small(function, result, *arrays):
 DASK = Dialect(
     name="dask", namespace="da", modules=("dask.array",),
     header="import numpy as np\nimport dask.array as da",
-    ops={"sum": "da.sum({0})", "square": "da.square({0})",
-         "power": "da.power({0}, {1})", "trace": "da.trace({0})",
-         "det": "_small(np.linalg.det, 'scalar', {0})",
-         "logdet": "_small(_np_logdet, 'scalar', {0})",
-         "inv": "_small(np.linalg.inv, 'first', {0})",
-         "solve": "_small(np.linalg.solve, 'last', {0}, {1})",
-         "solve_sym": "_small(_np_solve_sym, 'last', {0}, {1})",
-         "solve_spd": "_small(_np_solve_sym, 'last', {0}, {1})",
-         "matrix_power": "_matrix_power({0}, {1})", "eye": "da.eye({0})",
-         "full": "da.full(({0}, {1}), {2})", "kron": "_kron({0}, {1})",
-         "chain": "_chain([{0}])", "diagflat": "da.diag({0}.reshape(-1))",
-         "tmatmul": "({0}.T @ {1})",
-         "diag_of": "da.diag({0}).reshape(-1, 1)", "softmax": "_softmax({0})",
-         "logsumexp": "_logsumexp({0})",
-         "commutation": "da.from_array(_commutation({0}, {1}))",
-         "scalarize": "{0}.reshape(())", "zeros": "da.zeros(({0}, {1}))"},
+    ops=_ops("da", det="_small(np.linalg.det, 'scalar', {0})",
+             logdet="_small(_np_logdet, 'scalar', {0})",
+             inv="_small(np.linalg.inv, 'first', {0})",
+             solve="_small(np.linalg.solve, 'last', {0}, {1})",
+             solve_sym="_small(_np_solve_sym, 'last', {0}, {1})",
+             solve_spd="_small(_np_solve_sym, 'last', {0}, {1})",
+             matrix_power="_matrix_power({0}, {1})", kron="_kron({0}, {1})",
+             chain="_chain([{0}])", diagflat="da.diag({0}.reshape(-1))",
+             commutation="da.from_array(_commutation({0}, {1}))"),
     helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_small": _DASK_SMALL,
              "_np_logdet": '''
 def _np_logdet(a):

@@ -1,11 +1,8 @@
 """Generated modules with numba kernels, kept as files so numba can cache their machine code.
 
-numba compiles a kernel on its first call (about 7 s for the parallel row pass) and can keep
-the result on disk, but only for a function defined in a file. So a module with kernels is
-written once to the cache directory, named by the hash of its text, and imported from there:
-a later process that compiles the same expression finds numba's cache next to it and skips
-the compiling. The directory is $MATCALC_CACHE_DIR, else $XDG_CACHE_HOME/matcalc, else
-~/.cache/matcalc. Where it cannot be written, the module runs from its text, uncached.
+numba caches a compiled kernel (about 7 s for the row pass) only for a function defined in a
+file: a module with kernels is written once, named by the hash of its text, so a later
+process finds numba's cache next to it. Where it cannot be written, it runs uncached.
 """
 
 import hashlib
@@ -17,6 +14,7 @@ from pathlib import Path
 
 
 def cache_directory():
+    """$MATCALC_CACHE_DIR, else $XDG_CACHE_HOME/matcalc, else ~/.cache/matcalc."""
     if os.environ.get("MATCALC_CACHE_DIR"):
         return Path(os.environ["MATCALC_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -1,31 +1,9 @@
 """The plan: what compiled code computes, as a list of operations, before any text is written.
 
-`build(roots)` turns typed roots into a `Plan`: the arguments (the roots' symbols, in the
-order they first appear), a list of immutable `Op(target, kind, inputs, attributes, inline)`
-records, and the targets of the roots' values. Every decision about what to compute is made
-here; emit.py only spells the plan in a library's dialect:
-
-- Shared work once: the tree is a DAG of interned nodes, each distinct node one value, and
-  several roots share theirs (the value and the gradient of least squares compute X*w once).
-- Products: signs and scalars multiply the result (`scale`), never a large factor; a chain of
-  two factors is a `matmul`, of three or more a `chain`, which the library orders for the
-  fewest flops at the actual sizes (X'*(X*w), not (X'*X)*w); u*v' is a broadcast `outer`; a
-  chain that closes at 1 x 1 is one more scalar (`scalarize`).
-- Diagonals are never n x n matrices in a product: diag(v)*A is `scale_rows` (v .* A),
-  A*diag(v) `scale_columns`, A'*diag(v)*A a `weighted_gram`.
-- An inverse followed by more factors is a solve, never an inverse: inv(A)*B is `solve_spd`
-  (Cholesky) when A is a Gram matrix M'*M (plus c*I, c > 0), `solve_sym` (Cholesky, else LU)
-  when A is another symmetric matrix, `solve` (LU) otherwise.
-- A^k with k <= SMALL_POWER inside a product is k factors of its chain, so that the chain
-  can order A*(A*x).
-- X'*g(X*u, ...) with g acting row by row is one `rowpass` (rowpass.py), whose `body` is a
-  plan of its own over a block of X's rows.
-- Literals, transposes and signs are inline (written where they are used); sums and products
-  of more than MAX_OPERANDS operands are split (Python's compiler recurses on long lines).
-- What nothing uses is dropped.
-
-Nodes written where they are used (a diagonal, a small power, a solved inverse) are
-computed as values of their own wherever that is impossible, so every product compiles.
+`build(roots)` gives a `Plan`: the arguments (the roots' symbols in order of appearance),
+immutable `Op` records, the roots' targets. Every decision is made here (each distinct node
+of the DAG once, whichever roots share it; product order; scalings for diagonals; solves for
+inverses; the pass over rows); emit.py only spells the plan in a dialect.
 """
 
 from typing import NamedTuple
@@ -36,13 +14,12 @@ from ..shapes import as_pair, product_chains, shape_of
 from ..simplify import expanded, transpose_node
 from . import rowpass as _rowpass
 
-MAX_OPERANDS = 64        # Python's compiler recurses on long a + b + ... lines
-SMALL_POWER = 8          # A^k with k up to this is multiplied out inside a product chain
+MAX_OPERANDS = 64        # longer sums and products are split: Python's compiler recurses
+SMALL_POWER = 8          # A^k with k up to this is k factors of its product's chain
 
 
 class Op(NamedTuple):
-    """One operation: `target = kind(inputs...)`, its attributes (name, value) pairs; an
-    inline op is written where it is used rather than into a local of its own."""
+    """`target = kind(inputs...)` with (name, value) attributes; inline: written where used."""
 
     target: str
     kind: str
@@ -51,7 +28,6 @@ class Op(NamedTuple):
     inline: bool = False
 
     def get(self, name, default=None):
-        """The attribute `name`, or default."""
         for key, value in self.attributes:
             if key == name:
                 return value
@@ -76,35 +52,25 @@ _UNSHOWN = ("body", "result", "signs")      # shown otherwise (Plan.__str__, the
 
 
 class Plan:
-    """The operations computing the roots from the arguments a0, a1, ... (`arguments`
-    holds their symbols, in order); `results` are the roots' targets."""
+    """The ops computing the roots (`results`) from the `arguments`' symbols a0, a1, ..."""
 
     __slots__ = ("arguments", "ops", "results")
 
     def __init__(self, arguments, ops, results):
         self.arguments, self.ops, self.results = tuple(arguments), tuple(ops), tuple(results)
 
-    def walk(self):
-        """Every operation in order, those of a rowpass's body after the rowpass."""
-        for op in self.ops:
-            yield op
-            yield from op.get("body", ())
+    def find(self, kind=None, **attributes):
+        """The ops of this kind with these attributes, a rowpass's body after the rowpass."""
+        return [o for op in self.ops for o in (op,) + op.get("body", ()) if kind in
+                (None, o.kind) and all(o.get(k) == v for k, v in attributes.items())]
 
     def kinds(self):
         """The kinds of all operations, in order (with repeats)."""
-        return [op.kind for op in self.walk()]
-
-    def find(self, kind, **attributes):
-        """The operations of this kind whose attributes have these values."""
-        return [op for op in self.walk() if op.kind == kind and
-                all(op.get(k) == v for k, v in attributes.items())]
+        return [op.kind for op in self.find()]
 
     def argument(self, name):
         """The target of the argument for the symbol `name`."""
-        for k, symbol in enumerate(self.arguments):
-            if symbol.name == name:
-                return f"a{k}"
-        raise KeyError(name)
+        return f"a{[symbol.name for symbol in self.arguments].index(name)}"
 
     def __str__(self):
         lines = ["arguments: " + (", ".join(f"a{k} = {s.name}" for k, s in
@@ -119,20 +85,19 @@ class Plan:
 
 
 def build(roots, rowpass=False, kernels=False):
-    """The plan of the roots. rowpass: products X'*g(X*u) are one pass over X's rows;
-    kernels: such a pass is a compiled kernel where its body allows (rowpass.kernel_ready)."""
+    """The plan; rowpass: X'*g(X*u) is one pass over X's rows (kernels: a numba kernel)."""
     return _Builder(roots, kernels).plan(rowpass)
 
 
 class _Builder:
-    """Lowers nodes to ops, each node once, in the order of a postorder walk."""
+    """Lowers nodes to ops, each once, in postorder."""
 
     def __init__(self, roots, kernels):
         self.roots = roots
         self.kernels = kernels
         self.ops = []            # the operations of the scope being built
         self.values = {}         # node -> the target of its value
-        self.deferred = set()    # nodes written where they are used (see the docstring)
+        self.deferred = set()    # nodes written where they are used
         self.count = 0
         self.arguments = []
 
@@ -144,14 +109,10 @@ class _Builder:
 
     def inline(self, lowered):
         """The target of a lowering's result: an existing value, or a new inline op."""
-        if isinstance(lowered, str):
-            return lowered
-        kind, inputs, attributes = lowered
-        return self.add(kind, inputs, **attributes)
+        return lowered if isinstance(lowered, str) else self.add(*lowered[:2], **lowered[2])
 
     def value(self, node):
-        """The target of the node's value; a deferred node needed as a value of its own
-        (diag(v)*inv(A), inv(A)*a) is computed here, once."""
+        """The target of the node's value (a deferred one is computed here, once)."""
         target = self.values.get(node)
         if target is None:
             self.deferred.discard(node)
@@ -159,33 +120,18 @@ class _Builder:
         return target
 
     def bind(self, node, inline):
-        """The node's value as an op (inline or bound to a local of its own)."""
+        """The node's value as an op, inline or not."""
         start = len(self.ops)
-        lowered = _lower(self, node)
-        if isinstance(lowered, str) and len(self.ops) > start and \
-                self.ops[-1].target == lowered:     # an op this lowering made: the value
+        lowered = _LOWERING.get(type(node), _function)(self, node)
+        if not isinstance(lowered, str):
+            target = self.add(*lowered[:2], inline, **lowered[2])
+        elif len(self.ops) > start and self.ops[-1].target == lowered:   # made here
             self.ops[-1] = self.ops[-1]._replace(inline=inline)
             target = lowered
-        elif isinstance(lowered, str):        # the value of another node
+        else:                                 # the value of another node
             target = lowered if inline else self.add("alias", (lowered,), inline=False)
-        else:
-            kind, inputs, attributes = lowered
-            target = self.add(kind, inputs, inline, **attributes)
         self.values[node] = target
         return target
-
-    def split(self, kind, pieces, make):
-        """pieces[0] op pieces[1] op ...: the leading pieces as ops of MAX_OPERANDS + 1
-        pieces at most, each result the first piece of the next; the rest returned.
-        make(pieces) -> (inputs, attributes, the piece standing for the op's result)."""
-        head = [pieces[0]]
-        for start in range(1, len(pieces), MAX_OPERANDS):
-            chunk = pieces[start:start + MAX_OPERANDS]
-            if start + MAX_OPERANDS >= len(pieces):
-                return head + chunk
-            inputs, attributes, piece = make(head + chunk)
-            head = [piece(self.add(kind, inputs, inline=False, **attributes))]
-        return head
 
     def plan(self, rowpass):
         roots, parents = self.roots, {}
@@ -249,6 +195,14 @@ class _Builder:
         self.values[node] = total
 
 
+def _split(pieces, combine):
+    """Leading runs of the pieces combined (combine(run) -> a piece) until at most
+    MAX_OPERANDS + 1 remain."""
+    while len(pieces) > MAX_OPERANDS + 1:
+        pieces = [combine(pieces[:MAX_OPERANDS + 1])] + pieces[MAX_OPERANDS + 1:]
+    return pieces
+
+
 def _inline(node):
     """Literals, views and signs are written where they are used."""
     return isinstance(node, (ast.Number, ast.Transpose, ast.Neg))
@@ -265,9 +219,9 @@ def _pruned(ops, used):
 
 
 def _written_where_used(node, parents, roots):
-    """Is the node computed inside the products that use it (never as a value)?
-    diag(v) and A^k when every use is a factor of a product; inv(A) when every use is a
-    factor followed by more factors (so that inv(A)*B is solved)."""
+    """Is the node computed inside the products that use it, never as a value? diag(v)
+    and A^k when every use is a product; inv(A) when every use has factors after it (so
+    inv(A)*B is solved); where a product cannot (diag(v)*inv(A)), _Builder.value makes it."""
     if node in roots or _scalar(node):
         return False
     uses = parents.get(node, ())
@@ -295,8 +249,8 @@ def _small_power(node):
 # ----------------------------------------------------------------- products
 
 def _product(b, node):
-    """Signs and scalars multiply once; the matrix factors form chains (product_chains), a
-    chain that closes at 1 x 1 being one more scalar."""
+    """Signs and scalars multiply the result once (`scale`), never a large factor; the
+    matrix factors form chains (product_chains), one closing at 1 x 1 being a scalar."""
     negative, factors = False, []
     for child in node.children:
         while isinstance(child, ast.Neg):          # a sign goes to the scalar, never to X'
@@ -307,8 +261,11 @@ def _product(b, node):
     scalars += [b.add("scalarize", (b.inline(_chain(b, chain)),))
                 for chain, closed in chains if closed]
     if len(scalars) + negative > MAX_OPERANDS:        # the sign goes to the first partial
-        scalars = b.split("scale", [_NEGATIVE] * negative + scalars, _scale_pieces)
-        negative = False
+
+        def combine(run):
+            negate = run[0] == _NEGATIVE
+            return b.add("scale", run[negate:], inline=False, negate=negate, matrix=False)
+        scalars, negative = _split([_NEGATIVE] * negative + scalars, combine), False
     if not chains or chains[-1][1]:
         return "scale", scalars, {"negate": negative, "matrix": False}
     matrix = _chain(b, chains[-1][0])
@@ -320,18 +277,12 @@ def _product(b, node):
 _NEGATIVE = "-1"          # the piece that stands for a sign in a split product
 
 
-def _scale_pieces(pieces):
-    negate = pieces[0] == _NEGATIVE
-    return pieces[negate:], {"negate": negate, "matrix": False}, _same
-
-
 def _chain(b, factors):
-    """A chain of matrix factors (their product, a matrix): diagonals as scalings, A'*D*A
-    as a weighted Gram matrix, inv(A)*rest as a solve, small powers multiplied out.
-
-    Each solve's right-hand side is the chain of the factors after it, so the chain is
-    read left to right into segments, and the segments are put together from the last
-    (no recursion: a product may have many factors)."""
+    """A chain of matrix factors: u*v' an `outer` broadcast, diag(v)*A `scale_rows`,
+    A*diag(v) `scale_columns`, A'*diag(v)*A a `weighted_gram`, inv(A)*rest a solve, small
+    powers multiplied out; two operands a `matmul`, more a `chain` (the library orders it
+    for the fewest flops). The solves' right-hand sides are put together from the last (no
+    recursion: a product may have many factors)."""
     solved = []                      # (the operands before a solved inverse, the inverse)
     operands, start, i, outer = [], 0, 0, None
     while i < len(factors):
@@ -344,21 +295,17 @@ def _chain(b, factors):
         if _weighted_gram_at(factors, i):
             operands.append(b.add("weighted_gram", (b.value(factors[i + 2]),
                                                     b.value(factors[i + 1].arg))))
-            i += 3
-            continue
-        if _is_diagonal_matrix(child):
+            i += 2
+        elif _is_diagonal_matrix(child):
             vector = b.value(child.arg)
             if i + 1 < len(factors) and not _is_diagonal_matrix(factors[i + 1]):
-                operands.append(b.add("scale_rows", (vector, b.value(factors[i + 1]))))
-                i += 2
+                i += 1
+                operands.append(b.add("scale_rows", (vector, b.value(factors[i]))))
             elif operands:
                 operands.append(b.add("scale_columns", (operands.pop(), vector)))
-                i += 1
             else:
                 operands.append(b.add("diag", (vector,)))
-                i += 1
-            continue
-        if isinstance(child, ast.Inverse) and child in b.deferred and i + 1 < len(factors):
+        elif isinstance(child, ast.Inverse) and child in b.deferred and i + 1 < len(factors):
             solved.append((operands, child))          # inv(A)*rest: solve(A, rest)
             operands, start = [], i + 1
         elif _small_power(child) and child in b.deferred:
@@ -376,7 +323,6 @@ def _chain(b, factors):
 
 
 def _product_of(operands):
-    """The product of a chain's operands: one of them, a matmul or a chain."""
     if len(operands) == 1:
         return operands[0]
     return ("matmul" if len(operands) == 2 else "chain"), tuple(operands), {}
@@ -418,61 +364,42 @@ def _gram_like(node):
 
 
 # ----------------------------------------------------------------- one rule per node type
-# each returns (kind, inputs, attributes) of the op computing the node, or the target of
-# an existing value
+# each returns the (kind, inputs, attributes) of the node's op, or an existing target
 
 def _sum(b, node):
-    """a + b - c + ...: the terms with their signs (a sign of a term is a subtraction)."""
+    """a + b - c + ...: a term's sign is a subtraction."""
     pieces = [("+", b.value(node.children[0]))]
     pieces += [("-", b.value(child.arg)) if isinstance(child, ast.Neg) else
                ("+", b.value(child)) for child in node.children[1:]]
-    pieces = b.split("sum", pieces, _sum_pieces)
-    inputs, attributes, _ = _sum_pieces(pieces)
-    return "sum", inputs, attributes
+
+    def combine(run):
+        return "+", b.add("sum", [t for _, t in run], inline=False, signs=_signs(run))
+    pieces = _split(pieces, combine)
+    return "sum", [t for _, t in pieces], {"signs": _signs(pieces)}
 
 
-def _sum_pieces(pieces):
-    return ([target for _, target in pieces], {"signs": tuple(s for s, _ in pieces)},
-            _added)
-
-
-def _same(target):
-    return target
-
-
-def _added(target):
-    return "+", target
+def _signs(pieces):
+    return tuple(sign for sign, _ in pieces)
 
 
 def _power(b, node):
-    if _scalar(node.base):
-        return "power", (b.value(node.base), b.value(node.exponent)), {}
-    return "matrix_power", (b.value(node.base),), {"exponent": int(node.exponent.value)}
+    """A^k of a matrix, u.^2, else the entrywise power."""
+    base = b.value(node.base)
+    if isinstance(node, ast.Power) and not _scalar(node.base):
+        return "matrix_power", (base,), {"exponent": int(node.exponent.value)}
+    if isinstance(node, ast.ElemPower) and isinstance(node.exponent, ast.Number) and \
+            node.exponent.value == 2:
+        return "square", (base,), {}
+    return "power", (base, b.value(node.exponent)), {}
 
 
-def _elementwise_power(b, node):
-    if isinstance(node.exponent, ast.Number) and node.exponent.value == 2:
-        return "square", (b.value(node.base),), {}
-    return "power", (b.value(node.base), b.value(node.exponent)), {}
-
-
-def _transpose(b, node):
-    if _scalar(node):
-        return b.value(node.arg)
-    return "transpose", (b.value(node.arg),), {}
-
-
-def _diag(b, node):
+def _diag_or_vec(b, node):
+    """diag(v), diag(A), vec(A); of a scalar, the function's scalar form."""
     if _scalar(node.arg):
         return _function(b, node)
-    kind = "diag" if len(shape_of(node.arg)) == 1 else "diagonal"
+    kind = "vec" if isinstance(node, ast.Vec) else \
+        "diag" if len(shape_of(node.arg)) == 1 else "diagonal"
     return kind, (b.value(node.arg),), {}
-
-
-def _vec(b, node):
-    if _scalar(node.arg):
-        return _function(b, node)
-    return "vec", (b.value(node.arg),), {}
 
 
 def _function(b, node):
@@ -483,8 +410,8 @@ def _function(b, node):
         "name": record.name, "scalar": all(_scalar(c) for c in node.children)}
 
 
-def _binary(kind):
-    return lambda b, node: (kind, (b.value(node.children[0]), b.value(node.children[1])), {})
+def _of_children(kind):
+    return lambda b, node: (kind, tuple(b.value(c) for c in node.children), {})
 
 
 _LOWERING = {
@@ -493,24 +420,21 @@ _LOWERING = {
     ast.Fill: lambda b, node: ("full", (b.value(node.value),), dict(zip(
         ("rows", "cols"), as_pair(node.shape)))),
     ast.Add: _sum,
-    ast.Neg: lambda b, node: ("negate", (b.value(node.arg),), {}),
+    ast.Neg: _of_children("negate"),
     ast.Mul: _product,
-    ast.Div: _binary("divide"),
-    ast.ElemDiv: _binary("divide"),
-    ast.Hadamard: _binary("multiply"),
+    ast.Div: _of_children("divide"),
+    ast.ElemDiv: _of_children("divide"),
+    ast.Hadamard: _of_children("multiply"),
     ast.Power: _power,
-    ast.ElemPower: _elementwise_power,
-    ast.Transpose: _transpose,
-    ast.Diag: _diag,
-    ast.Vec: _vec,
+    ast.ElemPower: _power,
+    ast.Transpose: lambda b, node: b.value(node.arg) if _scalar(node) else (
+        "transpose", (b.value(node.arg),), {}),
+    ast.Diag: _diag_or_vec,
+    ast.Vec: _diag_or_vec,
     ast.Unvec: lambda b, node: ("unvec", (b.value(node.arg),), dict(zip(
         ("rows", "cols"), node.shape))),
     ast.Commutation: lambda b, node: ("commutation", (), {"m": node.m, "n": node.n}),
 }
-
-
-def _lower(b, node):
-    return _LOWERING.get(type(node), _function)(b, node)
 
 
 __all__ = ["Op", "Plan", "build", "MAX_OPERANDS", "SMALL_POWER"]

@@ -1,25 +1,22 @@
 """The fused pass over rows: X'*g(X*u, ...) computed while each block of X's rows is in cache.
 
-X'*g(X*u, ...) with g acting row by row (elementwise on n-vectors) reads X twice when
-written plainly: once for X*u, once for X'*r. Computed in blocks of rows that stay in
-cache, the product reads X once: acc += X[b]' * g(X[b]*u, y[b], ...).
+Written plainly, X'*g(X*u, ...) (g acting row by row) reads X twice: for X*u, then for X'*r.
+In blocks of rows that stay in cache it reads X once: acc += X[b]' * g(X[b]*u, y[b], ...).
 """
 
 from .. import ast, registry
 from ..shapes import shape_of
-from .dialects import KERNEL_SCALAR, spelling
+from .dialects import spelling
 
 BLOCK_BYTES = 4 << 20         # rows of X per block: about 4 MB, measured best here
-
-
 _ROW_BY_ROW = (ast.Add, ast.Hadamard, ast.ElemDiv, ast.ElemPower, ast.Neg, ast.Elementwise,
                ast.Div)       # an n-vector of these is computed entry by entry
 
 
 def fusable(node, parents):
-    """(data X, row vector r, the nodes computed per row) when node = scalars * X' * r can
-    be one pass over X's rows: r is computed row by row from X*u, n-vectors and values that
-    do not depend on X, and what the pass computes is used nowhere else."""
+    """(X, r, the nodes computed per row) when node = scalars * X' * r can be one pass
+    over X's rows: r computed row by row from X*u, n-vectors and values free of X, and
+    used nowhere else."""
     if not isinstance(node, ast.Mul) or len(node.children) < 2:
         return None
     *head, left, right = node.children
@@ -42,9 +39,8 @@ def fusable(node, parents):
 
 
 def _row_local(vector, data, rows):
-    """The nodes computed per row when `vector` (an n-vector) is computed row by row from
-    X*u, n-vectors and values free of X (X = data); None when it is not. Bottom up over
-    the tree, then down the edges the pass follows (no recursion: trees may be deep)."""
+    """The nodes computed per row when the n-vector is computed row by row from X*u
+    (X = data), n-vectors and values free of X, else None (no recursion: trees are deep)."""
     local, has_data = {}, {}
     for node in ast.postorder(vector):
         has_data[node] = node is data or any(has_data[c] for c in node.children)
@@ -65,9 +61,8 @@ def _row_local(vector, data, rows):
 
 
 def _per_row(node, data, has_data):
-    """The children of an n-vector that the pass computes per row with it: the vector of
-    a scalar multiple; none of X*u (a row times u); every argument of an entrywise
-    operation but the scalars free of X."""
+    """The children of an n-vector the pass computes per row with it: the vector of a
+    scalar multiple; none of X*u; every argument of an entrywise op but scalars free of X."""
     if isinstance(node, ast.Mul):
         vector = _row_product(node, data, has_data)
         return () if vector is None or vector is data else (vector,)
@@ -77,8 +72,8 @@ def _per_row(node, data, has_data):
 
 
 def _row_product(node, data, has_data):
-    """X for X*u with u free of X (scalars aside), the one n-vector of a scalar multiple,
-    else None."""
+    """X for X*u with u free of X (scalars aside), the n-vector of a scalar multiple, else
+    None."""
     vectors = [c for c in node.children if not _is_scalar(c)]
     if len(vectors) == 2 and vectors[0] is data and not has_data[vectors[1]]:
         return data
@@ -97,8 +92,7 @@ _KERNEL_KINDS = frozenset(("rows", "matmul", "scale", "multiply", "sum", "divide
 
 
 def kernel_ready(body, rows):
-    """Can a kernel compute this body (ops on the entries of n-vectors; `rows` the target
-    of X's rows, read only by products X*u)?"""
+    """Can a kernel compute this body (entries of n-vectors; X's `rows` read only by X*u)?"""
     defined = set()
     for op in body:
         if op.kind not in _KERNEL_KINDS:
@@ -113,9 +107,8 @@ def kernel_ready(body, rows):
 # ----------------------------------------------------------------- the code of a pass
 
 def write(writer, op):
-    """The lines of a rowpass op: acc = X' * body(X), over blocks of rows, or by a numba
-    kernel; X that fits in one block (the common small case) skips the loop and its
-    accumulator, the same body running once over the whole matrix."""
+    """The lines of a rowpass op: acc = X' * body(X) over blocks of rows, or by a numba
+    kernel; an X that fits in one block (the common case) skips the loop."""
     d = writer.names[op.inputs[0]]
     acc = writer.fresh()
     whole, whole_result = _body(writer, op, "", "        ")
@@ -133,7 +126,7 @@ def write(writer, op):
 
 
 def _body(writer, op, rows, indent):
-    """(lines, the code of the result) of the body over the rows `rows` selects."""
+    """(lines, the result's code) of the body over the rows `rows` selects."""
     writer.rows = rows
     lines = writer.write(op.get("body"), indent)
     writer.rows = ""
@@ -141,10 +134,9 @@ def _body(writer, op, rows, indent):
 
 
 def _kernel(writer, op):
-    """The call of a numba kernel computing X' * body in one parallel loop over the rows
-    (each row read once: its products with the u's, the row's value of the body, then its
-    share of the sum). Each thread sums into its own row of `acc`; the rows are added at
-    the end."""
+    """The call of a numba kernel computing X' * body in one parallel loop over the rows,
+    each read once (its products with the u's, the body, its share of the sum); each
+    thread sums into its own row of `acc`."""
     arguments, names, lines = [], {}, []
     data = next((o.target for o in op.get("body") if o.kind == "rows" and
                  o.inputs[0] == op.inputs[0]), None)         # X's rows (X'*y: unread)
@@ -201,19 +193,17 @@ def _kernel(writer, op):
 
 
 def _scalar_code(writer, op, kids):
-    """The code of one entry of an op's value, from its inputs' entries."""
+    """One entry of an op's value, from its inputs' entries."""
     if op.kind in ("scale", "multiply"):
         return " * ".join(f"({k})" for k in (["-1.0"] if op.get("negate") else []) + kids)
     if op.kind == "sum":
         return kids[0] + "".join(f" {sign} ({k})" for sign, k in
                                  zip(op.get("signs")[1:], kids[1:]))
-    if op.kind == "divide":
-        return f"({kids[0]}) / ({kids[1]})"
-    if op.kind == "negate":
-        return f"-({kids[0]})"
-    if op.kind == "alias":
-        return kids[0]
-    if op.kind in KERNEL_SCALAR:                       # power, square
-        return KERNEL_SCALAR[op.kind].format(*kids)
+    if op.kind in _SCALAR_TEMPLATES:
+        return _SCALAR_TEMPLATES[op.kind].format(*kids)
     record = registry.FUNCTIONS[op.get("name")]
     return spelling(record, writer.dialect, kernel=True).format(*kids)
+
+
+_SCALAR_TEMPLATES = {"divide": "({0}) / ({1})", "negate": "-({0})", "alias": "{0}",
+                     "square": "({0}) * ({0})", "power": "({0}) ** ({1})"}

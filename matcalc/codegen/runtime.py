@@ -1,9 +1,9 @@
 """Compiled functions: values checked, the generated code called, results finished.
 
-`Compiled` runs numpy code (the numpy and numba dialects): values are checked and converted
-by the same binder as `evaluate`, so errors read the same, and a repeated call with float64
-arrays of the shapes the last call had skips the checks. `LibraryCompiled` runs JAX, PyTorch
-or Dask code on the library's own arrays, checking only their shapes.
+`Compiled` runs numpy code (numpy, numba): values go through evaluate's binder, so errors
+read the same, and a call with float64 arrays of the last call's shapes skips the checks.
+`LibraryCompiled` runs JAX, PyTorch or Dask code on the library's arrays, checking only
+their shapes; `DaskCompiled` also computes its lazy results on a dask.distributed cluster.
 """
 
 import math
@@ -11,13 +11,14 @@ import math
 import numpy as np
 
 from .. import ast, registry
-from ..errors import EvaluationError
+from ..errors import EvaluationError, MatcalcError
 from ..evaluate import bind_dimensions, warn_not_finite
 from ..shapes import shape_of
 from . import kernelcache
-from .dialects import NUMPY
 from .emit import module
 from .plan import build
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _finite(value):
@@ -25,34 +26,31 @@ def _finite(value):
         else bool(np.isfinite(value).all())
 
 
-def _generated(roots, dialect):
-    """The plan of the roots and its module in the dialect."""
-    plan = build(roots, rowpass=dialect.blocked, kernels=dialect.kernels)
-    return plan, module(plan, dialect)
+class _Generated:
+    """The plan of the roots, its module in the dialect, and the module's `_function`;
+    extra_sizes(values) gives the sizes the names' declarations fix."""
+
+    def __init__(self, roots, dialect, extra_sizes):
+        self.roots, self.dialect, self.extra_sizes = roots, dialect, extra_sizes
+        self.plan = build(roots, rowpass=dialect.blocked, kernels=dialect.kernels)
+        self.source, self.dimensions, kernels = module(self.plan, dialect)
+        self.symbols = list(self.plan.arguments)
+        self.shapes = [shape_of(r) for r in roots]
+        if kernels:
+            namespace = kernelcache.load(self.source)       # numba caches what it compiles
+        else:
+            namespace = {"__name__": "matcalc_generated"}   # not importable: pickled by value
+            exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
+                 namespace)                                             # AST-built code
+        self._function = namespace["compiled"]
 
 
-def _parts(plan, generated):
-    """(source, symbols, dimensions): the text, the arguments' symbols, the sizes needed."""
-    return generated.source, list(plan.arguments), generated.dimensions
-
-
-class Compiled:
+class Compiled(_Generated):
     """A compiled expression: call with a mapping or keywords; `.source` shows the code."""
 
-    def __init__(self, roots, extra_sizes=None, dialect=NUMPY):
-        self.roots = roots
-        self.extra_sizes = extra_sizes        # values -> sizes fixed by declared names
-        self.plan, generated = _generated(roots, dialect)
-        self.source, self.symbols, self.dimensions = _parts(self.plan, generated)
-        if generated.kernels:
-            namespace = kernelcache.load(self.source)      # numba caches what it compiles
-        else:
-            namespace = {}
-            exec(compile(self.source, "<matcalc.compile>", "exec"), namespace)   # AST-built
-        self._function = namespace["compiled"]
-        self.shapes = [shape_of(r) for r in roots]
-        single = len(roots) == 1
-        self._single = None if not single else _finisher(self.shapes[0])
+    def __init__(self, roots, dialect, extra_sizes=None):
+        super().__init__(roots, dialect, extra_sizes)
+        self._single = _finisher(self.shapes[0]) if len(roots) == 1 else None
         self._quiet = not any(_may_warn(n) for root in roots for n in ast.postorder(root))
 
     def __call__(self, values=None, **kwargs):
@@ -69,17 +67,15 @@ class Compiled:
         except np.linalg.LinAlgError:
             raise EvaluationError("a matrix to invert or solve with is singular for these "
                                   "values") from None
-        if not self._quiet:
-            if not all(_finite(r) for r in results):   # name where it came from (slow path)
-                warn_not_finite(self.roots, values, arguments[-1])
+        if not self._quiet and not all(_finite(r) for r in results):
+            warn_not_finite(self.roots, values, arguments[-1])   # names where (slow path)
         if self._single is not None:
             return self._single(results[0])
         return tuple(_finisher(shape)(value) for value, shape in zip(results, self.shapes))
 
     def _known_arguments(self, values):
-        """The arguments without checks when every value is a float64 array of exactly the
-        shape the last checked call had (those checks passed for exactly these shapes);
-        None otherwise, and the full check runs."""
+        """The arguments unchecked if every value is a float64 array of the last checked
+        call's shape (the checks passed for exactly these), else None."""
         if self._last is None:
             return None
         arguments = []
@@ -118,12 +114,8 @@ class Compiled:
     _last_sizes = None
 
 
-_FLOAT64 = np.dtype(np.float64)
-
-
 def _complete_sizes(sizes, dimensions, extra_sizes, values):
-    """Add the sizes the code needs that the values' shapes did not fix, from the names'
-    declarations (extra_sizes); an error names a size still unknown."""
+    """Add the sizes the values did not fix from the declarations; name one still unknown."""
     if extra_sizes is not None and any(d not in sizes for d in dimensions):
         for dim, size in extra_sizes(values).items():
             sizes.setdefault(dim, size)
@@ -180,54 +172,34 @@ def _flatten(value):
 
 # ----------------------------------------------------------------- JAX, PyTorch, Dask
 
-class LibraryCompiled:
-    """A compiled expression on JAX, PyTorch or Dask: arrays of the library in and out.
-
-    Values are checked by their shapes alone (nothing is copied to numpy): a tensor stays
-    on its device, a dask array stays lazy. Numbers and numpy arrays are converted to the
-    library's arrays (JAX keeps its default float width; enable jax_enable_x64 for
-    float64). Results: a 0-d array for a scalar, 1-D for a column vector, else 2-D.
-    """
+class LibraryCompiled(_Generated):
+    """A compiled expression on JAX, PyTorch or Dask: the library's arrays in and out, a
+    0-d array for a scalar, 1-D for a column. Values are checked by their shapes alone: a
+    tensor stays on its device, a dask array lazy (JAX keeps its default float width)."""
 
     def __init__(self, roots, dialect, extra_sizes=None):
-        self.roots, self.dialect, self.extra_sizes = roots, dialect, extra_sizes
-        self.plan, generated = _generated(roots, dialect)
-        self.source, self.symbols, self.dimensions = _parts(self.plan, generated)
-        namespace = {"__name__": "matcalc_generated"}   # not importable: pickled by value
-        exec(compile(self.source, f"<matcalc.compile {dialect.name}>", "exec"),
-             namespace)                                             # AST-built code
-        function = namespace["compiled"]
-        self.shapes = [shape_of(r) for r in roots]
-        if dialect.jit:
-            self._function = dialect.jit(function, (len(self.symbols),))
-            # the values' reshapes to columns and the results' to vectors run inside the
-            # compiled program (free there); outside, each is a dispatch of its own
-            shapes = self.shapes
-            self._shaped = dialect.jit(
-                lambda values, targets, sizes: tuple(
-                    _library_finish(r, shape) for r, shape in zip(function(*(
-                        v.reshape(t) for v, t in zip(values, targets)), sizes), shapes)),
-                (1, 2))
-        else:
-            self._function = function
+        super().__init__(roots, dialect, extra_sizes)
+        function, shapes = self._function, self.shapes
+
+        def shaped(values, targets, sizes):
+            """The results of the values reshaped to their targets, finished; under JAX
+            one compiled program (the reshapes are free there, a dispatch each outside)."""
+            arguments = [v if tuple(v.shape) == t else v.reshape(t)
+                         for v, t in zip(values, targets)]
+            results = function(*arguments, sizes)
+            return tuple(_library_finish(r, shape) for r, shape in zip(results, shapes))
+        self._shaped = shaped if dialect.jit is None else dialect.jit(shaped, (1, 2))
 
     _last = None          # (the values' types and shapes, their target shapes, sizes)
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
         given, targets, sizes = self._known(values) or self._arguments(values)
-        if self.dialect.jit:
-            finished = self._shaped(tuple(given), targets, sizes)
-        else:
-            arguments = [v if tuple(v.shape) == t else v.reshape(t)
-                         for v, t in zip(given, targets)]
-            finished = tuple(_library_finish(value, shape) for value, shape in
-                             zip(self._function(*arguments, sizes), self.shapes))
+        finished = self._shaped(given, targets, sizes)
         return finished[0] if len(finished) == 1 else finished
 
     def _known(self, values):
-        """The arguments without the checks when every value is a library array of the
-        type and shape the last checked call had (the checks passed for exactly those)."""
+        """The arguments unchecked if every value has the last checked call's type and shape."""
         if self._last is None:
             return None
         kinds, targets, sizes = self._last
@@ -245,8 +217,7 @@ class LibraryCompiled:
                 raise EvaluationError(f"no value given for '{symbol.name}'")
         library = [self.dialect.to_library(values[s.name]) for s in self.symbols]
         # the shapes are checked by the evaluate's binder on zero-cost stand-ins
-        stand_ins = {s.name: np.broadcast_to(np.float64(0.0), tuple(v.shape))
-                     for s, v in zip(self.symbols, library)}
+        stand_ins = {s.name: stand_in(v) for s, v in zip(self.symbols, library)}
         fitted, sizes = bind_dimensions(self.symbols, stand_ins)
         _complete_sizes(sizes, self.dimensions, self.extra_sizes, values)
         like = next((v for s, v in zip(self.symbols, library) if s.declared_shape), None)
@@ -262,6 +233,12 @@ class LibraryCompiled:
         if all(values[s.name] is v for s, v in zip(self.symbols, library)):
             self._last = ([(type(v), tuple(v.shape)) for v in library], targets, sizes)
         return given, targets, sizes
+
+
+def stand_in(value):
+    """A numpy array of the value's shape that costs nothing (only the shape is read)."""
+    shape = value.shape if hasattr(value, "shape") else np.shape(value)
+    return np.broadcast_to(np.float64(0.0), tuple(shape))
 
 
 class _StaticSizes(tuple):
@@ -280,3 +257,57 @@ def _library_finish(value, shape):
     if len(shape) == 1:
         return value.reshape(-1)
     return value
+
+
+# ----------------------------------------------------------------- Dask on a cluster
+
+_local = {}          # the clients this process started, by address or "local"
+
+
+class DaskCompiled(LibraryCompiled):
+    """A compiled function on Dask: `f(values)` is lazy, `f.compute(values)` numbers (for a
+    tall X in row chunks, X'*(X*w - y) reads each chunk once, never holding X in memory)."""
+
+    def __init__(self, roots, dialect, extra_sizes=None, scheduler=None):
+        super().__init__(roots, dialect, extra_sizes)
+        self.scheduler = scheduler
+
+    def compute(self, values=None, progress=False, **kwargs):
+        """The results as numpy values (a float for a scalar, 1-D for a column), computed
+        together (shared chunks read once); `progress=True` shows a progress bar."""
+        lazy = self(values, **kwargs)
+        client = self.client()
+        futures = client.compute(list(lazy if isinstance(lazy, tuple) else (lazy,)))
+        if progress:
+            from distributed import progress as show_progress
+            show_progress(futures)
+        results = tuple(_finisher(shape)(value)
+                        for value, shape in zip(client.gather(futures), self.shapes))
+        return results[0] if len(results) == 1 else results
+
+    def client(self):
+        """The client of `scheduler` (an address such as "tcp://10.0.0.5:8786", or a
+        distributed.Client), else the current one, else a local cluster's, started once."""
+        try:
+            from distributed import Client, LocalCluster, get_client
+        except ImportError:
+            raise MatcalcError("computing on a Dask cluster needs dask.distributed: "
+                               "pip install 'matcalc[dask]'") from None
+        if isinstance(self.scheduler, Client):
+            return self.scheduler
+        if isinstance(self.scheduler, str):
+            key = ("address", self.scheduler)
+            if key not in _local:
+                _local[key] = Client(self.scheduler)
+            return _local[key]
+        if self.scheduler is not None:
+            raise MatcalcError("scheduler must be an address such as 'tcp://host:8786', "
+                               "a distributed.Client, or None")
+        try:
+            return get_client()
+        except ValueError:
+            pass
+        if "local" not in _local:
+            cluster = LocalCluster(processes=False, dashboard_address=None)
+            _local["local"] = (cluster, Client(cluster))
+        return _local["local"][1]

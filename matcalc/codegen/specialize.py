@@ -1,16 +1,9 @@
 """Values that stay fixed across calls: what depends only on them is computed once.
 
-`compile(gradient, given={"X": X, "y": y})` makes a function of the remaining names. Every
-subexpression built only from given names (and numbers) is evaluated when the function is
-made; the per-call code reads the stored result. Products are regrouped so that their
-given factors meet: 2*X'*X*w becomes (2*X'*X)*w, a d x d product stored once, then a
-d-vector product per call instead of two passes over an n x d matrix.
-
-Which form serves the calls best depends on the sizes, so both simplifier forms are costed
-with the given values' sizes (flops per call, the fewest-flops order for every chain) and
-the cheaper is compiled: for least squares the expanded form 2*X'*X*w - 2*X'*y costs d^2
-per call where the factored 2*X'*(X*w - y) costs 2*n*d; for a wide X (d > 2n) it is the
-other way round, and the factored form is kept.
+Products are regrouped so that their given factors meet (2*X'*X*w becomes (2*X'*X)*w: a
+d x d matrix stored, a d-vector product per call), and of the two simplifier forms the one
+with fewer flops per call at the given sizes is compiled: for least squares the expanded
+2*X'*X*w - 2*X'*y costs d^2 where the factored 2*X'*(X*w - y) costs 2*n*d.
 """
 
 import numpy as np
@@ -20,6 +13,7 @@ from ..errors import EvaluationError, ShapeError
 from ..evaluate import bind_dimensions
 from ..printing import to_text
 from ..shapes import as_pair, product_chains, shape_of
+from .runtime import stand_in
 
 
 def constant_nodes(roots, given):
@@ -38,21 +32,18 @@ def constant_nodes(roots, given):
 def regroup(roots, given, sizes):
     """The roots with each product's runs of constant factors grouped, where grouping
     lowers the per-call flops (a constant group is one stored matrix)."""
-    memo = {}
     constant = constant_nodes(roots, given)
-
-    def rewrite(node):
-        if not isinstance(node, ast.Mul) or node in constant:
-            return node
-        grouped = _grouped_product(node, constant, sizes)
-        return node if grouped is None else grouped
 
     def combine(node, kids):
         rebuilt = node.rebuild(kids)
         if rebuilt is not node and all(k in constant for k in kids):
             constant.add(rebuilt)
-        return rewrite(rebuilt)
+        if not isinstance(rebuilt, ast.Mul) or rebuilt in constant:
+            return rebuilt
+        grouped = _grouped_product(rebuilt, constant, sizes)
+        return rebuilt if grouped is None else grouped
 
+    memo = {}
     return [ast.fold(root, combine, memo) for root in roots]
 
 
@@ -60,17 +51,13 @@ def _grouped_product(node, constant, sizes):
     """The product with scalar constants first and runs of constant factors inside each
     chain grouped (a chain: factors whose left fold stays a matrix product), or None when
     nothing changes or the per-call cost would not drop."""
-    all_scalars, chains = product_chains(node.children)
-    constant_scalars = [c for c in all_scalars if c in constant]
-    scalars = [c for c in all_scalars if c not in constant]
-    factors, changed = [], False
-    if len(constant_scalars) > 1:
-        factors.append(ast.Mul(*constant_scalars))
-        constant.add(factors[-1])
-        changed = True
-    else:
-        factors.extend(constant_scalars)
-    factors.extend(scalars)
+    scalars, chains = product_chains(node.children)
+    factors = [c for c in scalars if c in constant]
+    changed = len(factors) > 1
+    if changed:
+        factors = [ast.Mul(*factors)]
+        constant.add(factors[0])
+    factors += [c for c in scalars if c not in constant]
     for chain, _ in chains:
         new_chain = _group_chain(chain, constant, sizes)
         changed |= new_chain != chain
@@ -79,11 +66,9 @@ def _grouped_product(node, constant, sizes):
         return None
     rebuilt = factors[0] if len(factors) == 1 else ast.Mul(*factors)
     try:
-        if shape_of(rebuilt) != shape_of(node):
-            return None
+        return rebuilt if shape_of(rebuilt) == shape_of(node) else None
     except ShapeError:                         # a regrouping the shapes reject: keep as is
         return None
-    return rebuilt
 
 
 def _group_chain(chain, constant, sizes):
@@ -103,23 +88,17 @@ def _group_chain(chain, constant, sizes):
                 result.append(group)
                 i = j
                 continue
-        if j > i:
-            result.extend(chain[i:j])
-            i = j
-        else:
-            result.append(chain[i])
-            i += 1
+        j = max(j, i + 1)
+        result.extend(chain[i:j])
+        i = j
     return result
 
 
-def _size(dim, sizes):
-    value = dims.size(dim, sizes)
-    return 1 if value is None else value
-
-
 def _dims(node, sizes):
+    """(rows, cols) of the node at these sizes, 1 for a size they do not fix."""
     rows, cols = as_pair(shape_of(node))
-    return _size(rows, sizes), _size(cols, sizes)
+    rows, cols = dims.size(rows, sizes), dims.size(cols, sizes)
+    return 1 if rows is None else rows, 1 if cols is None else cols
 
 
 def _chain_flops(pairs):
@@ -128,11 +107,8 @@ def _chain_flops(pairs):
     k = len(pairs)
     if k < 2:
         return 0
-    if k == 2 or k > 64:               # long chains: left to right, an upper bound
-        rows, total = pairs[0][0], 0
-        for inner, cols in pairs[1:]:
-            total += rows * inner * cols
-        return total
+    if k == 2 or k > 64:               # two factors, or long chains (an upper bound)
+        return sum(pairs[0][0] * inner * cols for inner, cols in pairs[1:])
     p = [pairs[0][0]] + [c for _, c in pairs]
     best = [[0] * k for _ in range(k)]
     for length in range(1, k):
@@ -169,11 +145,9 @@ _PASSED = (ast.Symbol, ast.Number, ast.Identity, ast.Transpose, ast.Neg)
 
 def frontier(roots, constant, sizes):
     """The constant nodes to store: the largest ones the per-call code uses. Names and
-    numbers are passed as they are; a transpose or a sign of a constant stays in the
-    per-call code, where it costs nothing (a view; a sign folded into a scalar) and keeps
-    patterns such as X'*g(X*w) visible to the code generator, with what is under it stored.
-    A constant root is stored too (the caller gets a copy of it). A constant whose size
-    only the other values fix (c*I with I sized by w) is computed per call."""
+    numbers pass as they are; a transpose or a sign of a constant stays in the per-call
+    code, free there, keeping X'*g(X*w) visible to the row pass. A constant sized only by
+    the other values (c*I with I sized by w) is computed per call."""
     stored, seen = [], set()
     stack = list(roots)
     while stack:
@@ -193,28 +167,16 @@ def _sized(root, sizes):
                for node in ast.postorder(root) for d in shape_of(node))
 
 
-def substitute(roots, replacements):
-    """The roots with each stored node replaced by its symbol."""
-    memo = dict(replacements)
-    return [ast.transform(root, lambda n: n, memo) for root in roots]
-
-
 # ----------------------------------------------------------------- the bound function
 
 class Bound:
-    """A compiled function with some values fixed: call it with the other names.
-
-    `.source` is the per-call code, `.precomputed` the expressions computed once (as text),
-    `.form` which simplifier form was compiled ('as given' or 'expanded').
-    """
+    """A compiled function with some values fixed: call it with the other names. `.source`
+    is the per-call code, `.precomputed` what was computed once (as text), `.form` the
+    simplifier form compiled ('as given' or 'expanded')."""
 
     def __init__(self, candidates, given, extra_sizes, make, numpy_values):
-        symbols = {}
-        for roots in candidates:
-            for root in roots:
-                for node in ast.postorder(root):
-                    if isinstance(node, ast.Symbol):
-                        symbols.setdefault(node.name, node)
+        symbols = {s.name: s for roots in candidates for root in roots
+                   for s in ast.free_symbols(root)}
         unused = sorted(set(given) - set(symbols))
         if unused:
             raise EvaluationError(f"'{unused[0]}' is given but the expression does not use it")
@@ -226,10 +188,7 @@ class Bound:
                                    else arrays[s.name].reshape(np.shape(given[s.name])))
                           for s in given_symbols}
         else:                          # a library's arrays: only their shapes are read
-            stand_ins = {name: np.broadcast_to(np.float64(0.0), tuple(np.shape(value)))
-                         if not hasattr(value, "shape") else
-                         np.broadcast_to(np.float64(0.0), tuple(value.shape))
-                         for name, value in given.items()}
+            stand_ins = {name: stand_in(value) for name, value in given.items()}
             _, sizes = bind_dimensions(given_symbols, stand_ins)
             self.given = dict(given)
         costed = []
@@ -250,9 +209,8 @@ class Bound:
                 values[name] = value
                 self.precomputed[name] = to_text(node)
         self._constant_roots = any(root in constant for root in roots)
-        roots = substitute(roots, replacements)
-        used = {n.name for root in roots for n in ast.postorder(root)
-                if isinstance(n, ast.Symbol)}
+        roots = [ast.transform(root, lambda n: n, replacements) for root in roots]
+        used = {s.name for root in roots for s in ast.free_symbols(root)}
         # copies of the given values the calls still read: a later change to the caller's
         # arrays cannot disagree with what was computed from them
         self.stored = {name: np.array(v) if name in self.given and self.numpy else v
