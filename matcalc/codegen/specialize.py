@@ -175,8 +175,7 @@ class Bound:
     simplifier form compiled ('as given' or 'expanded')."""
 
     def __init__(self, candidates, given, extra_sizes, make, numpy_values):
-        symbols = {s.name: s for roots in candidates for root in roots
-                   for s in ast.free_symbols(root)}
+        symbols = ast.free_symbols(*(root for roots in candidates for root in roots))
         unused = sorted(set(given) - set(symbols))
         if unused:
             raise EvaluationError(f"'{unused[0]}' is given but the expression does not use it")
@@ -210,7 +209,7 @@ class Bound:
                 self.precomputed[name] = to_text(node)
         self._constant_roots = any(root in constant for root in roots)
         roots = [ast.transform(root, lambda n: n, replacements) for root in roots]
-        used = {s.name for root in roots for s in ast.free_symbols(root)}
+        used = set(ast.free_symbols(*roots))
         # copies of the given values the calls still read: a later change to the caller's
         # arrays cannot disagree with what was computed from them
         self.stored = {name: np.array(v) if name in self.given and self.numpy else v
