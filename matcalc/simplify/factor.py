@@ -6,7 +6,7 @@ until no two terms share one.
 """
 
 from fractions import Fraction
-from math import gcd
+from math import gcd, lcm
 
 from .. import ast
 from ..shapes import as_pair, normalize, shape_of
@@ -153,17 +153,16 @@ def _column_row(factors):
     return None
 
 
+def _content(coefficients):
+    """The greatest rational c such that every coefficient is an integer multiple of c."""
+    return Fraction(gcd(*(c.numerator for c in coefficients)),
+                    lcm(*(c.denominator for c in coefficients)))
+
+
 def _primitive(coefficients, order):
     """(s, c/s) with c/s integers of greatest common divisor 1, the last nonzero one (in
     `order`) positive."""
-    common_denominator = 1
-    for c in coefficients.values():
-        common_denominator = common_denominator * c.denominator // \
-            gcd(common_denominator, c.denominator)
-    numerator = 0
-    for c in coefficients.values():
-        numerator = gcd(numerator, (c * common_denominator).numerator)
-    scale = Fraction(numerator, common_denominator)
+    scale = _content(coefficients.values())
     last = next(coefficients[f] for f in reversed(order) if coefficients[f])
     scale = -scale if last < 0 else scale
     return scale, {f: c / scale for f, c in coefficients.items()}
@@ -180,10 +179,7 @@ def _common_elementwise(terms, shape):
     if shape == () or not all(len(t.factors) == 1 for _, t in terms):
         return None
     monomials = [monomial(t.factors[0]) for _, t in terms]
-    common = dict(monomials[0])
-    for mono in monomials[1:]:
-        common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
-                  if f in mono and (e > 0) == (mono[f] > 0)}
+    common = _common_exponents(monomials)
     if not common:
         return None
     inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(
@@ -192,34 +188,26 @@ def _common_elementwise(terms, shape):
     return ast.Hadamard(monomial_node(common, shape), _factor_terms(inside, shape))
 
 
+def _common_exponents(monomials):
+    """The factors every monomial has, each to its smallest power of one sign."""
+    common = dict(monomials[0]) if monomials else {}
+    for mono in monomials[1:]:
+        common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
+                  if f in mono and (e > 0) == (mono[f] > 0)}
+    return common
+
+
 def pull_common_scalars(terms):
     """[(c_i, s_i*t_i)] -> (c, s, [(c_i/c, s_i/s*t_i)]): the greatest common coefficient c
     (negative when every c_i is) and the scalar atoms s common to every term, pulled out."""
-    coefficients = [c for c, _ in terms]
-    numerator = 0
-    for c in coefficients:
-        numerator = gcd(numerator, c.numerator)
-    denominator = 1
-    for c in coefficients:
-        denominator = denominator * c.denominator // gcd(denominator, c.denominator)
-    common = Fraction(numerator, denominator)
-    if all(c < 0 for c in coefficients):
+    common = _content([c for c, _ in terms])
+    if all(c < 0 for c, _ in terms):
         common = -common
-    shared = None
-    for _, t in terms:
-        exps = dict(t.scalars)
-        if shared is None:
-            shared = exps
-        else:
-            shared = {a: (min(e, exps[a]) if e > 0 else max(e, exps[a]))
-                      for a, e in shared.items() if a in exps and (e > 0) == (exps[a] > 0)}
-    shared = {a: e for a, e in (shared or {}).items() if e}
+    shared = _common_exponents([dict(t.scalars) for _, t in terms])
     common_s = tuple(sorted(shared.items(), key=lambda item: key(item[0])))
-    rest = []
-    for c, t in terms:
-        scalars = merge_scalars(t.scalars, tuple((a, -e) for a, e in common_s))
-        rest.append((c / common, Term(scalars, t.factors)))
-    return common, common_s, rest
+    inverse = tuple((a, -e) for a, e in common_s)
+    return common, common_s, [(c / common, Term(merge_scalars(t.scalars, inverse), t.factors))
+                              for c, t in terms]
 
 
 def _group(terms, shape):
