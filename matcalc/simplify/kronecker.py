@@ -2,7 +2,7 @@
 kron, vec and unvec are linear: they apply term by term, scalars pulled out."""
 
 from .. import ast, dims
-from ..shapes import as_pair, shape_of
+from ..shapes import pair_of, shape_of
 from .engine import (CANONICAL, INVERSE, TRACE, TRANSPOSE, adjacent, canon, mul, register,
                      transpose, transpose_atom, transpose_node)
 from .poly import (ONE, Poly, Term, add, atom_poly, const, merge_scalars, single_term,
@@ -20,14 +20,6 @@ def _column(shape):
 
 def _row(shape):
     return len(shape) == 2 and shape[0] == 1
-
-
-def _rows(node):
-    return as_pair(shape_of(node))[0]
-
-
-def _cols(node):
-    return as_pair(shape_of(node))[1]
 
 
 def kron(p, q, shape):
@@ -53,7 +45,7 @@ def kron(p, q, shape):
 
 def _invert_kron(atom):
     """inv(kron(A, B)) -> kron(inv(A), inv(B)) when A and B are square; else None."""
-    if any(_rows(side) != _cols(side) for side in (atom.left, atom.right)):
+    if any(pair_of(side)[0] != pair_of(side)[1] for side in (atom.left, atom.right)):
         return None
     return ast.Kron(*(to_node(canon(ast.Inverse(side))) for side in (atom.left, atom.right)))
 
@@ -97,7 +89,7 @@ def _unvec(node, kids, shape):
     for term, c in p.terms.items():
         factors = term.factors
         inner = factors[0] if len(factors) == 1 else None
-        if isinstance(inner, ast.Vec) and as_pair(shape_of(inner.arg)) == (rows, cols):
+        if isinstance(inner, ast.Vec) and pair_of(inner.arg) == (rows, cols):
             part = canon(inner.arg)
         elif isinstance(inner, ast.Kron) and _column(shape_of(inner.left)) and \
                 _column(shape_of(inner.right)) and shape_of(inner.right) == (rows,):
@@ -147,7 +139,7 @@ def _commutations(left, right):
 def _commutation_kron(left, right):
     """commutation(p, m)*kron(A, B) -> kron(B, A)*commutation(q, n): commutation matrices
     move right, where they meet their transposes and cancel."""
-    (m, n), (p, q) = as_pair(shape_of(right.left)), as_pair(shape_of(right.right))
+    (m, n), (p, q) = pair_of(right.left), pair_of(right.right)
     if left.m == p and left.n == m:
         return _single_factor(ast.Mul(ast.Kron(right.right, right.left),
                                       ast.Commutation(q, n)))
@@ -157,7 +149,7 @@ def _commutation_kron(left, right):
 def _mixed_product(left, right):
     """kron(A, B)*kron(C, D) -> kron(A*C, B*D) when A*C and B*D are defined."""
     A, B, C, D = left.left, left.right, right.left, right.right
-    if _cols(A) == _rows(C) and _cols(B) == _rows(D):
+    if pair_of(A)[1] == pair_of(C)[0] and pair_of(B)[1] == pair_of(D)[0]:
         return _single_factor(ast.Kron(ast.Mul(A, C), ast.Mul(B, D)))
     return None
 
@@ -165,7 +157,7 @@ def _mixed_product(left, right):
 def _kron_vec(left, right):
     """kron(A, B)*vec(C) -> vec(B*C*A') when B*C*A' is defined."""
     A, B, C = left.left, left.right, right.arg
-    if _cols(B) == _rows(C) and _cols(A) == _cols(C):
+    if pair_of(B)[1] == pair_of(C)[0] and pair_of(A)[1] == pair_of(C)[1]:
         return _single_factor(ast.Vec(ast.Mul(B, C, ast.Transpose(A))))
     return None
 
