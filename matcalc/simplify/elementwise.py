@@ -108,31 +108,20 @@ register(CANONICAL, {
 
 # ----------------------------------------------------------------- transposes
 
-def _transpose_monomial(atom):
-    """(A .* B ./ C)' -> A' .* B' ./ C', (A.^k)' -> (A').^k; else None."""
+def _transpose(atom):
+    """(A .* B ./ C)' -> A' .* B' ./ C';  (A.^k)' -> (A').^k."""
     mono = monomial(atom)
     if len(mono) and all(f is not atom for f in mono):
         return monomial_node({transpose_node(f): e for f, e in mono.items()})
-    return None
-
-
-def _transpose_power(atom):
-    transposed = _transpose_monomial(atom)
-    if transposed is not None:
-        return transposed
-    return ast.ElemPower(transpose_node(atom.base), atom.exponent)
-
-
-def _transpose_product(atom):
-    # any other such atom is transposed through its polynomial
-    transposed = _transpose_monomial(atom)
-    return transposed if transposed is not None else transpose_node(atom)
+    if isinstance(atom, ast.ElemPower):
+        return ast.ElemPower(transpose_node(atom.base), atom.exponent)
+    return transpose_node(atom)               # a product kept whole: through its polynomial
 
 
 register(TRANSPOSE, {
-    ast.Hadamard: _transpose_product,
-    ast.ElemDiv: _transpose_product,
-    ast.ElemPower: _transpose_power,
+    ast.Hadamard: _transpose,
+    ast.ElemDiv: _transpose,
+    ast.ElemPower: _transpose,
     ast.Elementwise: lambda atom: ast.Elementwise(atom.name, transpose_node(atom.arg)),
 })
 
