@@ -1,12 +1,8 @@
-"""Simplification: a canonical form, and the expanded and factored forms printed from it.
-
-The canonical form of an expression is a polynomial over canonical atoms (`poly`), built node
-by node by `engine.canon` with the rules the rule modules register (`algebra`, `elementwise`,
-`reductions`, `kronecker`; importing them here registers them), terms and arguments in the
-total order of `order`. `expanded` prints it term by term (2*X'*X*w - 2*X'*y); `factored`
-pulls common factors out of sums (2*X'*(X*w - y), `factor`) and names shared subexpressions
-(`sharing`). Imports run one way: order <- poly <- engine <- rule modules <- factor.
-"""
+"""Simplification: a canonical polynomial (`poly`, built by `engine.canon` with the rules of
+`algebra`, `elementwise`, `reductions` and `kronecker`, registered by importing them here),
+printed expanded (2*X'*X*w - 2*X'*y) or factored (2*X'*(X*w - y), `factor`; shared
+subexpressions named, `sharing`). Imports run one way: order <- poly <- engine <- rule
+modules <- factor."""
 
 from . import algebra, elementwise, kronecker, reductions  # noqa: F401
 from .engine import canon, expanded, session, transpose_atom, transpose_node

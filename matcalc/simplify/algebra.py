@@ -5,7 +5,7 @@ with the adjacent-factor rules (here: I dropped, powers of one matrix merged).""
 from functools import reduce
 
 from .. import ast
-from ..shapes import as_pair, normalize, shape_of
+from ..shapes import as_pair, normalize, pair_of, shape_of
 from .engine import (CANONICAL, INVERSE, NEUTRAL, TRANSPOSE, adjacent_any, cancel, canon,
                      finish_term, mul, register, transpose, transpose_node)
 from .poly import (ONE, Poly, Term, add, atom_poly, const, constant_value, ones,
@@ -119,27 +119,12 @@ def inverse(poly, shape):
         return atom_poly(ast.Inverse(to_node(poly)), shape)
     c, term = single
     scalars = tuple((a, -e) for a, e in term.scalars)
-    if all(len(shape_of(f)) == 2 and as_pair(shape_of(f))[0] == as_pair(shape_of(f))[1]
-           for f in term.factors):
+    if all(len(shape_of(f)) == 2 and pair_of(f)[0] == pair_of(f)[1] for f in term.factors):
         factors = tuple(invert_atom(f) for f in reversed(term.factors))
         return Poly({finish_term(scalars, cancel(factors) if factors else (), shape): 1 / c},
                     shape)
     inner = ast.Mul(*term.factors) if len(term.factors) > 1 else term.factors[0]
     return Poly({Term(scalars, (ast.Inverse(inner),)): 1 / c}, shape)
-
-
-def _inverse_of_power(f):
-    """inv(A^k) -> inv(A)^k (a numeric k)."""
-    if isinstance(f.exponent, ast.Number):
-        return ast.Power(invert_atom(f.base), f.exponent)
-    return None
-
-
-register(INVERSE, {
-    ast.Inverse: lambda f: f.arg,                   # inv(inv(A)) -> A
-    ast.Identity: lambda f: f,                      # inv(I) -> I
-    ast.Power: _inverse_of_power,
-})
 
 
 # ----------------------------------------------------------------- the rules by node type
@@ -161,12 +146,19 @@ register(CANONICAL, {
     ast.Inverse: lambda node, kids, shape: inverse(kids[0], shape),
     ast.Power: lambda node, kids, shape: power(kids[0], kids[1], shape),
 })
-
 register(TRANSPOSE, {
-    ast.Symbol: lambda atom: atom if atom.symmetric else ast.Transpose(atom),    # S' -> S
+    # S' -> S for a symmetric S; else S' is an atom
+    ast.Symbol: lambda atom: atom if atom.symmetric else ast.Transpose(atom),
     ast.Identity: lambda atom: atom,                                             # I' -> I
     ast.Transpose: lambda atom: atom.arg,                                        # (A')' -> A
     ast.Fill: lambda atom: ast.Fill(normalize(*reversed(as_pair(atom.shape))), atom.value),
     ast.Inverse: lambda atom: ast.Inverse(transpose_node(atom.arg)),     # inv(A)' -> inv(A')
     ast.Power: lambda atom: ast.Power(transpose_node(atom.base), atom.exponent),  # (A')^k
+})
+register(INVERSE, {
+    ast.Inverse: lambda f: f.arg,                   # inv(inv(A)) -> A
+    ast.Identity: lambda f: f,                      # inv(I) -> I
+    # inv(A^k) -> inv(A)^k (a numeric k)
+    ast.Power: lambda f: ast.Power(invert_atom(f.base), f.exponent) if isinstance(
+        f.exponent, ast.Number) else None,
 })

@@ -98,16 +98,6 @@ def _function(node, kids, shape):
     return atom_poly(ast.Elementwise(name, arg), shape)
 
 
-register(CANONICAL, {
-    ast.Hadamard: lambda node, kids, shape: hadamard(kids[0], kids[1], shape),
-    ast.ElemDiv: lambda node, kids, shape: hadamard(kids[0], kids[1], shape, divide=True),
-    ast.ElemPower: lambda node, kids, shape: elem_power(kids[0], kids[1], shape),
-    ast.Elementwise: _function,
-})
-
-
-# ----------------------------------------------------------------- transposes
-
 def _transpose(atom):
     """(A .* B ./ C)' -> A' .* B' ./ C';  (A.^k)' -> (A').^k."""
     mono = monomial(atom)
@@ -117,16 +107,6 @@ def _transpose(atom):
         return ast.ElemPower(transpose_node(atom.base), atom.exponent)
     return transpose_node(atom)               # a product kept whole: through its polynomial
 
-
-register(TRANSPOSE, {
-    ast.Hadamard: _transpose,
-    ast.ElemDiv: _transpose,
-    ast.ElemPower: _transpose,
-    ast.Elementwise: lambda atom: ast.Elementwise(atom.name, transpose_node(atom.arg)),
-})
-
-
-# ----------------------------------------------------------------- in products
 
 def _diagonals(left, right):
     """diag(a)*diag(b) -> diag(a .* b)   (a, b vectors)."""
@@ -144,5 +124,17 @@ def _diagonal_times_column(f, rest):
     return (monomial_node(merge_monomials(monomial(f.arg), monomial(right))),)
 
 
+register(CANONICAL, {
+    ast.Hadamard: lambda node, kids, shape: hadamard(kids[0], kids[1], shape),
+    ast.ElemDiv: lambda node, kids, shape: hadamard(kids[0], kids[1], shape, divide=True),
+    ast.ElemPower: lambda node, kids, shape: elem_power(kids[0], kids[1], shape),
+    ast.Elementwise: _function,
+})
+register(TRANSPOSE, {
+    ast.Hadamard: _transpose,
+    ast.ElemDiv: _transpose,
+    ast.ElemPower: _transpose,
+    ast.Elementwise: lambda atom: ast.Elementwise(atom.name, transpose_node(atom.arg)),
+})
 adjacent({(ast.Diag, ast.Diag): _diagonals})
 register(ABSORB, {ast.Diag: _diagonal_times_column})

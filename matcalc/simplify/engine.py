@@ -1,10 +1,6 @@
-"""The canonicalizer's engine: the memoized walk, dispatch by node type, and the rule tables.
-
-`canon(node)` builds a node's polynomial from its children's by the rule registered for its
-type. The rule modules fill the tables below when imported; this module imports none of them.
-The memo tables (here and in `poly` and `order`) hold strong references: `session` empties
-them at the end of each top-level operation.
-"""
+"""The canonicalizer's engine: the memoized walk, dispatch by node type, and the rule tables
+(the rule modules fill them when imported; this module imports none of them). The memo
+tables, here and in `poly` and `order`, hold strong references: `session` empties them."""
 
 from functools import partial
 
@@ -102,7 +98,6 @@ class session:
             _transposed.clear()
             _canon.clear()
             poly.clear()
-        return False
 
 
 # ----------------------------------------------------------------- products of terms
@@ -142,21 +137,16 @@ def cancel(factors, produced=None):
     for f in factors:
         if type(f) in NEUTRAL:
             continue
-        merged = None
-        if out:
-            left = out[-1]
-            for rule in ADJACENT.get((type(left), type(f)), ADJACENT_ANY):
-                merged = rule(left, f)
-                if merged is not None and (produced is not None or not merged[0]):
-                    break
-                merged = None
-        if merged is None:
+        for rule in ADJACENT.get((type(out[-1]), type(f)), ADJACENT_ANY) if out else ():
+            merged = rule(out[-1], f)
+            if merged is not None and (produced is not None or not merged[0]):
+                out.pop()                       # the first rule that applies replaces both
+                out.extend(merged[1])
+                if merged[0]:
+                    produced.append(merged[0])
+                break
+        else:
             out.append(f)
-            continue
-        out.pop()                               # the first rule that applies replaces both
-        out.extend(merged[1])
-        if merged[0]:
-            produced.append(merged[0])
     if not out and factors:
         return (ast.Identity(as_pair(shape_of(factors[0]))[0]),)
     return tuple(out)

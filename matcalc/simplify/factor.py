@@ -1,9 +1,6 @@
-"""The factored form: common factors pulled out of sums, shared subexpressions named.
-
-2*X'*X*w - 2*X'*y -> 2*X'*(X*w - y): the common coefficient and scalar atoms first, then
-common elementwise factors, then the left or right matrix factor most terms share, repeated
-until no two terms share one.
-"""
+"""The factored form: 2*X'*X*w - 2*X'*y -> 2*X'*(X*w - y). The common coefficient and scalar
+atoms first, then common elementwise factors, then the left or right matrix factor most terms
+share, repeated until no two terms share one."""
 
 from fractions import Fraction
 from math import gcd, lcm

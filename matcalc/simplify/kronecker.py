@@ -113,24 +113,6 @@ def _swap(atom):
     return ast.Commutation(atom.n, atom.m)
 
 
-register(CANONICAL, {
-    ast.Kron: lambda node, kids, shape: kron(kids[0], kids[1], shape),
-    ast.Vec: _vec,
-    ast.Unvec: _unvec,
-    ast.Commutation: _commutation,
-})
-register(TRANSPOSE, {
-    ast.Kron: lambda atom: ast.Kron(transpose_node(atom.left), transpose_node(atom.right)),
-    ast.Vec: ast.Transpose,            # vec(A)' is a row, unvec(v, m, n)' a matrix: atoms
-    ast.Unvec: ast.Transpose,
-    ast.Commutation: _swap,
-})
-register(INVERSE, {ast.Kron: _invert_kron, ast.Commutation: _swap})
-register(TRACE, {ast.Kron: _trace_kron})
-
-
-# ----------------------------------------------------------------- adjacent factors
-
 def _commutations(left, right):
     """commutation(m, n)*commutation(n, m) -> I (dropped)."""
     return ((), ()) if left.m == right.n and left.n == right.m else None
@@ -172,6 +154,20 @@ def _single_factor(node):
                                     if not isinstance(f, ast.Identity))
 
 
+register(CANONICAL, {
+    ast.Kron: lambda node, kids, shape: kron(kids[0], kids[1], shape),
+    ast.Vec: _vec,
+    ast.Unvec: _unvec,
+    ast.Commutation: _commutation,
+})
+register(TRANSPOSE, {
+    ast.Kron: lambda atom: ast.Kron(transpose_node(atom.left), transpose_node(atom.right)),
+    ast.Vec: ast.Transpose,            # vec(A)' is a row, unvec(v, m, n)' a matrix: atoms
+    ast.Unvec: ast.Transpose,
+    ast.Commutation: _swap,
+})
+register(INVERSE, {ast.Kron: _invert_kron, ast.Commutation: _swap})
+register(TRACE, {ast.Kron: _trace_kron})
 adjacent({(ast.Commutation, ast.Commutation): _commutations,
           (ast.Commutation, ast.Kron): _commutation_kron,
           (ast.Kron, ast.Kron): _mixed_product,

@@ -33,10 +33,10 @@ class Poly(NamedTuple):
 
 # ----------------------------------------------------------------- constants and atoms
 
-def const(value, shape=()):
+def const(value):
     """The constant polynomial c (zero has no terms)."""
     value = Fraction(value)
-    return Poly({EMPTY: value} if value else {}, shape)
+    return Poly({EMPTY: value} if value else {}, ())
 
 
 def atom_poly(node, shape):
@@ -102,9 +102,7 @@ def add(polys, shape):
 def scale(poly, value):
     """c*p."""
     value = Fraction(value)
-    if not value:
-        return Poly({}, poly.shape)
-    return Poly({t: c * value for t, c in poly.terms.items()}, poly.shape)
+    return Poly({t: c * value for t, c in poly.terms.items()} if value else {}, poly.shape)
 
 
 def merge_scalars(a, b):
@@ -218,6 +216,7 @@ def monomial_node(mono, shape=None):
     """The canonical node of a monomial: numerators .* ... ./ (denominators .* ...), in the
     order of `order`."""
     items = sorted(mono.items(), key=lambda item: key(item[0]))
+
     def chain(factors):
         node = None
         for f, e in factors:
@@ -286,8 +285,9 @@ def term_node(coefficient, term, factors=None, first=True):
             return ast.Neg(positive)
         parts = list(positive.children) if isinstance(positive, ast.Mul) else [positive]
         return mul_node([ast.Neg(parts[0])] + parts[1:])
-    numerators = [_power_node(a, e) for a, e in term.scalars if e > 0]
-    denominators = [_power_node(a, -e) for a, e in term.scalars if e < 0]
+    numerators = [a if e == 1 else ast.Power(a, ast.Number(e)) for a, e in term.scalars if e > 0]
+    denominators = [a if e == -1 else ast.Power(a, ast.Number(-e))
+                    for a, e in term.scalars if e < 0]
     parts = []
     if denominators:
         bottom = denominators[0] if len(denominators) == 1 else ast.Mul(*denominators)
@@ -299,10 +299,6 @@ def term_node(coefficient, term, factors=None, first=True):
     for f in factors:
         parts.extend(splice(f))
     return mul_node(parts)
-
-
-def _power_node(atom, exponent):
-    return atom if exponent == 1 else ast.Power(atom, ast.Number(exponent))
 
 
 def splice(factor):
