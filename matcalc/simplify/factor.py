@@ -61,6 +61,8 @@ def _factor_terms(terms, shape):
 def _common_kron_sides(terms):
     """kron(A, B) + c*kron(A, C) = kron(A, B + c*C), and the same on the right: Kronecker
     products that share a side become one (where the first of them stood)."""
+    if not any(len(t.factors) == 1 and isinstance(t.factors[0], ast.Kron) for _, t in terms):
+        return terms                      # the usual case
     for side in (0, 1):
         groups = {}                       # a Kronecker side, or a term's own place -> terms
         for i, (c, t) in enumerate(terms):
