@@ -1,36 +1,21 @@
 """Rules for elementwise products, quotients, powers and functions.
 
-An elementwise product is a monomial (poly.monomial): factors with integer exponents in a
-fixed order, like factors collected (x .* x -> x.^2). Elementwise operations stay atoms
-whose arguments are canonical: distributing them over sums would grow the size
-exponentially with depth. Function facts (inverse pairs, idempotence, values at 0) come
-from the function registry (matcalc/registry.py).
+An elementwise product is a monomial (poly.monomial). Elementwise operations stay atoms whose
+arguments are canonical: distributing them over sums would grow the size exponentially with
+depth. Function facts (inverse pairs, idempotence, values at 0) come from matcalc/registry.py.
 """
 
 from .. import ast, registry
 from ..shapes import shape_of
-from .engine import absorbs, adjacent, canon, canonical, mul, transpose_node, transpose_of
+from .algebra import power
+from .engine import (ABSORB, CANONICAL, TRANSPOSE, adjacent, canon, mul, register,
+                     transpose_node)
 from .poly import (ONE, Poly, atom_poly, const, constant_value, is_diagonal, merge_monomials,
-                   merge_scalars, monomial, monomial_node, pull_scalars, rational_power,
+                   merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
                    reciprocal, scale_monomial, to_node, with_scalars)
-from .powers import power
 
 
-# ----------------------------------------------------------------- products and quotients
-
-@canonical(ast.Hadamard)
-def _hadamard_rule(node, kids, shape):
-    """A .* B (`_hadamard`)."""
-    return _hadamard(kids[0], kids[1], shape)
-
-
-@canonical(ast.ElemDiv)
-def _quotient_rule(node, kids, shape):
-    """A ./ B (`_hadamard`, dividing)."""
-    return _hadamard(kids[0], kids[1], shape, divide=True)
-
-
-def _hadamard(p, q, shape, divide=False):
+def hadamard(p, q, shape, divide=False):
     """p .* q (or p ./ q): scalars pulled out, the rest one canonical monomial.
 
         s .* A -> s*A;  A ./ s -> A*s^-1;  s ./ A -> s*A.^-1        (s a scalar)
@@ -40,42 +25,31 @@ def _hadamard(p, q, shape, divide=False):
     if q.shape == () and divide:
         return mul(p, reciprocal(q))
     if p.shape == () and divide:
-        return mul(p, _elem_power(q, const(-1), shape))
+        return mul(p, elem_power(q, const(-1), shape))
     if p.shape == () or q.shape == ():
         return mul(p, q) if p.shape == () else mul(q, p)
-    if not p.terms:
+    if not p.terms or (not q.terms and not divide):
         return Poly({}, shape)
     if not q.terms:
-        if divide:
-            return atom_poly(ast.ElemDiv(to_node(p), to_node(q)), shape)
-        return Poly({}, shape)
+        return atom_poly(ast.ElemDiv(to_node(p), to_node(q)), shape)
     cp, sp, rp = pull_scalars(p)
     cq, sq, rq = pull_scalars(q)
-    sign = -1 if divide else 1
     if divide:
         cq, sq = 1 / cq, tuple((a, -e) for a, e in sq)
-    mono = merge_monomials(monomial(to_node(rp)), scale_monomial(monomial(to_node(rq)), sign))
+    mono = merge_monomials(monomial(to_node(rp)),
+                           scale_monomial(monomial(to_node(rq)), -1 if divide else 1))
     return with_scalars(cp * cq, merge_scalars(sp, sq), _monomial_poly(mono, shape))
 
 
 def _monomial_poly(mono, shape):
-    """The polynomial of a monomial: one atom (a lone factor to the power 1 is that
-    factor's own polynomial)."""
+    """The polynomial of a monomial: one atom, or a lone factor's own polynomial."""
     node = monomial_node(mono, shape)
     if len(mono) == 1 and next(iter(mono.values())) == 1:
-        return canon(node)                     # a single factor is that factor
+        return canon(node)
     return atom_poly(node, shape)
 
 
-# ----------------------------------------------------------------- powers
-
-@canonical(ast.ElemPower)
-def _elem_power_rule(node, kids, shape):
-    """A .^ k (`_elem_power`)."""
-    return _elem_power(kids[0], kids[1], shape)
-
-
-def _elem_power(base, exponent, shape):
+def elem_power(base, exponent, shape):
     """base .^ exponent:
 
         a.^k -> a^k (a scalar);  A.^0 -> fill(1);  A.^1 -> A
@@ -89,25 +63,21 @@ def _elem_power(base, exponent, shape):
     if k is None:
         return atom_poly(ast.ElemPower(to_node(base), to_node(exponent)), shape)
     if k == 0:
-        return atom_poly(ast.Fill(shape, ast.Number(1)), shape)
+        return ones(shape)
     if k == 1:
         return base
     c, scalars, rest = pull_scalars(base)
     coefficient = rational_power(c, k)
     if coefficient is None:
-        c, scalars, rest = ONE, (), base
-        coefficient = ONE
+        coefficient, scalars, rest = ONE, (), base
     scalars = tuple((a, e * k) for a, e in scalars)
-    if k.denominator == 1 and (len(rest.terms) == 1 or not rest.terms):
+    if k.denominator == 1 and len(rest.terms) <= 1:
         mono = scale_monomial(monomial(to_node(rest)), k)
         return with_scalars(coefficient, scalars, _monomial_poly(mono, shape))
-    atom = ast.ElemPower(to_node(rest), ast.Number(k))
-    return with_scalars(coefficient, scalars, atom_poly(atom, shape))
+    return with_scalars(coefficient, scalars,
+                        atom_poly(ast.ElemPower(to_node(rest), ast.Number(k)), shape))
 
 
-# ----------------------------------------------------------------- functions
-
-@canonical(ast.Elementwise)
 def _function(node, kids, shape):
     """An elementwise function, by the facts of its registry record:
 
@@ -124,54 +94,28 @@ def _function(node, kids, shape):
         return poly
     if record.at_zero is not None and constant_value(poly) == 0:
         value = const(record.at_zero)
-        return value if shape == () else mul(value, atom_poly(ast.Fill(shape, ast.Number(1)),
-                                                              shape))
+        return value if shape == () else mul(value, ones(shape))
     return atom_poly(ast.Elementwise(name, arg), shape)
 
 
-# ----------------------------------------------------------------- transposes
-
-@transpose_of(ast.Hadamard, ast.ElemDiv)
-def _transpose_product(atom):
-    """(A .* B ./ C)' -> A' .* B' ./ C' (any other such atom: through its polynomial)."""
-    transposed = _transpose_monomial(atom)
-    return transposed if transposed is not None else transpose_node(atom)
-
-
-@transpose_of(ast.ElemPower)
-def _transpose_power(atom):
-    """(A.^k)' -> (A').^k."""
-    transposed = _transpose_monomial(atom)
-    if transposed is not None:
-        return transposed
-    return ast.ElemPower(transpose_node(atom.base), atom.exponent)
-
-
-def _transpose_monomial(atom):
+def _transpose(atom):
+    """(A .* B ./ C)' -> A' .* B' ./ C';  (A.^k)' -> (A').^k."""
     mono = monomial(atom)
     if len(mono) and all(f is not atom for f in mono):
         return monomial_node({transpose_node(f): e for f, e in mono.items()})
-    return None
+    if isinstance(atom, ast.ElemPower):
+        return ast.ElemPower(transpose_node(atom.base), atom.exponent)
+    return transpose_node(atom)               # a product kept whole: through its polynomial
 
 
-@transpose_of(ast.Elementwise)
-def _transpose_function(atom):
-    """f(A)' -> f(A')."""
-    return atom.rebuild([transpose_node(atom.children[0])])
-
-
-# ----------------------------------------------------------------- in products
-
-@adjacent((ast.Diag,), (ast.Diag,))
 def _diagonals(left, right):
     """diag(a)*diag(b) -> diag(a .* b)   (a, b vectors)."""
     if not (is_diagonal(left) and is_diagonal(right)):
         return None
-    product = _hadamard(canon(left.arg), canon(right.arg), shape_of(right.arg))
+    product = hadamard(canon(left.arg), canon(right.arg), shape_of(right.arg))
     return (), (ast.Diag(to_node(product)),)
 
 
-@absorbs(ast.Diag)
 def _diagonal_times_column(f, rest):
     """diag(v)*u -> v .* u   (v a vector, u the column to the right)."""
     if len(shape_of(f.arg)) != 1:
@@ -179,3 +123,18 @@ def _diagonal_times_column(f, rest):
     right = rest[0] if len(rest) == 1 else to_node(canon(ast.Mul(*rest)))
     return (monomial_node(merge_monomials(monomial(f.arg), monomial(right))),)
 
+
+register(CANONICAL, {
+    ast.Hadamard: lambda node, kids, shape: hadamard(kids[0], kids[1], shape),
+    ast.ElemDiv: lambda node, kids, shape: hadamard(kids[0], kids[1], shape, divide=True),
+    ast.ElemPower: lambda node, kids, shape: elem_power(kids[0], kids[1], shape),
+    ast.Elementwise: _function,
+})
+register(TRANSPOSE, {
+    ast.Hadamard: _transpose,
+    ast.ElemDiv: _transpose,
+    ast.ElemPower: _transpose,
+    ast.Elementwise: lambda atom: ast.Elementwise(atom.name, transpose_node(atom.arg)),
+})
+adjacent({(ast.Diag, ast.Diag): _diagonals})
+register(ABSORB, {ast.Diag: _diagonal_times_column})

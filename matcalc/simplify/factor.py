@@ -1,15 +1,12 @@
-"""The factored form: common factors pulled out of sums, shared subexpressions named.
-
-2*X'*X*w - 2*X'*y -> 2*X'*(X*w - y): the common coefficient and scalar atoms first, then
-common elementwise factors, then the left or right matrix factor most terms share, repeated
-until no two terms share one.
-"""
+"""The factored form: 2*X'*X*w - 2*X'*y -> 2*X'*(X*w - y). The common coefficient and scalar
+atoms first, then common elementwise factors, then the left or right matrix factor most terms
+share, repeated until no two terms share one."""
 
 from fractions import Fraction
-from math import gcd
+from math import gcd, lcm
 
 from .. import ast
-from ..shapes import as_pair, normalize, shape_of
+from ..shapes import as_pair, normalize, pair_of, shape_of
 from .engine import canon, seed, transpose_node
 from .order import key, ordered
 from .poly import (Term, broadcast_scalars, is_diagonal, merge_monomials, merge_scalars,
@@ -17,8 +14,6 @@ from .poly import (Term, broadcast_scalars, is_diagonal, merge_monomials, merge_
                    to_node, zero)
 from .sharing import name_shared
 
-
-# ----------------------------------------------------------------- factored form
 
 def factored(node):
     """The cheap form: common factors pulled out of sums, shared subexpressions named."""
@@ -29,36 +24,29 @@ def factored(node):
     seed(expanded_root, poly)
     memo = {}
     for n in ast.postorder(expanded_root):
-        if isinstance(n, ast.Add):
-            memo[n] = _factor_poly(canon(n), memo)
-        else:
+        if not isinstance(n, ast.Add):
             memo[n] = n.rebuild([memo[c] for c in n.children])
+            continue
+        poly = canon(n)
+        terms = [(c, Term(tuple((memo.get(a, a), e) for a, e in t.scalars),
+                          tuple(memo.get(f, f) for f in t.factors)))
+                 for t, c in broadcast_scalars(ordered(poly.terms.items()))]
+        memo[n] = _factor_terms(terms, poly.shape)
     return name_shared(memo[expanded_root])
-
-
-def _factor_poly(poly, memo):
-    terms = [(c, Term(tuple((memo.get(a, a), e) for a, e in t.scalars),
-                      tuple(memo.get(f, f) for f in t.factors)))
-             for t, c in broadcast_scalars(ordered(poly.terms.items()))]
-    return _factor_terms(terms, poly.shape)
 
 
 def _factor_terms(terms, shape):
     """Pull common coefficient and scalars, then group by common left or right factors."""
     if not terms:
         return zero(shape)
+    terms = _common_kron_sides(terms)
     if len(terms) == 1:
         c, t = terms[0]
         return term_node(c, t)
     if all(len(t.factors) == 1 and is_diagonal(t.factors[0]) for _, t in terms):
         # diag(a) - diag(b) = diag(a - b): one diagonal, never an n x n sum
         inside = [(c, Term(t.scalars, (t.factors[0].arg,))) for c, t in terms]
-        n = as_pair(shape)[0]
-        return ast.Diag(_factor_terms(inside, (n,)))
-    terms = _common_kron_sides(terms)
-    if len(terms) == 1:
-        c, t = terms[0]
-        return term_node(c, t)
+        return ast.Diag(_factor_terms(inside, (as_pair(shape)[0],)))
     common_c, common_s, terms = pull_common_scalars(terms)
     body = _common_elementwise(terms, shape)
     if body is None and not _shared_by_all(terms):
@@ -72,32 +60,24 @@ def _factor_terms(terms, shape):
 
 def _common_kron_sides(terms):
     """kron(A, B) + c*kron(A, C) = kron(A, B + c*C), and the same on the right: Kronecker
-    products that share a side become one."""
+    products that share a side become one (where the first of them stood)."""
+    if not any(len(t.factors) == 1 and isinstance(t.factors[0], ast.Kron) for _, t in terms):
+        return terms                      # the usual case
     for side in (0, 1):
-        groups = {}
-        for c, t in terms:
-            if len(t.factors) == 1 and isinstance(t.factors[0], ast.Kron):
-                groups.setdefault(t.factors[0].children[side], []).append((c, t))
-        shared = {k: v for k, v in groups.items() if len(v) >= 2}
-        if not shared:
-            continue
-        merged, done = [], set()
-        for c, t in terms:
-            factor = t.factors[0] if len(t.factors) == 1 else None
-            key_ = factor.children[side] if isinstance(factor, ast.Kron) else None
-            if key_ not in shared:
-                merged.append((c, t))
+        groups = {}                       # a Kronecker side, or a term's own place -> terms
+        for i, (c, t) in enumerate(terms):
+            f = t.factors[0] if len(t.factors) == 1 else None
+            groups.setdefault(f.children[side] if isinstance(f, ast.Kron) else i, []).append(
+                (c, t))
+        terms = []
+        for shared, group in groups.items():
+            if len(group) == 1:
+                terms.append(group[0])
                 continue
-            if key_ in done:
-                continue
-            done.add(key_)
-            group = shared[key_]
-            others = [(gc, Term(gt.scalars, (gt.factors[0].children[1 - side],)))
-                      for gc, gt in group]
-            inner = _factor_terms(others, shape_of(group[0][1].factors[0].children[1 - side]))
-            pair = (key_, inner) if side == 0 else (inner, key_)
-            merged.append((Fraction(1), Term((), (ast.Kron(*pair),))))
-        terms = merged
+            others = [(c, Term(t.scalars, (t.factors[0].children[1 - side],))) for c, t in group]
+            inner = _factor_terms(others, shape_of(others[0][1].factors[0]))
+            pair = (shared, inner) if side == 0 else (inner, shared)
+            terms.append((Fraction(1), Term((), (ast.Kron(*pair),))))
     return terms
 
 
@@ -153,17 +133,16 @@ def _column_row(factors):
     return None
 
 
+def _content(coefficients):
+    """The greatest rational c such that every coefficient is an integer multiple of c."""
+    return Fraction(gcd(*(c.numerator for c in coefficients)),
+                    lcm(*(c.denominator for c in coefficients)))
+
+
 def _primitive(coefficients, order):
     """(s, c/s) with c/s integers of greatest common divisor 1, the last nonzero one (in
     `order`) positive."""
-    common_denominator = 1
-    for c in coefficients.values():
-        common_denominator = common_denominator * c.denominator // \
-            gcd(common_denominator, c.denominator)
-    numerator = 0
-    for c in coefficients.values():
-        numerator = gcd(numerator, (c * common_denominator).numerator)
-    scale = Fraction(numerator, common_denominator)
+    scale = _content(coefficients.values())
     last = next(coefficients[f] for f in reversed(order) if coefficients[f])
     scale = -scale if last < 0 else scale
     return scale, {f: c / scale for f, c in coefficients.items()}
@@ -180,10 +159,7 @@ def _common_elementwise(terms, shape):
     if shape == () or not all(len(t.factors) == 1 for _, t in terms):
         return None
     monomials = [monomial(t.factors[0]) for _, t in terms]
-    common = dict(monomials[0])
-    for mono in monomials[1:]:
-        common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
-                  if f in mono and (e > 0) == (mono[f] > 0)}
+    common = _common_exponents(monomials)
     if not common:
         return None
     inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(
@@ -192,34 +168,26 @@ def _common_elementwise(terms, shape):
     return ast.Hadamard(monomial_node(common, shape), _factor_terms(inside, shape))
 
 
+def _common_exponents(monomials):
+    """The factors every monomial has, each to its smallest power of one sign."""
+    common = dict(monomials[0]) if monomials else {}
+    for mono in monomials[1:]:
+        common = {f: (min(e, mono[f]) if e > 0 else max(e, mono[f])) for f, e in common.items()
+                  if f in mono and (e > 0) == (mono[f] > 0)}
+    return common
+
+
 def pull_common_scalars(terms):
     """[(c_i, s_i*t_i)] -> (c, s, [(c_i/c, s_i/s*t_i)]): the greatest common coefficient c
     (negative when every c_i is) and the scalar atoms s common to every term, pulled out."""
-    coefficients = [c for c, _ in terms]
-    numerator = 0
-    for c in coefficients:
-        numerator = gcd(numerator, c.numerator)
-    denominator = 1
-    for c in coefficients:
-        denominator = denominator * c.denominator // gcd(denominator, c.denominator)
-    common = Fraction(numerator, denominator)
-    if all(c < 0 for c in coefficients):
+    common = _content([c for c, _ in terms])
+    if all(c < 0 for c, _ in terms):
         common = -common
-    shared = None
-    for _, t in terms:
-        exps = dict(t.scalars)
-        if shared is None:
-            shared = exps
-        else:
-            shared = {a: (min(e, exps[a]) if e > 0 else max(e, exps[a]))
-                      for a, e in shared.items() if a in exps and (e > 0) == (exps[a] > 0)}
-    shared = {a: e for a, e in (shared or {}).items() if e}
+    shared = _common_exponents([dict(t.scalars) for _, t in terms])
     common_s = tuple(sorted(shared.items(), key=lambda item: key(item[0])))
-    rest = []
-    for c, t in terms:
-        scalars = merge_scalars(t.scalars, tuple((a, -e) for a, e in common_s))
-        rest.append((c / common, Term(scalars, t.factors)))
-    return common, common_s, rest
+    inverse = tuple((a, -e) for a, e in common_s)
+    return common, common_s, [(c / common, Term(merge_scalars(t.scalars, inverse), t.factors))
+                              for c, t in terms]
 
 
 def _group(terms, shape):
@@ -247,8 +215,9 @@ def _group(terms, shape):
             inside.append((c, Term(t.scalars, rest)))
         else:
             outside.append((c, t))
-    inner_shape = _rest_shape(factor, shape, side)
-    inner = _factor_terms(inside, inner_shape)
+    (rows, cols), (f_rows, f_cols) = as_pair(shape), pair_of(factor)
+    inner = _factor_terms(inside, normalize(f_cols, cols) if side == 0 else
+                          normalize(rows, f_rows))
     inner_parts = splice(inner) if not isinstance(inner, ast.Add) else [inner]
     negative, parts = _signs_to_front([factor] + inner_parts if side == 0 else
                                       inner_parts + [factor])
@@ -281,9 +250,3 @@ def _signs_to_front(parts):
         else:
             out.append(part)
     return negative, out
-
-
-def _rest_shape(factor, shape, side):
-    rows, cols = as_pair(shape)
-    f_rows, f_cols = as_pair(shape_of(factor))
-    return normalize(f_cols, cols) if side == 0 else normalize(rows, f_rows)

@@ -9,8 +9,6 @@ import hashlib
 from .. import ast
 
 
-# ----------------------------------------------------------------- a total order on nodes
-
 RANK = {cls: i for i, cls in enumerate((
     ast.Number, ast.Symbol, ast.Transpose, ast.Identity, ast.Fill, ast.Inverse, ast.Power,
     ast.Mul, ast.Add, ast.Neg, ast.Div, ast.Hadamard, ast.ElemDiv, ast.ElemPower,
@@ -26,12 +24,9 @@ def clear():
 
 
 def key(node):
-    """A sort key: deterministic, structural, and cheap to compare however deep the nodes.
-
-    (type rank, payload, the children's ranks and payloads, a digest of the whole subtree):
+    """(type rank, payload, the children's ranks and payloads, a digest of the subtree):
     names order alphabetically one level down, and the digest (blake2b of the structure,
-    the same in every run) settles the rest without walking the trees.
-    """
+    the same in every run) settles the rest without walking the trees."""
     found = _keys.get(node)
     if found is not None:
         return found
@@ -53,11 +48,12 @@ def _key_of(n):
     return found
 
 
+def ordered(items):
+    """(term, coefficient) pairs in print order: positive coefficients first, then the
+    longest products first."""
+    return sorted(items, key=lambda item: (item[1] < 0, _term_key(item[0])))
+
+
 def _term_key(term):
     return (-len(term.factors), tuple(key(f) for f in term.factors),
             tuple((key(a), e) for a, e in term.scalars))
-
-
-def ordered(items):
-    """Terms in print order: positive coefficients first, then longest products first."""
-    return sorted(items, key=lambda item: (item[1] < 0, _term_key(item[0])))

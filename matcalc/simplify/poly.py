@@ -1,15 +1,9 @@
 """Polynomials over matrix atoms: the arithmetic of the canonical form, and back to trees.
 
-A polynomial maps terms to exact rational coefficients. A term is
-
-    (scalar atoms with rational exponents) * (matrix factors, in order)
-
-Adding collects like terms by dictionary lookup. Multiplying distributes, p*q = sum of
-tp*tq, with the product of two terms left to the caller (the engine normalizes each with
-its rules). Elementwise products are monomials: factors with integer exponents, like
-factors collected (y .* y = y.^2).
-
-Nothing here rewrites: this module knows the ring, not the rules.
+A polynomial maps terms to exact rational coefficients; a term is (scalar atoms with rational
+exponents) * (matrix factors, in order). An elementwise product is a monomial: factors with
+integer exponents, like factors collected (y .* y = y.^2, a .* b ./ a = b). Nothing here
+rewrites: the product of two terms is left to the caller (the engine applies its rules).
 """
 
 from fractions import Fraction
@@ -39,21 +33,26 @@ class Poly(NamedTuple):
 
 # ----------------------------------------------------------------- constants and atoms
 
-def const(value, shape=()):
+def const(value):
     """The constant polynomial c (zero has no terms)."""
     value = Fraction(value)
-    return Poly({EMPTY: value} if value else {}, shape)
+    return Poly({EMPTY: value} if value else {}, ())
 
 
 def atom_poly(node, shape):
-    """The polynomial of one atom: a scalar atom to the first power, or one matrix factor."""
+    """One atom: a scalar atom to the first power, or one matrix factor."""
     if shape == ():
         return Poly({Term(((node, ONE),), ()): ONE}, ())
     return Poly({Term((), (node,)): ONE}, shape)
 
 
+def ones(shape):
+    """The atom matrix(1) or vector(1) of a shape."""
+    return atom_poly(ast.Fill(shape, ast.Number(1)), shape)
+
+
 def single_term(poly):
-    """(coefficient, Term) when the polynomial has exactly one term."""
+    """(coefficient, Term) when the polynomial has exactly one term, else None."""
     if len(poly.terms) == 1:
         ((term, c),) = poly.terms.items()
         return c, term
@@ -65,9 +64,7 @@ def constant_value(poly):
     if not poly.terms:
         return Fraction(0)
     single = single_term(poly)
-    if single and single[1] == EMPTY:
-        return single[0]
-    return None
+    return single[0] if single and single[1] == EMPTY else None
 
 
 def is_ones(node):
@@ -76,18 +73,23 @@ def is_ones(node):
 
 
 def is_diagonal(node):
-    """diag(v) of a vector v: a diagonal matrix (diag(A) of a matrix is a column)."""
+    """diag(v) of a vector v (diag(A) of a matrix is a column)."""
     return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
 
 
 # ----------------------------------------------------------------- sums and scaling
 
 def add(polys, shape):
-    """p + q + ...: like terms collected; a scalar added to an array is broadcast."""
+    """p + q + ...: like terms collected; a scalar added to an array is broadcast, s =
+    s*matrix(1)."""
     total = {}
     for poly in polys:
         if poly.shape == () and shape != ():
-            poly = _broadcast(poly, shape)
+            if len(poly.terms) > MAX_TERMS:
+                poly = _atomize(poly)
+            fill = (ast.Fill(shape, ast.Number(1)),)
+            poly = Poly({Term(t.scalars, t.factors + fill): c for t, c in poly.terms.items()},
+                        shape)
         for term, coefficient in poly.terms.items():
             value = total.get(term, 0) + coefficient
             if value:
@@ -97,23 +99,10 @@ def add(polys, shape):
     return Poly(total, shape)
 
 
-def _broadcast(poly, shape):
-    """A scalar added to an array: s = s*matrix(1), each term times the ones atom."""
-    return multiply(poly, atom_poly(ast.Fill(shape, ast.Number(1)), shape), _scalar_times)
-
-
-def _scalar_times(tp, sp, tq, sq, shape):
-    """The product of a scalar term and a term of the array (nothing to normalize: one side
-    has no matrix factors)."""
-    return Term(merge_scalars(tp.scalars, tq.scalars), tp.factors + tq.factors)
-
-
 def scale(poly, value):
     """c*p."""
     value = Fraction(value)
-    if not value:
-        return Poly({}, poly.shape)
-    return Poly({t: c * value for t, c in poly.terms.items()}, poly.shape)
+    return Poly({t: c * value for t, c in poly.terms.items()} if value else {}, poly.shape)
 
 
 def merge_scalars(a, b):
@@ -131,8 +120,7 @@ def merge_scalars(a, b):
 
 
 def pull_scalars(poly):
-    """(coefficient, scalars, rest) with rest having coefficient 1 and no scalar atoms, when
-    the polynomial is one term; else (1, (), poly)."""
+    """(c, s, rest) with poly = c*s*rest when it is one term; else (1, (), poly)."""
     single = single_term(poly)
     if single is None:
         return ONE, (), poly
@@ -141,29 +129,20 @@ def pull_scalars(poly):
 
 
 def with_scalars(c, scalars, poly):
-    """c * scalars * p: the coefficient and scalar atoms multiplied into every term."""
+    """c * scalars * p."""
     return scale(Poly({Term(merge_scalars(t.scalars, scalars), t.factors): v
                        for t, v in poly.terms.items()}, poly.shape), c)
 
 
 # ----------------------------------------------------------------- products
 
-def _product_shape(sa, sb):
-    """The shape of a product: a scalar side takes the other's shape."""
-    if sa == ():
-        return sb
-    if sb == ():
-        return sa
-    return normalize(as_pair(sa)[0], as_pair(sb)[1])
-
-
 def multiply(p, q, combine):
-    """p*q = sum over term pairs of combine(tp, tq), coefficients multiplied and collected.
-
-    `combine(tp, p.shape, tq, q.shape, shape)` is the product of two terms; a product of
-    more than MAX_TERMS term pairs keeps its sums whole, as atoms.
-    """
-    shape = _product_shape(p.shape, q.shape)
+    """p*q = sum over term pairs of combine(tp, p.shape, tq, q.shape, shape), coefficients
+    multiplied and collected; past MAX_TERMS term pairs, the sums are kept whole as atoms."""
+    if p.shape == () or q.shape == ():
+        shape = p.shape or q.shape
+    else:
+        shape = normalize(as_pair(p.shape)[0], as_pair(q.shape)[1])
     if len(p.terms) * len(q.terms) > MAX_TERMS:
         p, q = _atomize(p), _atomize(q)
     out = {}
@@ -179,18 +158,16 @@ def multiply(p, q, combine):
 
 
 def _atomize(poly):
-    if len(poly.terms) <= 1:
-        return poly
-    return atom_poly(to_node(poly), poly.shape)
+    return poly if len(poly.terms) <= 1 else atom_poly(to_node(poly), poly.shape)
 
 
 def reciprocal(poly):
     """1/p of a scalar: 1/c exact, (c*a^i*b^j)^-1 = 1/c*a^-i*b^-j, a sum to the power -1
     (and 1/0 kept as the atom 0^-1, as written)."""
     value = constant_value(poly)
+    if value == 0:
+        return atom_poly(ast.Power(ast.Number(0), ast.Number(-1)), ())
     if value is not None:
-        if value == 0:
-            return atom_poly(ast.Power(ast.Number(0), ast.Number(-1)), ())
         return const(1 / value)
     single = single_term(poly)
     if single is not None:
@@ -203,13 +180,8 @@ def rational_power(c, k):
     """c^k when it is rational for certain (integer k, or c = 1), else None."""
     if k.denominator == 1:
         return c ** int(k)
-    if c == 1:
-        return ONE
-    return None
+    return ONE if c == 1 else None
 
-
-# An elementwise product is a monomial: factors with integer exponents, like factors
-# collected (y .* y = y.^2, a .* b ./ a = b), in a fixed order, divisions as negative powers.
 
 def monomial(node):
     """a .* b.^2 ./ c -> {a: 1, b: 2, c: -1} (vector(1) is the empty monomial)."""
@@ -220,9 +192,7 @@ def monomial(node):
     if isinstance(node, ast.ElemPower) and isinstance(node.exponent, ast.Number) and \
             node.exponent.value.denominator == 1:
         return scale_monomial(monomial(node.base), node.exponent.value)
-    if is_ones(node):
-        return {}
-    return {node: ONE}
+    return {} if is_ones(node) else {node: ONE}
 
 
 def merge_monomials(a, b):
@@ -243,8 +213,10 @@ def scale_monomial(mono, k):
 
 
 def monomial_node(mono, shape=None):
-    """The canonical node of a monomial: numerators .* ... ./ (denominators .* ...)."""
+    """The canonical node of a monomial: numerators .* ... ./ (denominators .* ...), in the
+    order of `order`."""
     items = sorted(mono.items(), key=lambda item: key(item[0]))
+
     def chain(factors):
         node = None
         for f, e in factors:
@@ -302,16 +274,10 @@ def broadcast_scalars(items):
     return out
 
 
-def _power_node(atom, exponent):
-    return atom if exponent == 1 else ast.Power(atom, ast.Number(exponent))
-
-
 def term_node(coefficient, term, factors=None, first=True):
     """One term as a tree: coefficient/denominators, then scalar atoms, then matrix factors.
-
-    A coefficient of -1 prints as a sign: on the first factor when the term leads (-A*W),
-    as a negation otherwise (so that a sum prints Y - A*W).
-    """
+    A coefficient of -1 is a sign: on the first factor when the term leads (-A*W), else a
+    negation (so that a sum prints Y - A*W)."""
     factors = term.factors if factors is None else factors
     if coefficient == -1 and (term.scalars or factors):
         positive = term_node(ONE, term, factors)
@@ -319,15 +285,15 @@ def term_node(coefficient, term, factors=None, first=True):
             return ast.Neg(positive)
         parts = list(positive.children) if isinstance(positive, ast.Mul) else [positive]
         return mul_node([ast.Neg(parts[0])] + parts[1:])
-    numerators = [_power_node(a, e) for a, e in term.scalars if e > 0]
-    denominators = [_power_node(a, -e) for a, e in term.scalars if e < 0]
-    head = []
+    numerators = [a if e == 1 else ast.Power(a, ast.Number(e)) for a, e in term.scalars if e > 0]
+    denominators = [a if e == -1 else ast.Power(a, ast.Number(-e))
+                    for a, e in term.scalars if e < 0]
+    parts = []
     if denominators:
         bottom = denominators[0] if len(denominators) == 1 else ast.Mul(*denominators)
-        head.append(ast.Div(ast.Number(coefficient), bottom))
+        parts.append(ast.Div(ast.Number(coefficient), bottom))
     elif coefficient != 1 or not (numerators or factors):
-        head.append(ast.Number(coefficient))
-    parts = list(head)
+        parts.append(ast.Number(coefficient))
     for atom in numerators:       # a scalar term reads best without inner parentheses
         parts.extend(splice(atom) if not factors else [atom])
     for f in factors:
@@ -336,10 +302,8 @@ def term_node(coefficient, term, factors=None, first=True):
 
 
 def splice(factor):
-    """Factors of a product that may be spliced into an enclosing product."""
-    if isinstance(factor, ast.Mul):
-        return list(factor.children)
-    return [factor]
+    """The factors of a product, to be spliced into an enclosing product; else [factor]."""
+    return list(factor.children) if isinstance(factor, ast.Mul) else [factor]
 
 
 def mul_node(parts):

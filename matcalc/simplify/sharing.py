@@ -1,8 +1,5 @@
-"""Names for shared subexpressions (`where`), and their substitution back.
-
-The DAG makes sharing explicit: a node with two parents is computed once. Printing it twice
-would make the printed size exponential in depth, so it gets a name.
-"""
+"""Names for shared subexpressions (`where`): a node with two parents is computed once, and
+printing it twice would make the printed size exponential in depth."""
 
 from .. import ast
 from ..shapes import shape_of
@@ -12,11 +9,8 @@ TRIVIAL = (ast.Symbol, ast.Number, ast.Identity, ast.Fill)
 
 
 def _trivial(node):
-    if isinstance(node, TRIVIAL):
-        return True
-    if isinstance(node, (ast.Transpose, ast.Neg)) and isinstance(node.children[0], TRIVIAL):
-        return True
-    return False
+    return isinstance(node, TRIVIAL) or (isinstance(node, (ast.Transpose, ast.Neg))
+                                         and isinstance(node.children[0], TRIVIAL))
 
 
 def name_shared(root):
@@ -26,8 +20,7 @@ def name_shared(root):
     for node in order:
         for child in node.children:
             uses[child] = uses.get(child, 0) + 1
-    shared = [n for n in order if uses.get(n, 0) >= 2 and not _trivial(n)
-              and n is not root]
+    shared = [n for n in order if uses.get(n, 0) >= 2 and not _trivial(n) and n is not root]
     if not shared:
         return root
     taken = {n.name for n in order if isinstance(n, ast.Symbol)}
@@ -48,21 +41,3 @@ def name_shared(root):
             reference[n] = rebuilt
     return ast.Where(tuple(names[n] for n in shared), reference[root],
                      *(values[n] for n in shared))
-
-
-def inline(root):
-    """Substitute the bindings of a Where (shared nodes stay shared in the DAG)."""
-    if not isinstance(root, ast.Where):
-        return root
-    env = {}
-    for name, value in zip(root.names, root.values):
-        env[name] = _substitute(value, env)
-    return _substitute(root.body, env)
-
-
-def _substitute(node, env):
-    def rule(n):
-        if isinstance(n, ast.Symbol) and n.name in env:
-            return env[n.name]
-        return n
-    return ast.transform(node, rule)
