@@ -75,6 +75,10 @@ def shape_of(root):
     return shape
 
 
+def pair_of(node):
+    return as_pair(shape_of(node))
+
+
 def product_chains(factors):
     """(scalars, chains) of a product's factors, in order. The product is a left fold in
     which a 1 x 1 result is a scalar, so the matrix factors split into chains whose fold is
