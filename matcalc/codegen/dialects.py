@@ -303,27 +303,18 @@ DASK = Dialect(
     name="dask", namespace="da", modules=("dask.array",),
     header="import numpy as np\nimport dask.array as da",
     ops=_ops("da", det="_small(np.linalg.det, 'scalar', {0})",
-             logdet="_small(_np_logdet, 'scalar', {0})",
+             logdet="_small(_logdet, 'scalar', {0})",
              inv="_small(np.linalg.inv, 'first', {0})",
              solve="_small(np.linalg.solve, 'last', {0}, {1})",
-             solve_sym="_small(_np_solve_sym, 'last', {0}, {1})",
-             solve_spd="_small(_np_solve_sym, 'last', {0}, {1})",
+             solve_sym="_small(_solve_sym, 'last', {0}, {1})",
+             solve_spd="_small(_solve_sym, 'last', {0}, {1})",
              matrix_power="_matrix_power({0}, {1})", kron="_kron({0}, {1})",
              chain="_chain([{0}])", diagflat="da.diag({0}.reshape(-1))",
              commutation="da.from_array(_commutation({0}, {1}))"),
-    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_small": _DASK_SMALL,
-             "_np_logdet": '''
-def _np_logdet(a):
-    sign, value = np.linalg.slogdet(a)
-    return np.array(value if sign > 0 else np.nan)''',
-             "_np_solve_sym": '''
-def _np_solve_sym(a, b):
-    try:
-        from scipy.linalg import cho_factor, cho_solve
-        return cho_solve(cho_factor(a), b)
-    except (ImportError, np.linalg.LinAlgError):
-        return np.linalg.solve(a, b)''',
-             "_chain_splits": _CHAIN_SPLITS,
+    # numpy's own _logdet and _solve_sym run inside _small, on one chunk's numpy block
+    helpers={**{name: _NUMPY_HELPERS[name] for name in ("_commutation", "_logdet", "_solve_sym")},
+             "_softmax": _NUMPY_HELPERS["_softmax"].replace("np.", "da."),
+             "_small": _DASK_SMALL, "_chain_splits": _CHAIN_SPLITS,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes, as numpy's multi_dot chooses it
@@ -347,10 +338,6 @@ def _matrix_power(a, k):
             result = base if result is None else result @ base
         base, k = base @ base, k >> 1
     return result''',
-             "_softmax": '''
-def _softmax(x):
-    e = da.exp(x - da.max(x))
-    return e / da.sum(e)''',
              "_logsumexp": '''
 def _logsumexp(x):
     top = da.max(x)
