@@ -14,13 +14,9 @@ over the operations below, and each algebra reads them in its own way:
 from typing import NamedTuple
 
 from .. import ast, dims
-from ..shapes import as_pair, normalize, shape_of
+from ..shapes import as_pair, is_scalar, normalize, shape_of
 
 T, M, N = ast.Transpose, ast.Mul, ast.Number
-
-
-def _scalar(node):
-    return shape_of(node) == ()
 
 
 def transposed(node):
@@ -104,11 +100,11 @@ class Gradient:
         while True:
             if isinstance(V, ast.Identity):
                 return True
-            if isinstance(V, ast.Neg) or isinstance(V, ast.Div) and _scalar(V.right):
+            if isinstance(V, ast.Neg) or isinstance(V, ast.Div) and is_scalar(V.right):
                 V = V.children[0]
                 continue
             if isinstance(V, ast.Mul):
-                arrays = [c for c in V.children if not _scalar(c)]
+                arrays = [c for c in V.children if not is_scalar(c)]
                 if len(arrays) != 1:
                     return False
                 V = arrays[0]
@@ -146,7 +142,7 @@ class MatrixForm:
 
     def left(self, A, V):
         """vec(A*V) = kron(I(cols), A)*vec(V)."""
-        if _scalar(A):
+        if is_scalar(A):
             return V._replace(matrix=M(A, V.matrix))
         rows = as_pair(shape_of(A))[0]
         K = A if V.cols == 1 else ast.Kron(ast.Identity(V.cols), A)
@@ -154,7 +150,7 @@ class MatrixForm:
 
     def right(self, V, B):
         """vec(V*B) = kron(B', I(rows))*vec(V)."""
-        if _scalar(B):
+        if is_scalar(B):
             return V._replace(matrix=M(B, V.matrix))
         cols = as_pair(shape_of(B))[1]
         K = transposed(B) if V.rows == 1 else ast.Kron(transposed(B), ast.Identity(V.rows))
@@ -165,7 +161,7 @@ class MatrixForm:
 
     def scale(self, V, H):
         """vec(V .* H) = diag(vec(H))*vec(V)."""
-        if _scalar(H):
+        if is_scalar(H):
             return self.times(V, H)
         return V._replace(matrix=M(ast.Diag(_vec(H)), V.matrix))
 
