@@ -18,7 +18,7 @@ from typing import NamedTuple
 import lark
 
 from . import ast, dims, registry
-from .errors import ParseError, caret_context
+from .errors import ParseError, error_at
 
 MAX_DEPTH = 500   # deeper nesting is refused with a clear error, before any pass can recurse
 MAX_LENGTH = 2_000_000
@@ -71,7 +71,7 @@ class _Build(lark.Transformer):
 
     # -- helpers
     def _fail(self, message, start):
-        raise _error(self.text, message, start)
+        raise error_at(ParseError, message, self.text, start)
 
     def _make(self, node, start, end, children=()):
         depth = 1 + max((c.depth for c in children), default=0)
@@ -239,14 +239,6 @@ def _lark():
                      transformer=_Build(), maybe_placeholders=False)
 
 
-def _error(text, message, offset):
-    """A ParseError at a character offset: line and column, and a caret under it."""
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
-                      context=caret_context(text, line, column))
-
-
 def parse(text):
     """Parse `text` into a raw AST. Raises ParseError with a caret under the column."""
     if not isinstance(text, str):
@@ -324,4 +316,4 @@ def _friendly(text, error):
             message = f"unexpected '{value}': an operand is missing before it"
         else:
             message = f"unexpected '{value}'"
-    return _error(text, message, offset)
+    return error_at(ParseError, message, text, offset)
