@@ -21,7 +21,7 @@ from .ast import inline_where
 from .calculus import along, derivative, differential, identify, zero
 from .calculus.graph import contains as _contains, depends_on
 from .shapes import as_pair, shape_of
-from .simplify import canon, expanded, to_node
+from .simplify import canon, expanded, mul_node, to_node
 
 
 class Step(NamedTuple):
@@ -257,16 +257,11 @@ def _textbook_identity(term, coefficient, wrt):
     first, last, middle = atom.children[0], atom.children[-1], atom.children[1:-1]
     if first is ast.Transpose(wrt) and last is wrt and middle and \
             not any(_contains(m, wrt) for m in middle):
-        B = _product(list(middle))
-        return "d(w'*B*w)/dw = (B + B')*w", _product(scale + [ast.Add(B, ast.Transpose(B)),
+        B = mul_node(middle)
+        return "d(w'*B*w)/dw = (B + B')*w", mul_node(scale + [ast.Add(B, ast.Transpose(B)),
                                                                wrt])
-    if first is ast.Transpose(wrt) and not _contains(_product(atom.children[1:]), wrt):
-        return "d(w'*s)/dw = s", _product(scale + [_product(atom.children[1:])])
-    if last is wrt and not _contains(_product(atom.children[:-1]), wrt):
-        return "d(s'*w)/dw = s", _product(scale + [ast.Transpose(_product(atom.children[:-1]))])
+    if first is ast.Transpose(wrt) and not _contains(mul_node(atom.children[1:]), wrt):
+        return "d(w'*s)/dw = s", mul_node(scale + [mul_node(atom.children[1:])])
+    if last is wrt and not _contains(mul_node(atom.children[:-1]), wrt):
+        return "d(s'*w)/dw = s", mul_node(scale + [ast.Transpose(mul_node(atom.children[:-1]))])
     return "chain rule on the term", None
-
-
-def _product(factors):
-    factors = list(factors)
-    return factors[0] if len(factors) == 1 else ast.Mul(*factors)

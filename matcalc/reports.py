@@ -43,7 +43,7 @@ class Derivation:
 
     def latex(self):
         rows = [(step.source.latex() + r" &\mapsto " if step.source is not None else
-                 rf"\text{{{_latex_text(step.label)}}} &= ") + step.expr.latex()
+                 r"\text{" + step.label.replace("_", r"\_") + "} &= ") + step.expr.latex()
                 for step in self.steps]
         rows += [rf"&= {result.latex()}" for result, _ in self._results()]
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
@@ -68,10 +68,6 @@ class Derivation:
                         for note in (self.agreement, self.verification) if note)
         return (f"<p>d/d{html.escape(self.wrt)} of <code>{html.escape(str(self.expr))}</code>"
                 f" ({html.escape(route)})</p><table>{''.join(rows)}</table>{notes}")
-
-
-def _latex_text(text):
-    return text.replace("_", r"\_")
 
 
 class Step:

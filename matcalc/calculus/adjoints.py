@@ -28,10 +28,6 @@ def _column(shape):
     return len(shape) <= 1
 
 
-def _add(parts):
-    return parts[0] if len(parts) == 1 else ast.Add(*parts)
-
-
 def symmetric_part(gradient):
     """(G + G')/2: the gradient by a declared-symmetric matrix, the derivative along
     symmetric directions (Srinivasan and Panda, 2019; docs/derivatives.md)."""
@@ -52,7 +48,7 @@ class Gradient:
         return symmetric_part(V) if wrt.symmetric else V
 
     def sum(self, parts):
-        return _add(parts)
+        return parts[0] if len(parts) == 1 else ast.Add(*parts)
 
     def left(self, A, V):
         return M(A, V)
@@ -137,8 +133,8 @@ class MatrixForm:
 
     def sum(self, parts):
         first = parts[0]
-        return first if len(parts) == 1 else first._replace(matrix=_add([p.matrix
-                                                                          for p in parts]))
+        return first if len(parts) == 1 else \
+            first._replace(matrix=ast.Add(*(p.matrix for p in parts)))
 
     def left(self, A, V):
         """vec(A*V) = kron(I(cols), A)*vec(V)."""
