@@ -359,7 +359,3 @@ def dialect(name):
             raise MatcalcError(f"the {name} backend needs {module.split('.')[0]}: "
                                f"pip install 'matcalc[{name}]'") from None
     return found
-
-
-__all__ = ["Dialect", "DIALECTS", "dialect", "spelling", "NUMPY", "NUMBA", "JAX", "TORCH",
-           "DASK"]

@@ -165,6 +165,3 @@ _CODE = {
     "matmul": _matmul,
     "chain": _chain,
 }
-
-
-__all__ = ["module"]

@@ -427,6 +427,3 @@ _LOWERING = {
         ("rows", "cols"), node.shape))),
     ast.Commutation: lambda b, node: ("commutation", (), {"m": node.m, "n": node.n}),
 }
-
-
-__all__ = ["Op", "Plan", "build", "MAX_OPERANDS", "SMALL_POWER"]
