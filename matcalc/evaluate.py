@@ -122,10 +122,7 @@ def _rule(node, kids, arrays, sizes):
         rows, cols = (_size(d, sizes, "vector/matrix") for d in as_pair(node.shape))
         return np.full((rows, cols), float(kids[0]))
     if isinstance(node, ast.Add):
-        total = kids[0]
-        for k in kids[1:]:
-            total = total + k
-        return total
+        return sum(kids[1:], kids[0])
     if isinstance(node, ast.Neg):
         return -kids[0]
     if isinstance(node, ast.Mul):

@@ -142,10 +142,8 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
     that a caller skipping invalid points soon meets valid ones."""
     symbols = symbol_table(*roots) if symbols is None else symbols
     invertible, positive = requirements(*roots)
-    names = []
-    for symbol in symbols.values():
-        for dim in symbol.declared_shape:
-            names += [n for n in sorted(dims.names(dim)) if n not in names]
+    names = list(dict.fromkeys(n for symbol in symbols.values() for dim in symbol.declared_shape
+                               for n in sorted(dims.names(dim))))     # in order of appearance
     for attempt in range(attempts):
         k = attempt % len(SIZES)
         order = SIZES[k:] + SIZES[:k]
