@@ -45,11 +45,9 @@ def _scoped(function):
 
 @_scoped
 def parse(text, shapes=None, symmetric=None, shape=None):
-    """Read `text` as an expression, inferring and checking every shape.
-
-    `shape`, if given, is the shape the whole expression must have (its free dimensions,
-    e.g. the size of a lone `I`, are inferred from it).
-    """
+    """Read `text` as an expression, inferring and checking every shape; `shape`, if given,
+    is the shape the whole expression must have (its free dimensions, e.g. the size of a
+    lone `I`, are inferred from it)."""
     if isinstance(text, Expr):
         expr = _redeclare(text, shapes, symmetric)
         if shape is not None and expr.shape != tuple(shape):
@@ -113,13 +111,11 @@ def _form(node, form):
 
 @_scoped
 def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None):
-    """d expr / d wrt in denominator layout, simplified (SPEC sections 2 and 2b).
-
-    Past two indices the result is the matrix form d vec(F) / d vec(W) (size(W) x size(F),
-    column-major vec): d(A*X*B)/dX = kron(B, A'). With `direction` (the name of a variable
-    of wrt's shape, declared here if it is new), the derivative along it, in F's shape:
-    a Hessian-vector product when expr is a gradient, without the size(W) x size(F) matrix.
-    """
+    """d expr / d wrt in denominator layout, simplified (SPEC sections 2 and 2b). Past two
+    indices the matrix form d vec(F) / d vec(W), size(W) x size(F) (column-major vec):
+    d(A*X*B)/dX = kron(B, A'). With `direction` (the name of a variable of wrt's shape,
+    declared here if new), the derivative along it, in F's shape: a Hessian-vector product
+    when expr is a gradient, without the size(W) x size(F) matrix."""
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if direction is not None:
@@ -173,10 +169,8 @@ def simplify(expr, shapes=None, symmetric=None, form="factored"):
 def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verify.DRAWS,
            seed=0, direction=None):
     """Check a derivative of expr by wrt numerically (central differences, random draws).
-
-    `derivative` may be text, an Expr, or None (then matcalc's own derivative is checked).
-    With `direction`, it is the derivative along that variable (in expr's shape).
-    """
+    `derivative`: text, an Expr, or None (matcalc's own); with `direction`, the derivative
+    along that variable (in expr's shape)."""
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if direction is not None:
@@ -276,10 +270,8 @@ def stationary_point(loss, wrt, shapes=None, symmetric=None):
 def parse_together(texts, shapes=None, symmetric=None):
     """Several expressions claimed equal, read with one symbol table: their dimensions
     agree and they take one shape together (undeclared names get the shapes that make all
-    of them valid, e.g. square A and B for (A*B)' == A'*B').
-
-    For messages they count as the lines of one text: an error in the third names line 3.
-    """
+    of them valid, e.g. square A and B for (A*B)' == A'*B'). For messages they are the lines
+    of one text: an error in the third names line 3."""
     decls = _shapes.declarations(shapes, symmetric)
     texts = [str(t) if isinstance(t, Expr) else t for t in texts]
     parsed, spans, offset = [], {}, 0

@@ -4,8 +4,7 @@ side by side, each citing its source.
 A row holds two readings of one linear map, the derivative of the node at its arguments:
 
 - `differential(node, d)`: the forward reading, dF of the node from the differentials d[i]
-  of its arguments (None where an argument does not depend on the variable). A directional
-  derivative (a Hessian-vector product) is this with dX := V.
+  of its arguments (None where an argument does not depend on the variable).
 - `adjoint(node, V, i, L)`: the backward reading, the documents' chain rule
   du/dw = dv/dw * du/dv: what the node's adjoint V contributes to argument i's, written once
   over the algebra L of adjoints (adjoints.py: L.left(A, V) is A*V, L.scale(V, H) is V .* H),
