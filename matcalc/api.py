@@ -69,9 +69,8 @@ def _redeclare(expr, shapes, symmetric):
     known = expr.symbols()
     for name, shape in decls.shapes.items():
         if name in known and known[name] != shape:
-            raise ShapeError(
-                f"'{name}' is {_shapes.describe(known[name])} in this expression, "
-                f"but is now declared {_shapes.describe(shape)}")
+            raise ShapeError(f"'{name}' is {_shapes.describe(known[name])} in this "
+                             f"expression, but is now declared {_shapes.describe(shape)}")
     for name in decls.symmetric:
         if name in known and name not in expr.declarations.symmetric:
             raise ShapeError(f"'{name}' was not declared symmetric when this "
@@ -139,8 +138,7 @@ def _direction(expr, symbol, name):
     if name in known and known[name] != shape:
         raise ShapeError(f"the direction {name} is {_shapes.describe(known[name])}, but "
                          f"{symbol.name} is {_shapes.describe(shape)}")
-    declarations = _shapes.Declarations(dict(declared_like(expr), **{name: shape}),
-                                        expr.symmetric)
+    declarations = _shapes.Declarations(dict(declared_like(expr), **{name: shape}), expr.symmetric)
     return ast.Symbol(name, shape, name in declarations.symmetric), declarations
 
 
@@ -181,8 +179,7 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
     if derivative is None:
         derivative = diff(expr, symbol.name, direction=direction and direction.name)
     elif not isinstance(derivative, Expr):
-        derivative = parse(derivative, declared_like(expr), expr.symmetric,
-                           shape=expected_shape)
+        derivative = parse(derivative, declared_like(expr), expr.symmetric, shape=expected_shape)
     if derivative.shape != expected_shape:
         raise ShapeError(f"the derivative of {_shapes.describe(expr.shape)} by "
                          f"{_shapes.describe(symbol.declared_shape)} {symbol.name} is "
@@ -211,17 +208,15 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     if method == "expand" and expr.shape != ():
         raise MatcalcError("the expansion route needs a scalar function")
     route = _derivation.chain_route if method == "chain" else _derivation.expansion_route
-    if method == "chain" and _derivation.past_two_indices(
-            ast.inline_where(expr.node), symbol):
+    if method == "chain" and _derivation.past_two_indices(ast.inline_where(expr.node), symbol):
         route, method = _derivation.matrix_route, "matrix"
     raw_steps, raw = route(_calculus.expand_derivatives(ast.inline_where(expr.node)), symbol)
     known = dict(keep_shapes(expr).shapes)          # and the steps' new names (v, u, G, dX)
     for name, node in ast.free_symbols(*(step.node for step in raw_steps)).items():
         known.setdefault(name, node.declared_shape)
     declarations = _shapes.Declarations(known, expr.symmetric)
-    steps = [Step(s.rule, s.label, Expr(s.node, declarations),
-                   None if s.source is None else Expr(s.source, declarations))
-             for s in raw_steps]
+    steps = [Step(s.rule, s.label, Expr(s.node, declarations), None if s.source is None
+                  else Expr(s.source, declarations)) for s in raw_steps]
     result = Expr(_simplify.factored(raw), declarations)
     expanded_result = Expr(_simplify.expanded(raw), declarations)
     agreement = None
@@ -332,12 +327,10 @@ def check_derivation(steps, shapes=None, symmetric=None):
     if len(steps) < 2:
         raise MatcalcError("a derivation needs at least two steps")
     exprs = parse_together(steps, shapes, symmetric)
-    declarations = _shapes.Declarations(
-        {n: s for e in exprs for n, s in e.symbols().items()},
-        exprs[0].declarations.symmetric)
-    return DerivationCheck(steps, [check(Expr(before.node, declarations),
-                                         Expr(after.node, declarations))
-                                   for before, after in zip(exprs, exprs[1:])])
+    declarations = _shapes.Declarations({n: s for e in exprs for n, s in e.symbols().items()},
+                                        exprs[0].declarations.symmetric)
+    return DerivationCheck(steps, [check(Expr(a.node, declarations), Expr(b.node, declarations))
+                                   for a, b in zip(exprs, exprs[1:])])
 
 
 # ----------------------------------------------------------------- compiled numpy code
@@ -359,9 +352,8 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
     declared = Expr(roots[0], _shapes.Declarations(
         {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
-    return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler,
-                           sizes=lambda values: declared_sizes(declared, values),
-                           source=source)
+    return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler, source=source,
+                           sizes=lambda values: declared_sizes(declared, values))
 
 
 lambdify = compile

@@ -200,8 +200,7 @@ class _Build(lark.Transformer):
                 stack.extend(node.children)
             elif isinstance(node, ast.Symbol):
                 found.append(dims.Dim(node.name))
-            elif isinstance(node, ast.Number) and node.value.denominator == 1 and \
-                    node.value >= 1:
+            elif isinstance(node, ast.Number) and node.value.denominator == 1 and node.value >= 1:
                 found.append(int(node.value))
             elif isinstance(node, ast.Power) and isinstance(node.base, ast.Symbol) and \
                     isinstance(node.exponent, ast.Number) and \
@@ -229,8 +228,7 @@ class _Build(lark.Transformer):
             if str(name) in names[:i]:
                 self._fail(f"'{name}' is bound twice in where", name.start_pos)
         node = ast.Where(tuple(names), body.node, *(v.node for _, v in bindings))
-        return self._make(node, body.start, bindings[-1][1].end,
-                          [body] + [v for _, v in bindings])
+        return self._make(node, body.start, bindings[-1][1].end, [body] + [v for _, v in bindings])
 
 
 @functools.cache

@@ -113,8 +113,7 @@ class Check:
         return bool(self.holds)
 
     def __str__(self):
-        head = "undecided" if self.holds is None else "holds" if self.holds else \
-            "does NOT hold"
+        head = "undecided" if self.holds is None else "holds" if self.holds else "does NOT hold"
         text = f"{self.lhs} == {self.rhs}: {head}; {self.why}"
         if self.counterexample is not None:
             values, left, right = self.counterexample

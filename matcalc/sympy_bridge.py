@@ -65,8 +65,7 @@ def to_sympy(root):
                 if is_scalar(node):
                     return record.sympy(sympy, kids[0])
                 t = sympy.Symbol("t")
-                return ElementwiseApplyFunction(sympy.Lambda(t, record.sympy(sympy, t)),
-                                                kids[0])
+                return ElementwiseApplyFunction(sympy.Lambda(t, record.sympy(sympy, t)), kids[0])
             if record.scalar is not None and all(is_scalar(c) for c in node.children):
                 return record.scalar(sympy, *kids)
             return record.sympy(sympy, *kids)
@@ -120,8 +119,7 @@ def from_sympy(expression, symmetric=None):
             return ast.Transpose(convert(e.arg))
         for cls, record in classes:
             if isinstance(e, cls):
-                return registry.build(record.name,
-                                       *(convert(a) for a in e.args[:record.arity]))
+                return registry.build(record.name, *(convert(a) for a in e.args[:record.arity]))
         if isinstance(e, sympy.HadamardProduct):
             return functools.reduce(ast.Hadamard, map(convert, e.args))
         if isinstance(e, sympy.HadamardPower):

@@ -375,8 +375,7 @@ def small_counterexample(left, right, seed=0, tolerance=1e-8):
         for _ in range(4):
             sizes = {dims.Dim(n): size for n, size in plan.items()}
             values, sizes = draw(symbols, rng, invertible, positive, sizes)
-            values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1)
-                      for n, v in values.items()}
+            values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1) for n, v in values.items()}
             size_constants(sizes, left, right)
             both = _both(left, right, values, sizes)
             if both is not None and relative_error(*both) > tolerance:
@@ -427,8 +426,7 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
                 if coefficient is None:
                     error, kind = _residual_and_kind(gradient, wrt, values, sizes, found, rng)
                 else:
-                    error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes,
-                                                 found)
+                    error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes, found)
         except MatcalcError:
             continue
         if error is None or not np.isfinite(error):
@@ -437,9 +435,8 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
         kinds.add(kind)
         done += 1
     if done == 0:
-        return "unknown", Verification(None, 0, float("nan"), 1e-8,
-                                       "could not find valid points: no random instance had "
-                                       "an invertible coefficient")
+        return "unknown", Verification(None, 0, float("nan"), 1e-8, "could not find valid "
+                                       "points: no random instance had an invertible coefficient")
     kind = kinds.pop() if len(kinds) == 1 else "depends on the values"
     how = "each compared with numpy.linalg.lstsq" if coefficient is not None else \
         "the gradient vanishes there (relative to its size nearby)"

@@ -189,10 +189,8 @@ class MatrixForm:
         kron(I(n), 1') .* kron(1', I(n)); diag of a matrix takes its diagonal, S'."""
         n = as_pair(shape_of(node.arg))[0]
         to_vector = len(shape_of(node.arg)) == 1          # node = diag(v), an n x n matrix
-        ones = T(ast.Fill(normalize(n, 1), N(1))) if to_vector else \
-            ast.Fill(normalize(n, 1), N(1))
-        selection = ast.Hadamard(ast.Kron(ast.Identity(n), ones),
-                                 ast.Kron(ones, ast.Identity(n)))
+        ones = T(ast.Fill(normalize(n, 1), N(1))) if to_vector else ast.Fill(normalize(n, 1), N(1))
+        selection = ast.Hadamard(ast.Kron(ast.Identity(n), ones), ast.Kron(ones, ast.Identity(n)))
         return Adjoint(M(selection, V.matrix), n, 1 if to_vector else n)
 
     def reshape(self, V, child):

@@ -93,8 +93,7 @@ def _adjoint_mul(node, V, i, L):
 
 def _d_div(node, d):
     a, s = node.children
-    return total(d[0] and ast.Div(d[0], s),
-                 d[1] and Neg(ast.Div(M(a, d[1]), ast.Power(s, N(2)))))
+    return total(d[0] and ast.Div(d[0], s), d[1] and Neg(ast.Div(M(a, d[1]), ast.Power(s, N(2)))))
 
 
 def _adjoint_div(node, V, i, L):

@@ -35,5 +35,4 @@ def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # n
     return compiled.source if source else compiled
 
 
-__all__ = ["compile", "dialect", "spelling", "Dialect", "DIALECTS", "Compiled",
-           "LibraryCompiled"]
+__all__ = ["compile", "dialect", "spelling", "Dialect", "DIALECTS", "Compiled", "LibraryCompiled"]

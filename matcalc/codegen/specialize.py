@@ -183,9 +183,8 @@ class Bound:
         self.numpy = numpy_values          # numpy arrays (else a library's, kept as given)
         if self.numpy:
             arrays, sizes = bind_dimensions(given_symbols, given)
-            self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape
-                                   else arrays[s.name].reshape(np.shape(given[s.name])))
-                          for s in given_symbols}
+            self.given = {s.name: arrays[s.name].reshape(np.shape(given[s.name])) if
+                          s.declared_shape else float(arrays[s.name][0, 0]) for s in given_symbols}
         else:                          # a library's arrays: only their shapes are read
             stand_ins = {name: stand_in(value) for name, value in given.items()}
             _, sizes = bind_dimensions(given_symbols, stand_ins)

@@ -7,8 +7,7 @@ from .declarations import (GREEK, Declarations, as_pair, declarations, default_k
                            normalize, parse_shape_text)
 from .inference import DIM_NAMES, infer, unfixed_constants
 from .rules import LAWS, RULES, law_of
-from .typed import (derivative_shape, is_diagonal, is_scalar, pair_of, product_chains,
-                    shape_of)
+from .typed import derivative_shape, is_diagonal, is_scalar, pair_of, product_chains, shape_of
 
 __all__ = ["Dim", "DimProduct", "GREEK", "Declarations", "as_pair", "declarations", "default_kind",
            "describe", "normalize", "parse_shape_text", "DIM_NAMES", "infer", "unfixed_constants",

@@ -151,9 +151,8 @@ class _Inferring:
         def step(node, kids):
             if isinstance(node, ast.Symbol):
                 name = node.name
-                typed = ast.Symbol(name, shapes[name]) if name in shapes else \
-                    ast.Symbol(name, self.final_shape(self.symbols[name]),
-                               name in self.decls.symmetric)
+                typed = ast.Symbol(name, shapes[name]) if name in shapes else ast.Symbol(
+                    name, self.final_shape(self.symbols[name]), name in self.decls.symmetric)
             elif isinstance(node, ast.Identity):
                 typed = ast.Identity(self.final(self.constants.popleft()[1][0]))
             elif isinstance(node, ast.Fill):

@@ -161,9 +161,9 @@ def _common_elementwise(terms, shape):
     common = _common_exponents(monomials)
     if not common:
         return None
-    inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(
-        mono, scale_monomial(common, -1)), shape),)))
-        for (c, t), mono in zip(terms, monomials)]
+    inverse = scale_monomial(common, -1)
+    inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(mono, inverse), shape),)))
+              for (c, t), mono in zip(terms, monomials)]
     return ast.Hadamard(monomial_node(common, shape), _factor_terms(inside, shape))
 
 

@@ -123,8 +123,7 @@ def _commutation_kron(left, right):
     move right, where they meet their transposes and cancel."""
     (m, n), (p, q) = pair_of(right.left), pair_of(right.right)
     if left.m == p and left.n == m:
-        return _single_factor(ast.Mul(ast.Kron(right.right, right.left),
-                                      ast.Commutation(q, n)))
+        return _single_factor(ast.Mul(ast.Kron(right.right, right.left), ast.Commutation(q, n)))
     return None
 
 
