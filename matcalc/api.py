@@ -350,8 +350,7 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     chosen = codegen.dialect(backend)     # an unknown or missing backend fails first
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
     roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
-    declared = Expr(roots[0], _shapes.Declarations(
-        {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
+    declared = Expr(roots[0], merged_declarations(*exprs))      # sizes from declared names
     return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler, source=source,
                            sizes=lambda values: declared_sizes(declared, values))
 
@@ -369,9 +368,7 @@ def symbols(names, shapes=None, symmetric=None):
     """
     names = names.replace(",", " ").split() if isinstance(names, str) else list(names)
     shapes = dict(shapes or {})
-    for name in names:
-        if name not in shapes:
-            shapes[name] = _default_shape(name)
+    shapes.update({name: _default_shape(name) for name in names if name not in shapes})
     decls = _shapes.declarations(shapes, symmetric)
     made = [Expr(ast.Symbol(name, decls.shapes[name], name in decls.symmetric), decls)
             for name in names]

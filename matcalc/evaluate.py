@@ -246,13 +246,13 @@ def _caller_level():
 
 
 def _evaluate(root, values, dimensions):
+    """A `where`'s values in order (each may use the names before it), then its body."""
+    bound = {}
     if isinstance(root, ast.Where):
-        env = dict(values)
-        bound = {}
         for name, value in zip(root.names, root.values):
-            bound[name] = _evaluate_plain(value, env, bound, dimensions)
-        return _evaluate_plain(root.body, env, bound, dimensions)
-    return _evaluate_plain(root, values, {}, dimensions)
+            bound[name] = _evaluate_plain(value, values, bound, dimensions)
+        root = root.body
+    return _evaluate_plain(root, values, bound, dimensions)
 
 
 def evaluate_nodes(root, values, dimensions=None):

@@ -54,12 +54,8 @@ def _grammar_text():
         return (Path(__file__).resolve().parent.parent / "grammar" / "matcalc.lark").read_text()
 
 
-class _State(NamedTuple):
-    text: str
-    spans: dict
-
-
-# The parser (built once) calls the callbacks below; they find the text being parsed here.
+# The parser (built once) calls the callbacks below; they find the text being parsed and the
+# spans found so far here (a Parsed whose node is not known yet).
 _current = contextvars.ContextVar("matcalc_parse_state")
 
 
@@ -245,7 +241,7 @@ def parse(text):
         raise ParseError("empty input: type an expression such as (X*w - y)'*(X*w - y)")
     if len(text) > MAX_LENGTH:
         raise ParseError(f"input of {len(text)} characters exceeds the limit of {MAX_LENGTH}")
-    state = _State(text, {})
+    state = Parsed(None, {}, text)
     parser = _lark()
     token = _current.set(state)
     try:
@@ -258,7 +254,7 @@ def parse(text):
         raise
     finally:
         _current.reset(token)
-    return Parsed(result.node, state.spans, text)
+    return state._replace(node=result.node)
 
 
 def _friendly(text, error):

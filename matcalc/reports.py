@@ -86,14 +86,11 @@ class Step:
 
 
 class Solution(Expr):
-    """The stationary point: an Expr for w, with what is known about it.
-
-    .coefficient: K in g = K*vec(w) - vec(b) (A for g = A*w - b; kron(R', L) for
-    L*w*R = b; None when the equation was in inv(w)); .kind: 'minimum', 'maximum', 'saddle
-    point' or 'degenerate' (from the Hessian on random instances); .verification: how the
-    solution compared with numpy.linalg (or, for an equation in inv(w), how close the
-    gradient comes to zero there) on random instances.
-    """
+    """The stationary point, an Expr for w. .coefficient: K in g = K*vec(w) - vec(b) (A for
+    g = A*w - b; kron(R', L) for L*w*R = b; None for an equation in inv(w)); .kind:
+    'minimum', 'maximum', 'saddle point' or 'degenerate' (from the Hessian on random
+    instances); .verification: how the solution compared with numpy.linalg (for an equation
+    in inv(w), how close the gradient comes to zero there) on random instances."""
 
     __slots__ = ("coefficient", "kind", "verification")
 

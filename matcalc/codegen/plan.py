@@ -28,10 +28,7 @@ class Op(NamedTuple):
     inline: bool = False
 
     def get(self, name, default=None):
-        for key, value in self.attributes:
-            if key == name:
-                return value
-        return default
+        return dict(self.attributes).get(name, default)
 
     def __str__(self):
         """'%3 = sum(%1, -a2)', '%2 = 2.0  (inline)', '%5 = function(%4) [name=tanh]'."""
