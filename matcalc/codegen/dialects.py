@@ -5,7 +5,6 @@ fields in which libraries differ (docs/backends.md: numpy, numba, JAX, PyTorch, 
 """
 
 import importlib
-import inspect
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
@@ -20,7 +19,8 @@ class Dialect(NamedTuple):
     modules: tuple          # what must import for the backend to work
     header: str             # the generated module's imports
     ops: dict               # operation -> template over {0}, {1}, ... and named fields
-    helpers: dict           # helper name -> its source (included when the code uses it)
+    helpers: dict           # helper name -> its source, or a function pasted by its source
+                            # (included when the code uses it)
     blocked: bool = False   # the one-pass blocked gradient (numpy)
     jit: Optional[Callable] = None   # jit(function, static_argnums): compiled whole (JAX)
     marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
@@ -135,7 +135,7 @@ def _logsumexp(x):
     if not np.isfinite(top):
         return np.float64(top)
     return np.float64(top + np.log(np.sum(np.exp(x - top))))''',
-    "commutation_matrix": inspect.getsource(commutation_matrix),      # evaluate's own
+    "commutation_matrix": commutation_matrix,           # evaluate's own, by its source
     "_weighted_gram": '''
 def _weighted_gram(a, v):
     # a' * diag(v) * a: with v >= 0 it is z' * z for z = sqrt(v) .* a, which BLAS does as a
@@ -182,9 +182,6 @@ def chain_order(p):
     return cost, split
 
 
-_CHAIN_ORDER = inspect.getsource(chain_order)
-
-
 # ----------------------------------------------------------------- JAX
 
 def _jax_array(value):
@@ -216,7 +213,7 @@ class _T:
     def __init__(self, x):
         self.x = x
         self.shape = x.shape[::-1]''',
-             "chain_order": _CHAIN_ORDER,
+             "chain_order": chain_order,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes (known when jit traces), each product
@@ -315,7 +312,7 @@ DASK = Dialect(
     helpers={**{name: _NUMPY_HELPERS[name]
                 for name in ("commutation_matrix", "_logdet", "_solve_sym")},
              "_softmax": _NUMPY_HELPERS["_softmax"].replace("np.", "da."),
-             "_small": _DASK_SMALL, "chain_order": _CHAIN_ORDER,
+             "_small": _DASK_SMALL, "chain_order": chain_order,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes, as numpy's multi_dot chooses it
