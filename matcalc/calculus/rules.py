@@ -22,7 +22,7 @@ from .. import ast, dims, registry
 from ..errors import InternalError, UnsupportedError
 from ..shapes import as_pair, is_scalar, shape_of
 
-T, Neg, H, N = ast.Transpose, ast.Neg, ast.Hadamard, ast.Number
+T, M, Neg, H, N = ast.Transpose, ast.Mul, ast.Neg, ast.Hadamard, ast.Number
 MAX_POWER_TERMS = 1000       # d(A^k) has k distinct terms (A')^i * V * (A')^(k-1-i)
 
 
@@ -30,10 +30,6 @@ class Rule(NamedTuple):
     differential: Callable     # (node, d) -> dF
     adjoint: Callable          # (node, V, i, L) -> the contribution to argument i, or None
     source: str
-
-
-def M(*factors):
-    return ast.Mul(*factors)
 
 
 def total(*terms):
