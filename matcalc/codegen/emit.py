@@ -4,6 +4,7 @@ The text comes from the plan alone, never from user text: arguments are a0, a1, 
 variable named `np` or `os` is harmless), numbers `repr(float)`, library names the dialect's.
 """
 
+import functools
 import inspect
 import re
 
@@ -38,8 +39,9 @@ def module(plan, dialect):
     return source, list(writer.dims), bool(writer.kernels)
 
 
+@functools.cache
 def _source(helper):
-    """A helper's code: its text, or the source of a function of the engine's own."""
+    """A helper's code: its text, or the source of a function of the engine's own (read once)."""
     return inspect.getsource(helper) if callable(helper) else helper
 
 
