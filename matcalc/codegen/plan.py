@@ -362,13 +362,9 @@ def _sum(b, node):
                ("+", b.value(child)) for child in node.children[1:]]
 
     def combine(run):
-        return "+", b.add("sum", [t for _, t in run], inline=False, signs=_signs(run))
+        return "+", b.add("sum", [t for _, t in run], inline=False, signs=tuple(s for s, _ in run))
     pieces = _split(pieces, combine)
-    return "sum", [t for _, t in pieces], {"signs": _signs(pieces)}
-
-
-def _signs(pieces):
-    return tuple(sign for sign, _ in pieces)
+    return "sum", [t for _, t in pieces], {"signs": tuple(s for s, _ in pieces)}
 
 
 def _power(b, node):
