@@ -5,7 +5,6 @@ Stages import only earlier stages; this module is the one place that ties them t
 SymPy bridge in sympy_bridge.py, the compiler in codegen.
 """
 
-import contextlib
 import functools
 import gc
 
@@ -21,50 +20,38 @@ from . import verify as _verify
 from .errors import MatcalcError, ShapeError
 from .expression import (Expr, declared_like, declared_sizes, keep_shapes,
                          merged_declarations, symbol_nodes)
+from .printing import short_text
 from .reports import Check, Derivation, DerivationCheck, Solution, Step
 from .solve import solve as _solve_node
 
 
 def _scoped(function):
     """Run an API function in one simplifier session (memo tables freed afterwards), with
-    Python's cyclic garbage collector paused."""
+    Python's cyclic garbage collector paused as long: trees are acyclic (interned nodes point
+    only at their children), so it finds nothing, but it walks every live object every few
+    hundred allocations (a third of the time on a sum of 20,000 terms)."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with _simplify.session(), _no_cycle_collection():
-            return function(*args, **kwargs)
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            with _simplify.session():
+                return function(*args, **kwargs)
+        finally:
+            if paused:
+                gc.enable()
     return wrapper
-
-
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """Pause the cyclic collector for one operation, then restore it as it was.
-
-    Trees are acyclic (interned nodes point only at their children), so the collector finds
-    nothing, but it runs every few hundred allocations and walks every live object: on a
-    sum of 20,000 terms it took a third of the time. Reference counting still frees
-    everything at once; the collector runs again as soon as the operation ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @_scoped
 def parse(text, shapes=None, symmetric=None, shape=None):
-    """Read `text` as an expression, inferring and checking every shape.
-
-    `shape`, if given, is the shape the whole expression must have (its free dimensions,
-    e.g. the size of a lone `I`, are inferred from it).
-    """
+    """Read `text` as an expression, inferring and checking every shape; `shape`, if given,
+    is the shape the whole expression must have (its free dimensions, e.g. the size of a
+    lone `I`, are inferred from it)."""
     if isinstance(text, Expr):
         expr = _redeclare(text, shapes, symmetric)
         if shape is not None and expr.shape != tuple(shape):
-            raise ShapeError(f"'{_short(expr)}' is {_shapes.describe(expr.shape)}, "
+            raise ShapeError(f"'{short_text(expr.node)}' is {_shapes.describe(expr.shape)}, "
                              f"expected {_shapes.describe(tuple(shape))}")
         return expr
     decls = _shapes.declarations(shapes, symmetric)
@@ -82,9 +69,8 @@ def _redeclare(expr, shapes, symmetric):
     known = expr.symbols()
     for name, shape in decls.shapes.items():
         if name in known and known[name] != shape:
-            raise ShapeError(
-                f"'{name}' is {_shapes.describe(known[name])} in this expression, "
-                f"but is now declared {_shapes.describe(shape)}")
+            raise ShapeError(f"'{name}' is {_shapes.describe(known[name])} in this "
+                             f"expression, but is now declared {_shapes.describe(shape)}")
     for name in decls.symmetric:
         if name in known and name not in expr.declarations.symmetric:
             raise ShapeError(f"'{name}' was not declared symmetric when this "
@@ -112,13 +98,8 @@ def _symbol(expr, wrt):
         return known[wrt]
     if wrt in expr.declarations.shapes:
         return ast.Symbol(wrt, expr.declarations.shapes[wrt], wrt in expr.symmetric)
-    raise MatcalcError(f"'{wrt}' does not occur in '{_short(expr)}' and is not declared; "
+    raise MatcalcError(f"'{wrt}' does not occur in '{short_text(expr.node)}' and is not declared; "
                        f"its variables are: {', '.join(known) or 'none'}")
-
-
-def _short(expr):
-    text = str(expr)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _form(node, form):
@@ -127,17 +108,13 @@ def _form(node, form):
     return _simplify.factored(node) if form == "factored" else _simplify.expanded(node)
 
 
-
-
 @_scoped
 def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None):
-    """d expr / d wrt in denominator layout, simplified (SPEC sections 2 and 2b).
-
-    Past two indices the result is the matrix form d vec(F) / d vec(W) (size(W) x size(F),
-    column-major vec): d(A*X*B)/dX = kron(B, A'). With `direction` (the name of a variable
-    of wrt's shape, declared here if it is new), the derivative along it, in F's shape:
-    a Hessian-vector product when expr is a gradient, without the size(W) x size(F) matrix.
-    """
+    """d expr / d wrt in denominator layout, simplified (SPEC sections 2 and 2b). Past two
+    indices the matrix form d vec(F) / d vec(W), size(W) x size(F) (column-major vec):
+    d(A*X*B)/dX = kron(B, A'). With `direction` (the name of a variable of wrt's shape,
+    declared here if new), the derivative along it, in F's shape: a Hessian-vector product
+    when expr is a gradient, without the size(W) x size(F) matrix."""
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if direction is not None:
@@ -161,9 +138,7 @@ def _direction(expr, symbol, name):
     if name in known and known[name] != shape:
         raise ShapeError(f"the direction {name} is {_shapes.describe(known[name])}, but "
                          f"{symbol.name} is {_shapes.describe(shape)}")
-    declarations = keep_shapes(expr)
-    declarations = _shapes.Declarations(dict(declarations.shapes, **{name: shape}),
-                                        declarations.symmetric)
+    declarations = _shapes.Declarations(dict(declared_like(expr), **{name: shape}), expr.symmetric)
     return ast.Symbol(name, shape, name in declarations.symmetric), declarations
 
 
@@ -192,21 +167,19 @@ def simplify(expr, shapes=None, symmetric=None, form="factored"):
 def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verify.DRAWS,
            seed=0, direction=None):
     """Check a derivative of expr by wrt numerically (central differences, random draws).
-
-    `derivative` may be text, an Expr, or None (then matcalc's own derivative is checked).
-    With `direction`, it is the derivative along that variable (in expr's shape).
-    """
+    `derivative`: text, an Expr, or None (matcalc's own); with `direction`, the derivative
+    along that variable (in expr's shape)."""
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if direction is not None:
         direction, declarations = _direction(expr, symbol, direction)
         expr = Expr(expr.node, declarations)
-    expected_shape = _diff_shape(expr, symbol) if direction is None else expr.shape
+    expected_shape = expr.shape if direction is not None else \
+        _shapes.derivative_shape(expr.shape, symbol.declared_shape)
     if derivative is None:
         derivative = diff(expr, symbol.name, direction=direction and direction.name)
     elif not isinstance(derivative, Expr):
-        derivative = parse(derivative, declared_like(expr), expr.symmetric,
-                           shape=expected_shape)
+        derivative = parse(derivative, declared_like(expr), expr.symmetric, shape=expected_shape)
     if derivative.shape != expected_shape:
         raise ShapeError(f"the derivative of {_shapes.describe(expr.shape)} by "
                          f"{_shapes.describe(symbol.declared_shape)} {symbol.name} is "
@@ -223,11 +196,6 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
                                     along=direction and direction.name, also=drawn)
 
 
-def _diff_shape(expr, symbol):
-    return _shapes.shape_of(ast.Derivative(expr.node if not isinstance(expr.node, ast.Where)
-                                           else ast.inline_where(expr.node), symbol))
-
-
 # ----------------------------------------------------------------- derivations
 
 @_scoped
@@ -240,20 +208,15 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     if method == "expand" and expr.shape != ():
         raise MatcalcError("the expansion route needs a scalar function")
     route = _derivation.chain_route if method == "chain" else _derivation.expansion_route
-    if method == "chain" and _derivation.past_two_indices(
-            ast.inline_where(expr.node), symbol):
+    if method == "chain" and _derivation.past_two_indices(ast.inline_where(expr.node), symbol):
         route, method = _derivation.matrix_route, "matrix"
     raw_steps, raw = route(_calculus.expand_derivatives(ast.inline_where(expr.node)), symbol)
-    declarations = keep_shapes(expr)
-    extra = dict(declarations.shapes)
-    for step in raw_steps:
-        for node in ast.postorder(step.node):
-            if isinstance(node, ast.Symbol):
-                extra.setdefault(node.name, node.declared_shape)
-    declarations = _shapes.Declarations(extra, declarations.symmetric)
-    steps = [Step(s.rule, s.label, Expr(s.node, declarations),
-                   None if s.source is None else Expr(s.source, declarations))
-             for s in raw_steps]
+    known = dict(keep_shapes(expr).shapes)          # and the steps' new names (v, u, G, dX)
+    for name, node in ast.free_symbols(*(step.node for step in raw_steps)).items():
+        known.setdefault(name, node.declared_shape)
+    declarations = _shapes.Declarations(known, expr.symmetric)
+    steps = [Step(s.rule, s.label, Expr(s.node, declarations), None if s.source is None
+                  else Expr(s.source, declarations)) for s in raw_steps]
     result = Expr(_simplify.factored(raw), declarations)
     expanded_result = Expr(_simplify.expanded(raw), declarations)
     agreement = None
@@ -278,7 +241,7 @@ def solve(gradient, wrt, shapes=None, symmetric=None):
     if gradient.shape != symbol.declared_shape:
         raise ShapeError(f"a gradient by {symbol.name} has its shape "
                          f"({_shapes.describe(symbol.declared_shape)}), but "
-                         f"'{_short(gradient)}' is {_shapes.describe(gradient.shape)}")
+                         f"'{short_text(gradient.node)}' is {_shapes.describe(gradient.shape)}")
     node = ast.inline_where(gradient.node)
     solution, coefficient = _solve_node(node, symbol)
     kind, report = _verify.check_solution(node, symbol, solution, coefficient)
@@ -292,8 +255,8 @@ def stationary_point(loss, wrt, shapes=None, symmetric=None):
     """solve(diff(loss, wrt), wrt) for a scalar loss."""
     loss = parse(loss, shapes, symmetric)
     if loss.shape != ():
-        raise ShapeError(f"a stationary point needs a scalar function, but '{_short(loss)}' "
-                         f"is {_shapes.describe(loss.shape)}")
+        raise ShapeError(f"a stationary point needs a scalar function, but "
+                         f"'{short_text(loss.node)}' is {_shapes.describe(loss.shape)}")
     return solve(diff(loss, wrt, form="expanded"), wrt)
 
 
@@ -302,10 +265,8 @@ def stationary_point(loss, wrt, shapes=None, symmetric=None):
 def parse_together(texts, shapes=None, symmetric=None):
     """Several expressions claimed equal, read with one symbol table: their dimensions
     agree and they take one shape together (undeclared names get the shapes that make all
-    of them valid, e.g. square A and B for (A*B)' == A'*B').
-
-    For messages they count as the lines of one text: an error in the third names line 3.
-    """
+    of them valid, e.g. square A and B for (A*B)' == A'*B'). For messages they are the lines
+    of one text: an error in the third names line 3."""
     decls = _shapes.declarations(shapes, symmetric)
     texts = [str(t) if isinstance(t, Expr) else t for t in texts]
     parsed, spans, offset = [], {}, 0
@@ -325,7 +286,6 @@ def parse_together(texts, shapes=None, symmetric=None):
 def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     """Is lhs == rhs? By canonical form first, then on random instances."""
     if isinstance(lhs, Expr) and isinstance(rhs, Expr):
-        left, right = lhs, rhs
         shapes = dict(declared_like(lhs), **(shapes or {}))
         left, right = parse_together([str(lhs), str(rhs)], shapes,
                                      set(symmetric or ()) | lhs.symmetric | rhs.symmetric)
@@ -333,11 +293,11 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
         left, right = parse_together([lhs, rhs], shapes, symmetric)
     left_node = _calculus.expand_derivatives(ast.inline_where(left.node))
     right_node = _calculus.expand_derivatives(ast.inline_where(right.node))
-    if _is_zero_literal(right_node) and left.shape != ():
+    if right_node is ast.Number(0) and left.shape != ():
         right_node = _calculus.zero(left.shape)
     elif left.shape != right.shape:
-        raise ShapeError(f"the two sides have different shapes: '{_short(left)}' is "
-                         f"{_shapes.describe(left.shape)}, '{_short(right)}' is "
+        raise ShapeError(f"the two sides have different shapes: '{short_text(left.node)}' is "
+                         f"{_shapes.describe(left.shape)}, '{short_text(right.node)}' is "
                          f"{_shapes.describe(right.shape)}")
     if _simplify.expanded(left_node) is _simplify.expanded(right_node):
         return Check(True, "equal in canonical form", None, left, right)
@@ -360,10 +320,6 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     return Check(False, why, outcome.counterexample, left, right)
 
 
-def _is_zero_literal(node):
-    return isinstance(node, ast.Number) and node.value == 0
-
-
 @_scoped
 def check_derivation(steps, shapes=None, symmetric=None):
     """Check a derivation: each expression claimed equal to the one before."""
@@ -371,13 +327,10 @@ def check_derivation(steps, shapes=None, symmetric=None):
     if len(steps) < 2:
         raise MatcalcError("a derivation needs at least two steps")
     exprs = parse_together(steps, shapes, symmetric)
-    results = []
-    declarations = _shapes.Declarations(
-        {n: s for e in exprs for n, s in e.symbols().items()},
-        exprs[0].declarations.symmetric)
-    for before, after in zip(exprs, exprs[1:]):
-        results.append(check(Expr(before.node, declarations), Expr(after.node, declarations)))
-    return DerivationCheck(steps, results)
+    declarations = _shapes.Declarations({n: s for e in exprs for n, s in e.symbols().items()},
+                                        exprs[0].declarations.symmetric)
+    return DerivationCheck(steps, [check(Expr(a.node, declarations), Expr(b.node, declarations))
+                                   for a, b in zip(exprs, exprs[1:])])
 
 
 # ----------------------------------------------------------------- compiled numpy code
@@ -387,29 +340,19 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
             backend="numpy", source=False, scheduler=None):
     """A fast function of the expression's own names: f(values) or f(**values).
 
-    With several expressions (say a loss and its gradient) one function returns them all,
-    computing their shared subexpressions once. `given` fixes values that stay the same
-    across calls (data such as X and y): what depends only on them is computed once, in the
-    form (as given or expanded) that costs the fewest flops per call, and the function
-    takes the other names. An inverse times more factors is a linear solve, by Cholesky
-    for a symmetric (Gram) matrix: inv(X'*X)*X'*y is never an inverse.
-
-    `backend` is "numpy" (the default), "numba" (numpy, with a gradient X'*g(X*w) as one
-    parallel loop over X's rows), "jax" (a jax.jit-compiled pure function), "torch"
-    (tensors on the device they come on) or "dask" (lazy arrays; `.compute(values)` runs
-    them on a Dask cluster: `scheduler` is an address, a distributed Client, or None for
-    the current client or else a local cluster). `source=True` returns the generated module
-    as text, to paste into a project. See docs/backends.md.
+    Several expressions give one function returning them all, their shared work done once;
+    `given` fixes values across calls (what depends only on them is computed once, and the
+    function takes the other names). `backend`: "numpy", "numba", "jax", "torch" or "dask"
+    (`scheduler`: where a Dask function's `compute` runs). `source=True` returns the
+    generated module as text. See docs/codegen.md and docs/backends.md.
     """
     from . import codegen
     chosen = codegen.dialect(backend)     # an unknown or missing backend fails first
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
     roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
-    declared = Expr(roots[0], _shapes.Declarations(
-        {n: s for e in exprs for n, s in e.declarations.shapes.items()}, frozenset()))
-    return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler,
-                           sizes=lambda values: declared_sizes(declared, values),
-                           source=source)
+    declared = Expr(roots[0], merged_declarations(*exprs))      # sizes from declared names
+    return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler, source=source,
+                           sizes=lambda values: declared_sizes(declared, values))
 
 
 lambdify = compile
@@ -425,9 +368,7 @@ def symbols(names, shapes=None, symmetric=None):
     """
     names = names.replace(",", " ").split() if isinstance(names, str) else list(names)
     shapes = dict(shapes or {})
-    for name in names:
-        if name not in shapes:
-            shapes[name] = _default_shape(name)
+    shapes.update({name: _default_shape(name) for name in names if name not in shapes})
     decls = _shapes.declarations(shapes, symmetric)
     made = [Expr(ast.Symbol(name, decls.shapes[name], name in decls.symmetric), decls)
             for name in names]

@@ -21,7 +21,7 @@ from .ast import inline_where
 from .calculus import along, derivative, differential, identify, zero
 from .calculus.graph import contains as _contains, depends_on
 from .shapes import as_pair, shape_of
-from .simplify import canon, expanded, to_node
+from .simplify import canon, expanded, mul_node, to_node
 
 
 class Step(NamedTuple):
@@ -150,8 +150,7 @@ def matrix_route(root, wrt):
     taken = {n.name for n in ast.postorder(root) if isinstance(n, ast.Symbol)}
     w = wrt.name
     v_node = choose_intermediate(root, wrt)
-    if v_node is not None and (shape_of(v_node) == () or shape_of(wrt) == () or
-                               v_node is wrt):
+    if v_node is not None and (shape_of(v_node) == () or shape_of(wrt) == () or v_node is wrt):
         v_node = None             # the matrix-form chain needs a non-scalar V and W
     if v_node is None:
         return _identified(root, wrt, fresh_name(taken, "d" + w), "F")
@@ -162,8 +161,7 @@ def matrix_route(root, wrt):
     steps = [Step("introduce the intermediate variable", v_name, v_node),
              Step("write the function in terms of it", u_name, u_in_v)]
     dv_steps, dv_dw = _identified(v_node, wrt, fresh_name(taken, "d" + w), v_name)
-    du_steps, du_dv = _identified(u_in_v, v, fresh_name(taken | {v_name}, "d" + v_name),
-                                  u_name)
+    du_steps, du_dv = _identified(u_in_v, v, fresh_name(taken | {v_name}, "d" + v_name), u_name)
     steps += dv_steps + du_steps
     combined = ast.Mul(dv_dw, substitute(du_dv, v, v_node))
     shown = ast.Mul(expanded(dv_dw), expanded(substitute(du_dv, v, v_node)))
@@ -181,10 +179,10 @@ def _identified(root, wrt, d_name, f_name):
     steps = [Step("the differential: d(A*B) = dA*B + A*dB, d inv(A) = -inv(A)*dA*inv(A), "
                   "d f(A) = f'(A) .* dA, ...", f"d{f_name}", shown)]
     if shape_of(wrt) == ():
-        steps.append(Step(f"by a scalar: d{f_name}/d{wrt.name} is d{f_name} with "
-                          f"{d_name} = 1", f"d{f_name}/d{wrt.name}",
-                          expanded(along(root, wrt, ast.Number(1)))))
-        return steps, along(root, wrt, ast.Number(1))
+        by_scalar = along(root, wrt, ast.Number(1))
+        steps.append(Step(f"by a scalar: d{f_name}/d{wrt.name} is d{f_name} with {d_name} = 1",
+                          f"d{f_name}/d{wrt.name}", expanded(by_scalar)))
+        return steps, by_scalar
     poly = canon(shown)
     for term, coefficient in poly.terms.items():
         single = to_node(type(poly)({term: coefficient}, poly.shape))
@@ -257,16 +255,10 @@ def _textbook_identity(term, coefficient, wrt):
     first, last, middle = atom.children[0], atom.children[-1], atom.children[1:-1]
     if first is ast.Transpose(wrt) and last is wrt and middle and \
             not any(_contains(m, wrt) for m in middle):
-        B = _product(list(middle))
-        return "d(w'*B*w)/dw = (B + B')*w", _product(scale + [ast.Add(B, ast.Transpose(B)),
-                                                               wrt])
-    if first is ast.Transpose(wrt) and not _contains(_product(atom.children[1:]), wrt):
-        return "d(w'*s)/dw = s", _product(scale + [_product(atom.children[1:])])
-    if last is wrt and not _contains(_product(atom.children[:-1]), wrt):
-        return "d(s'*w)/dw = s", _product(scale + [ast.Transpose(_product(atom.children[:-1]))])
+        B = mul_node(middle)
+        return "d(w'*B*w)/dw = (B + B')*w", mul_node(scale + [ast.Add(B, ast.Transpose(B)), wrt])
+    if first is ast.Transpose(wrt) and not _contains(mul_node(atom.children[1:]), wrt):
+        return "d(w'*s)/dw = s", mul_node(scale + [mul_node(atom.children[1:])])
+    if last is wrt and not _contains(mul_node(atom.children[:-1]), wrt):
+        return "d(s'*w)/dw = s", mul_node(scale + [ast.Transpose(mul_node(atom.children[:-1]))])
     return "chain rule on the term", None
-
-
-def _product(factors):
-    factors = list(factors)
-    return factors[0] if len(factors) == 1 else ast.Mul(*factors)

@@ -46,8 +46,12 @@ class NumericWarning(RuntimeWarning):
     names the first subexpression that did."""
 
 
-def caret_context(text, line, column):
-    """The input line `line` (1-based) with a caret under `column` (1-based)."""
+def error_at(kind, message, text, offset):
+    """A `kind` error at a character offset of `text`: the message ends '(line l, column c)',
+    the context is that line with a caret under the column."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
     lines = text.splitlines() or [""]
-    source = lines[min(max(line, 1), len(lines)) - 1]
-    return f"  {source}\n  {' ' * (max(column, 1) - 1)}^"
+    context = f"  {lines[min(line, len(lines)) - 1]}\n  {' ' * (column - 1)}^"
+    return kind(f"{message} (line {line}, column {column})", line=line, column=column,
+                context=context)

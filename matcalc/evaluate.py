@@ -67,9 +67,8 @@ def bind_dimensions(symbols, values):
             elif isinstance(dim, dims.DimProduct):
                 products.append((name, dim, size))
             elif dim in sizes and sizes[dim] != size:
-                raise EvaluationError(
-                    f"the values disagree on dimension {dim}: '{source[dim]}' gives "
-                    f"{dim} = {sizes[dim]}, '{name}' gives {dim} = {size}")
+                raise EvaluationError(f"the values disagree on dimension {dim}: '{source[dim]}' "
+                                      f"gives {dim} = {sizes[dim]}, '{name}' gives {dim} = {size}")
             else:
                 sizes.setdefault(dim, size)
                 source.setdefault(dim, name)
@@ -122,10 +121,7 @@ def _rule(node, kids, arrays, sizes):
         rows, cols = (_size(d, sizes, "vector/matrix") for d in as_pair(node.shape))
         return np.full((rows, cols), float(kids[0]))
     if isinstance(node, ast.Add):
-        total = kids[0]
-        for k in kids[1:]:
-            total = total + k
-        return total
+        return sum(kids[1:], kids[0])
     if isinstance(node, ast.Neg):
         return -kids[0]
     if isinstance(node, ast.Mul):
@@ -192,12 +188,22 @@ def evaluate(root, values, dimensions=None):
         result = _evaluate(root, values, dimensions or {})
         if not np.all(np.isfinite(result)):
             warn_not_finite(root, values, dimensions)
-    shape = shape_of(root)
+    return finisher(shape_of(root))(result)
+
+
+def finisher(shape):
+    """The conversion of a raw value to what evaluate returns for a root of this shape."""
     if shape == ():
-        return float(result)
-    if len(shape) == 1:
-        return np.asarray(result).reshape(-1)
-    return np.asarray(result)
+        return _as_float
+    return _flatten if len(shape) == 1 else np.asarray
+
+
+def _as_float(value):
+    return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
+
+
+def _flatten(value):
+    return np.asarray(value).reshape(-1)
 
 
 HINTS = {ast.Div: "a division by zero", ast.ElemDiv: "a division by zero"}   # and records' hints
@@ -218,11 +224,10 @@ def warn_not_finite(roots, values, dimensions=None):
                 return                                      # the input itself
             if not all(np.all(np.isfinite(values_of[c])) for c in node.children):
                 continue
-            text = short_text(node)
             what = "nan" if np.any(np.isnan(value)) else "inf"
             record = registry.of(node)
             hint = record.hint if record is not None else HINTS.get(type(node))
-            warnings.warn(f"'{text}' is {what} although its arguments are finite"
+            warnings.warn(f"'{short_text(node)}' is {what} although its arguments are finite"
                           + (f" ({hint})" if hint else ""), NumericWarning,
                           stacklevel=_caller_level())
             return
@@ -241,13 +246,13 @@ def _caller_level():
 
 
 def _evaluate(root, values, dimensions):
+    """A `where`'s values in order (each may use the names before it), then its body."""
+    bound = {}
     if isinstance(root, ast.Where):
-        env = dict(values)
-        bound = {}
         for name, value in zip(root.names, root.values):
-            bound[name] = _evaluate_plain(value, env, bound, dimensions)
-        return _evaluate_plain(root.body, env, bound, dimensions)
-    return _evaluate_plain(root, values, {}, dimensions)
+            bound[name] = _evaluate_plain(value, values, bound, dimensions)
+        root = root.body
+    return _evaluate_plain(root, values, bound, dimensions)
 
 
 def evaluate_nodes(root, values, dimensions=None):

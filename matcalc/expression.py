@@ -145,17 +145,13 @@ def _operand(value, other):
 
 def merged_declarations(*exprs):
     """The declarations of several expressions, as one."""
-    merged = {}
-    for e in exprs:
-        merged.update(e.declarations.shapes)
+    merged = {name: shape for e in exprs for name, shape in e.declarations.shapes.items()}
     return shapes.Declarations(merged, frozenset().union(*(e.symmetric for e in exprs)))
 
 
 def declared_like(expr):
     """Declarations that fix every free symbol of `expr` to the shape it has there."""
-    declared = dict(expr.declarations.shapes)
-    declared.update(expr.symbols())
-    return declared
+    return dict(expr.declarations.shapes, **expr.symbols())
 
 
 def keep_shapes(expr):

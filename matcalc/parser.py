@@ -18,7 +18,7 @@ from typing import NamedTuple
 import lark
 
 from . import ast, dims, registry
-from .errors import ParseError, caret_context
+from .errors import ParseError, error_at
 
 MAX_DEPTH = 500   # deeper nesting is refused with a clear error, before any pass can recurse
 MAX_LENGTH = 2_000_000
@@ -54,12 +54,8 @@ def _grammar_text():
         return (Path(__file__).resolve().parent.parent / "grammar" / "matcalc.lark").read_text()
 
 
-class _State(NamedTuple):
-    text: str
-    spans: dict
-
-
-# The parser (built once) calls the callbacks below; they find the text being parsed here.
+# The parser (built once) calls the callbacks below; they find the text being parsed and the
+# spans found so far here (a Parsed whose node is not known yet).
 _current = contextvars.ContextVar("matcalc_parse_state")
 
 
@@ -71,7 +67,7 @@ class _Build(lark.Transformer):
 
     # -- helpers
     def _fail(self, message, start):
-        raise _error(self.text, message, start)
+        raise error_at(ParseError, message, self.text, start)
 
     def _make(self, node, start, end, children=()):
         depth = 1 + max((c.depth for c in children), default=0)
@@ -200,8 +196,7 @@ class _Build(lark.Transformer):
                 stack.extend(node.children)
             elif isinstance(node, ast.Symbol):
                 found.append(dims.Dim(node.name))
-            elif isinstance(node, ast.Number) and node.value.denominator == 1 and \
-                    node.value >= 1:
+            elif isinstance(node, ast.Number) and node.value.denominator == 1 and node.value >= 1:
                 found.append(int(node.value))
             elif isinstance(node, ast.Power) and isinstance(node.base, ast.Symbol) and \
                     isinstance(node.exponent, ast.Number) and \
@@ -229,22 +224,13 @@ class _Build(lark.Transformer):
             if str(name) in names[:i]:
                 self._fail(f"'{name}' is bound twice in where", name.start_pos)
         node = ast.Where(tuple(names), body.node, *(v.node for _, v in bindings))
-        return self._make(node, body.start, bindings[-1][1].end,
-                          [body] + [v for _, v in bindings])
+        return self._make(node, body.start, bindings[-1][1].end, [body] + [v for _, v in bindings])
 
 
 @functools.cache
 def _lark():
     return lark.Lark(_grammar_text(), parser="lalr", lexer="contextual",
                      transformer=_Build(), maybe_placeholders=False)
-
-
-def _error(text, message, offset):
-    """A ParseError at a character offset: line and column, and a caret under it."""
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return ParseError(f"{message} (line {line}, column {column})", line=line, column=column,
-                      context=caret_context(text, line, column))
 
 
 def parse(text):
@@ -255,7 +241,7 @@ def parse(text):
         raise ParseError("empty input: type an expression such as (X*w - y)'*(X*w - y)")
     if len(text) > MAX_LENGTH:
         raise ParseError(f"input of {len(text)} characters exceeds the limit of {MAX_LENGTH}")
-    state = _State(text, {})
+    state = Parsed(None, {}, text)
     parser = _lark()
     token = _current.set(state)
     try:
@@ -268,7 +254,7 @@ def parse(text):
         raise
     finally:
         _current.reset(token)
-    return Parsed(result.node, state.spans, text)
+    return state._replace(node=result.node)
 
 
 def _friendly(text, error):
@@ -324,4 +310,4 @@ def _friendly(text, error):
             message = f"unexpected '{value}': an operand is missing before it"
         else:
             message = f"unexpected '{value}'"
-    return _error(text, message, offset)
+    return error_at(ParseError, message, text, offset)

@@ -251,8 +251,7 @@ def _latex_rule(node, memo, explicit):
     if isinstance(node, ast.Derivative):
         return rf"\frac{{\partial}}{{\partial {kids[1][0]}}}\left({kids[0][0]}\right)", ATOM
     if isinstance(node, ast.Where):
-        bindings = r",\; ".join(f"{latex_name(n)} = {v[0]}"
-                                for n, v in zip(node.names, kids[1:]))
+        bindings = r",\; ".join(f"{latex_name(n)} = {v[0]}" for n, v in zip(node.names, kids[1:]))
         return rf"{kids[0][0]} \quad\text{{where }} {bindings}", WHERE
     raise InternalError(f"no LaTeX rule for {type(node).__name__}")
 

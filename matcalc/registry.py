@@ -54,12 +54,11 @@ class Function(NamedTuple):
 
 # ----------------------------------------------------------------- derivative building blocks
 
+_call = ast.Elementwise                # _call("cos", u) is cos(u)
+
+
 def _power(node, k):
     return ast.ElemPower(node, ast.Number(k))
-
-
-def _call(name, arg):
-    return ast.Elementwise(name, arg)
 
 
 def _one_plus(node):

@@ -43,7 +43,7 @@ class Derivation:
 
     def latex(self):
         rows = [(step.source.latex() + r" &\mapsto " if step.source is not None else
-                 rf"\text{{{_latex_text(step.label)}}} &= ") + step.expr.latex()
+                 r"\text{" + step.label.replace("_", r"\_") + "} &= ") + step.expr.latex()
                 for step in self.steps]
         rows += [rf"&= {result.latex()}" for result, _ in self._results()]
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
@@ -70,10 +70,6 @@ class Derivation:
                 f" ({html.escape(route)})</p><table>{''.join(rows)}</table>{notes}")
 
 
-def _latex_text(text):
-    return text.replace("_", r"\_")
-
-
 class Step:
     """A step for users: rule, label and the expression as an Expr."""
 
@@ -90,14 +86,11 @@ class Step:
 
 
 class Solution(Expr):
-    """The stationary point: an Expr for w, with what is known about it.
-
-    .coefficient: K in g = K*vec(w) - vec(b) (A for g = A*w - b; kron(R', L) for
-    L*w*R = b; None when the equation was in inv(w)); .kind: 'minimum', 'maximum', 'saddle
-    point' or 'degenerate' (from the Hessian on random instances); .verification: how the
-    solution compared with numpy.linalg (or, for an equation in inv(w), how close the
-    gradient comes to zero there) on random instances.
-    """
+    """The stationary point, an Expr for w. .coefficient: K in g = K*vec(w) - vec(b) (A for
+    g = A*w - b; kron(R', L) for L*w*R = b; None for an equation in inv(w)); .kind:
+    'minimum', 'maximum', 'saddle point' or 'degenerate' (from the Hessian on random
+    instances); .verification: how the solution compared with numpy.linalg (for an equation
+    in inv(w), how close the gradient comes to zero there) on random instances."""
 
     __slots__ = ("coefficient", "kind", "verification")
 
@@ -117,8 +110,7 @@ class Check:
         return bool(self.holds)
 
     def __str__(self):
-        head = "undecided" if self.holds is None else "holds" if self.holds else \
-            "does NOT hold"
+        head = "undecided" if self.holds is None else "holds" if self.holds else "does NOT hold"
         text = f"{self.lhs} == {self.rhs}: {head}; {self.why}"
         if self.counterexample is not None:
             values, left, right = self.counterexample

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from . import ast, dims, registry
 from .errors import UnsupportedError
-from .shapes import as_pair, declarations, normalize, shape_of
+from .shapes import as_pair, declarations, is_scalar, normalize, shape_of
 
 
 def to_sympy(root):
@@ -26,12 +26,9 @@ def to_sympy(root):
     def size(node):
         return tuple(dim(d) for d in as_pair(shape_of(node)))
 
-    def scalar(node):
-        return shape_of(node) == ()
-
     def rule(node, kids):
         if isinstance(node, ast.Symbol):
-            if scalar(node):
+            if is_scalar(node):
                 return sympy.Symbol(node.name)
             return sympy.MatrixSymbol(node.name, *size(node))
         if isinstance(node, ast.Number):
@@ -41,9 +38,9 @@ def to_sympy(root):
         if isinstance(node, ast.Fill):
             return kids[0] * sympy.OneMatrix(*size(node))
         if isinstance(node, ast.Add):
-            terms = [k * sympy.OneMatrix(*size(node)) if scalar(c) and not scalar(node) else k
-                     for c, k in zip(node.children, kids)]
-            return sympy.Add(*terms) if scalar(node) else sympy.MatAdd(*terms)
+            terms = [k * sympy.OneMatrix(*size(node)) if is_scalar(c) and not is_scalar(node)
+                     else k for c, k in zip(node.children, kids)]
+            return sympy.Add(*terms) if is_scalar(node) else sympy.MatAdd(*terms)
         if isinstance(node, ast.Neg):
             return -kids[0]
         if isinstance(node, ast.Mul):
@@ -51,7 +48,7 @@ def to_sympy(root):
         if isinstance(node, ast.Div):
             return kids[0] / kids[1]
         if isinstance(node, ast.Hadamard):
-            if scalar(node.left) or scalar(node.right):
+            if is_scalar(node.left) or is_scalar(node.right):
                 return kids[0] * kids[1]
             return sympy.HadamardProduct(kids[0], kids[1])
         if isinstance(node, ast.ElemDiv):
@@ -59,18 +56,17 @@ def to_sympy(root):
         if isinstance(node, ast.Power):
             return kids[0] ** kids[1]
         if isinstance(node, ast.ElemPower):
-            return kids[0] ** kids[1] if scalar(node) else sympy.HadamardPower(kids[0], kids[1])
+            return kids[0] ** kids[1] if is_scalar(node) else sympy.HadamardPower(kids[0], kids[1])
         if isinstance(node, ast.Transpose):
-            return kids[0] if scalar(node) else kids[0].T
+            return kids[0] if is_scalar(node) else kids[0].T
         record = registry.of(node)
         if record is not None and record.sympy is not None:
             if record.elementwise:
-                if scalar(node):
+                if is_scalar(node):
                     return record.sympy(sympy, kids[0])
                 t = sympy.Symbol("t")
-                return ElementwiseApplyFunction(sympy.Lambda(t, record.sympy(sympy, t)),
-                                                kids[0])
-            if record.scalar is not None and all(scalar(c) for c in node.children):
+                return ElementwiseApplyFunction(sympy.Lambda(t, record.sympy(sympy, t)), kids[0])
+            if record.scalar is not None and all(is_scalar(c) for c in node.children):
                 return record.scalar(sympy, *kids)
             return record.sympy(sympy, *kids)
         name = registry.name_of(node) or type(node).__name__
@@ -123,8 +119,7 @@ def from_sympy(expression, symmetric=None):
             return ast.Transpose(convert(e.arg))
         for cls, record in classes:
             if isinstance(e, cls):
-                return registry.build(record.name,
-                                       *(convert(a) for a in e.args[:record.arity]))
+                return registry.build(record.name, *(convert(a) for a in e.args[:record.arity]))
         if isinstance(e, sympy.HadamardProduct):
             return functools.reduce(ast.Hadamard, map(convert, e.args))
         if isinstance(e, sympy.HadamardPower):

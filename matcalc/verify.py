@@ -1,24 +1,13 @@
 """Numeric verification: random instances and central differences.
 
-Sizes: a distinct small size per symbolic dimension, so a transposition error cannot hide
-behind a square shape. Draws: never symmetric unless declared so (a symmetric draw makes
-inv(X) and inv(X)' agree and hides a missing transpose); c*I + E with E small and
-non-symmetric under inv, det, logdet and matrix powers (invertible, positive determinant);
-positive entries under log, sqrt, fractional powers and as divisors. What needs which draw
-is read from the expression, not asked of the user.
-
 An instance must be a valid point of every expression involved: finite, every matrix under
 inv/det/logdet/a negative power well conditioned (of positive determinant under logdet), no
-argument within reach of a function's kink (the records' `kinks`). An invalid instance is
-redrawn with rotated sizes (X'*X with X n x d needs n >= d) and shrinking values (exp must
-not overflow); when none is valid the outcome is inconclusive (`passed` is None), never a
-failure.
-
-A derivative G of f by w is checked along random directions D against
-(f(w + eps*D) - f(w - eps*D)) / (2*eps): for a scalar f, <G, D>; for a vector f (Jacobian
-G, d x n), G' * D; past two indices, G' * vec(D) with the matrix form G (SPEC 2b). The step
-is chosen per instance (`_best_difference`); an instance too noisy to tell a missing factor
-from rounding is skipped like an invalid one.
+argument within reach of a function's kink (the records' `kinks`). What needs which draw is
+read from the expressions, not asked of the user. An invalid instance is redrawn with
+rotated sizes (X'*X with X n x d needs n >= d) and shrinking values (exp must not
+overflow); when none is valid the outcome is inconclusive (`passed` is None), never a
+failure. A derivative is checked along random directions D against
+(f(w + eps*D) - f(w - eps*D)) / (2*eps), the step chosen per instance.
 """
 
 import contextlib
@@ -75,20 +64,16 @@ def requirements(*roots):
         for node in ast.postorder(root):
             if isinstance(node, (ast.Inverse, ast.Det, ast.LogDet)) or (
                     isinstance(node, ast.Power) and len(shape_of(node.base)) == 2):
-                invertible |= _names(node.children[0])
+                invertible.update(symbol_table(node.children[0]))
             record = registry.of(node)
             if record is not None and record.domain != "real":
-                positive |= _names(node.children[0])   # "unit": met as redraws shrink
+                positive.update(symbol_table(node.children[0]))   # "unit": met as redraws shrink
             if isinstance(node, (ast.ElemPower, ast.Power)) and (
                     _negative(node.exponent) or not _integer_constant(node.exponent)):
-                positive |= _names(node.base)
+                positive.update(symbol_table(node.base))
             if isinstance(node, (ast.Div, ast.ElemDiv)):
-                positive |= _names(node.right)
+                positive.update(symbol_table(node.right))
     return invertible, positive
-
-
-def _names(node):
-    return {n.name for n in ast.postorder(node) if isinstance(n, ast.Symbol)}
 
 
 def _integer_constant(node):
@@ -102,8 +87,11 @@ def _negative(node):
 
 
 def draw(symbols, rng, invertible=(), positive=(), sizes=None, scale=1.0):
-    """Random values for the symbols: a distinct small size per symbolic dimension; `scale`
-    shrinks the draws that are not invertible by construction."""
+    """Random values for the symbols: a distinct small size per symbolic dimension (a
+    transposition error cannot hide behind a square shape); never symmetric unless declared
+    so (inv(X) and inv(X)' would agree); c*I + E, E small and not symmetric, where a matrix
+    must be invertible; positive entries under log, sqrt, fractional powers and as divisors.
+    `scale` shrinks the draws that are not invertible by construction."""
     sizes = {} if sizes is None else sizes
     values = {}
     for name, symbol in symbols.items():
@@ -154,10 +142,8 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
     that a caller skipping invalid points soon meets valid ones."""
     symbols = symbol_table(*roots) if symbols is None else symbols
     invertible, positive = requirements(*roots)
-    names = []
-    for symbol in symbols.values():
-        for dim in symbol.declared_shape:
-            names += [n for n in sorted(dims.names(dim)) if n not in names]
+    names = list(dict.fromkeys(n for symbol in symbols.values() for dim in symbol.declared_shape
+                               for n in sorted(dims.names(dim))))     # in order of appearance
     for attempt in range(attempts):
         k = attempt % len(SIZES)
         order = SIZES[k:] + SIZES[:k]
@@ -389,8 +375,7 @@ def small_counterexample(left, right, seed=0, tolerance=1e-8):
         for _ in range(4):
             sizes = {dims.Dim(n): size for n, size in plan.items()}
             values, sizes = draw(symbols, rng, invertible, positive, sizes)
-            values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1)
-                      for n, v in values.items()}
+            values = {n: np.round(v, 1) if np.ndim(v) else round(v, 1) for n, v in values.items()}
             size_constants(sizes, left, right)
             both = _both(left, right, values, sizes)
             if both is not None and relative_error(*both) > tolerance:
@@ -416,20 +401,16 @@ def symmetric_explanation(left, right, seed=0):
 
 def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
     """Classify the stationary point and check it on random instances; (kind, report).
-
-    With a coefficient K (g = K*vec(w) - vec(b)) the solution is compared with
-    numpy.linalg.lstsq(K, vec(b)), sizes redrawn until K is well conditioned (a distinct
-    size per dimension can make X'*X singular when X is wide), and the symmetric part of K
-    classifies the point. Without one (an equation in inv(w)) the gradient is evaluated at
-    the solution, where it must vanish, and the Hessian's quadratic form along random
-    directions classifies it.
-    """
+    With a coefficient K (g = K*vec(w) - vec(b)): against numpy.linalg.lstsq(K, vec(b)),
+    sizes redrawn until K is well conditioned (X'*X is singular for a wide X), the symmetric
+    part of K classifying the point. Without (an equation in inv(w)): the gradient must
+    vanish at the solution, the Hessian's quadratic form along random directions classifies."""
     rng = np.random.default_rng(seed)
     symbols = symbol_table(gradient, solution, *([] if coefficient is None else [coefficient]))
     symbols.pop(wrt.name, None)
     invertible, positive = requirements(gradient, solution)
     if coefficient is None:
-        invertible |= _names(solution)          # the solution stands where inv(w) was
+        invertible.update(symbol_table(solution))          # the solution stands where inv(w) was
     kinds, worst, done = set(), 0.0, 0
     names = _dim_names([*symbols.values(), wrt])
     for attempt in range(draws * 8):
@@ -445,8 +426,7 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
                 if coefficient is None:
                     error, kind = _residual_and_kind(gradient, wrt, values, sizes, found, rng)
                 else:
-                    error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes,
-                                                 found)
+                    error, kind = _against_lstsq(gradient, wrt, coefficient, values, sizes, found)
         except MatcalcError:
             continue
         if error is None or not np.isfinite(error):
@@ -455,9 +435,8 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
         kinds.add(kind)
         done += 1
     if done == 0:
-        return "unknown", Verification(None, 0, float("nan"), 1e-8,
-                                       "could not find valid points: no random instance had "
-                                       "an invertible coefficient")
+        return "unknown", Verification(None, 0, float("nan"), 1e-8, "could not find valid "
+                                       "points: no random instance had an invertible coefficient")
     kind = kinds.pop() if len(kinds) == 1 else "depends on the values"
     how = "each compared with numpy.linalg.lstsq" if coefficient is not None else \
         "the gradient vanishes there (relative to its size nearby)"
@@ -466,14 +445,11 @@ def check_solution(gradient, wrt, solution, coefficient, draws=3, seed=0):
 
 def _kind(values):
     values = np.asarray(values, dtype=float)
-    scale = max(np.max(np.abs(values)), 1e-300)
-    if np.all(values > 1e-9 * scale):
-        return "minimum"
-    if np.all(values < -1e-9 * scale):
-        return "maximum"
-    if np.any(values > 1e-9 * scale) and np.any(values < -1e-9 * scale):
-        return "saddle point"
-    return "degenerate"
+    small = 1e-9 * max(np.max(np.abs(values)), 1e-300)
+    above, below = values > small, values < -small
+    if np.all(above) or np.all(below):
+        return "minimum" if np.all(above) else "maximum"
+    return "saddle point" if np.any(above) and np.any(below) else "degenerate"
 
 
 def _against_lstsq(gradient, wrt, coefficient, values, sizes, found):

@@ -14,13 +14,9 @@ over the operations below, and each algebra reads them in its own way:
 from typing import NamedTuple
 
 from .. import ast, dims
-from ..shapes import as_pair, normalize, shape_of
+from ..shapes import as_pair, is_scalar, normalize, shape_of
 
 T, M, N = ast.Transpose, ast.Mul, ast.Number
-
-
-def _scalar(node):
-    return shape_of(node) == ()
 
 
 def transposed(node):
@@ -30,10 +26,6 @@ def transposed(node):
 
 def _column(shape):
     return len(shape) <= 1
-
-
-def _add(parts):
-    return parts[0] if len(parts) == 1 else ast.Add(*parts)
 
 
 def symmetric_part(gradient):
@@ -56,7 +48,7 @@ class Gradient:
         return symmetric_part(V) if wrt.symmetric else V
 
     def sum(self, parts):
-        return _add(parts)
+        return parts[0] if len(parts) == 1 else ast.Add(*parts)
 
     def left(self, A, V):
         return M(A, V)
@@ -104,11 +96,11 @@ class Gradient:
         while True:
             if isinstance(V, ast.Identity):
                 return True
-            if isinstance(V, ast.Neg) or isinstance(V, ast.Div) and _scalar(V.right):
+            if isinstance(V, ast.Neg) or isinstance(V, ast.Div) and is_scalar(V.right):
                 V = V.children[0]
                 continue
             if isinstance(V, ast.Mul):
-                arrays = [c for c in V.children if not _scalar(c)]
+                arrays = [c for c in V.children if not is_scalar(c)]
                 if len(arrays) != 1:
                     return False
                 V = arrays[0]
@@ -141,12 +133,12 @@ class MatrixForm:
 
     def sum(self, parts):
         first = parts[0]
-        return first if len(parts) == 1 else first._replace(matrix=_add([p.matrix
-                                                                          for p in parts]))
+        return first if len(parts) == 1 else \
+            first._replace(matrix=ast.Add(*(p.matrix for p in parts)))
 
     def left(self, A, V):
         """vec(A*V) = kron(I(cols), A)*vec(V)."""
-        if _scalar(A):
+        if is_scalar(A):
             return V._replace(matrix=M(A, V.matrix))
         rows = as_pair(shape_of(A))[0]
         K = A if V.cols == 1 else ast.Kron(ast.Identity(V.cols), A)
@@ -154,7 +146,7 @@ class MatrixForm:
 
     def right(self, V, B):
         """vec(V*B) = kron(B', I(rows))*vec(V)."""
-        if _scalar(B):
+        if is_scalar(B):
             return V._replace(matrix=M(B, V.matrix))
         cols = as_pair(shape_of(B))[1]
         K = transposed(B) if V.rows == 1 else ast.Kron(transposed(B), ast.Identity(V.rows))
@@ -165,7 +157,7 @@ class MatrixForm:
 
     def scale(self, V, H):
         """vec(V .* H) = diag(vec(H))*vec(V)."""
-        if _scalar(H):
+        if is_scalar(H):
             return self.times(V, H)
         return V._replace(matrix=M(ast.Diag(_vec(H)), V.matrix))
 
@@ -197,10 +189,8 @@ class MatrixForm:
         kron(I(n), 1') .* kron(1', I(n)); diag of a matrix takes its diagonal, S'."""
         n = as_pair(shape_of(node.arg))[0]
         to_vector = len(shape_of(node.arg)) == 1          # node = diag(v), an n x n matrix
-        ones = T(ast.Fill(normalize(n, 1), N(1))) if to_vector else \
-            ast.Fill(normalize(n, 1), N(1))
-        selection = ast.Hadamard(ast.Kron(ast.Identity(n), ones),
-                                 ast.Kron(ones, ast.Identity(n)))
+        ones = T(ast.Fill(normalize(n, 1), N(1))) if to_vector else ast.Fill(normalize(n, 1), N(1))
+        selection = ast.Hadamard(ast.Kron(ast.Identity(n), ones), ast.Kron(ones, ast.Identity(n)))
         return Adjoint(M(selection, V.matrix), n, 1 if to_vector else n)
 
     def reshape(self, V, child):

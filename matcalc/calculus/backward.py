@@ -2,11 +2,9 @@
 accumulation over the DAG.
 
 Every node v gets an adjoint V = du/dv. Walking from the root towards the leaves, each node
-adds to each argument's adjoint the contribution its rule gives (rules.py), so that an
-argument's adjoint is the sum over the paths through it. The same walk gives gradients (the
-gradient algebra), every other shape (the matrix-form algebra: SPEC 2b's matrix form) and
-the identification of a differential (dF is linear in dX: its matrix form by dX). The result
-is a raw tree; `simplify` brings it to canonical form.
+adds to each argument's adjoint the contribution its rule gives (rules.py), in either
+algebra of adjoints.py, so that an argument's adjoint is the sum over the paths through it.
+The result is a raw tree; `simplify` brings it to canonical form.
 """
 
 from .. import ast

@@ -2,9 +2,8 @@
 
 Each node's differential comes from its arguments' by its rule's `differential`
 (d(A*B) = dA*B + A*dB, d inv(A) = -inv(A)*dA*inv(A), ...); arguments that do not depend on
-X have none. With dX := V it is the derivative along V (a Hessian-vector product when F is
-a gradient), without ever building the size(X) x size(F) matrix form; with dX := 1 for a
-scalar X, the derivative by X in F's shape.
+X have none. With dX := V it is the derivative along V, without ever building the
+size(X) x size(F) matrix form (route.py).
 """
 
 from .. import ast

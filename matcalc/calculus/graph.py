@@ -1,16 +1,13 @@
 """The two views of a tree that both passes take: which nodes depend on the variable, and
-products as binary products.
-
-The language's product is a left fold in which a 1 x 1 result scales what follows (x'*y*z
-is (x'*y) times z), so a product of k factors is read as k - 1 binary products; each then
-needs one rule with two arguments.
-"""
+products as binary products (so that a product needs one rule with two arguments)."""
 
 from .. import ast
 
 
 def binary_products(root):
-    """The tree with every product of three or more factors left-nested: A*B*C -> (A*B)*C."""
+    """The tree with every product of three or more factors left-nested, A*B*C -> (A*B)*C:
+    the language's product is a left fold in which a 1 x 1 result scales what follows (x'*y*z
+    is (x'*y) times z)."""
     def rule(node):
         if isinstance(node, ast.Mul) and len(node.children) > 2:
             acc = node.children[0]

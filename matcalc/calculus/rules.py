@@ -4,8 +4,7 @@ side by side, each citing its source.
 A row holds two readings of one linear map, the derivative of the node at its arguments:
 
 - `differential(node, d)`: the forward reading, dF of the node from the differentials d[i]
-  of its arguments (None where an argument does not depend on the variable). A directional
-  derivative (a Hessian-vector product) is this with dX := V.
+  of its arguments (None where an argument does not depend on the variable).
 - `adjoint(node, V, i, L)`: the backward reading, the documents' chain rule
   du/dw = dv/dw * du/dv: what the node's adjoint V contributes to argument i's, written once
   over the algebra L of adjoints (adjoints.py: L.left(A, V) is A*V, L.scale(V, H) is V .* H),
@@ -21,9 +20,9 @@ from typing import Callable, NamedTuple
 
 from .. import ast, dims, registry
 from ..errors import InternalError, UnsupportedError
-from ..shapes import as_pair, shape_of
+from ..shapes import as_pair, is_scalar, shape_of
 
-T, Neg, H, N = ast.Transpose, ast.Neg, ast.Hadamard, ast.Number
+T, M, Neg, H, N = ast.Transpose, ast.Mul, ast.Neg, ast.Hadamard, ast.Number
 MAX_POWER_TERMS = 1000       # d(A^k) has k distinct terms (A')^i * V * (A')^(k-1-i)
 
 
@@ -31,14 +30,6 @@ class Rule(NamedTuple):
     differential: Callable     # (node, d) -> dF
     adjoint: Callable          # (node, V, i, L) -> the contribution to argument i, or None
     source: str
-
-
-def M(*factors):
-    return ast.Mul(*factors)
-
-
-def scalar(node):
-    return shape_of(node) == ()
 
 
 def total(*terms):
@@ -52,13 +43,13 @@ def total(*terms):
 def _into(node, i, V, L):
     """An argument broadcast into an array node (the scalar s in x + s, x .* s) receives
     the sum of the adjoint's entries; any other the adjoint itself."""
-    return L.total(V) if scalar(node.children[i]) and not scalar(node) else V
+    return L.total(V) if is_scalar(node.children[i]) and not is_scalar(node) else V
 
 
 def _entrywise(node, i, V, H_, L):
     """d(a .* h) by a: V .* h, summed where a is broadcast into the node."""
     child = node.children[i]
-    if scalar(child) and not scalar(node):
+    if is_scalar(child) and not is_scalar(node):
         return L.total(V, H_)                  # sum(V .* h)
     return L.scale(V, H_)
 
@@ -66,7 +57,7 @@ def _entrywise(node, i, V, H_, L):
 def _broadcast(node, d):
     """A differential that is a scalar where the node is an array: the scalar added to
     every entry (x + s by s is matrix(ds), not ds)."""
-    if d is not None and scalar(d) and not scalar(node):
+    if d is not None and is_scalar(d) and not is_scalar(node):
         return ast.Fill(shape_of(node), d)
     return d
 
@@ -89,24 +80,23 @@ def _product_rule(product):
 def _adjoint_mul(node, V, i, L):
     a, b = node.children
     child, other = node.children[i], node.children[1 - i]
-    if scalar(child) and not scalar(other):
+    if is_scalar(child) and not is_scalar(other):
         return L.total(V, other)                                     # c*A by c: sum(V .* A)
-    if scalar(child) or scalar(other):
+    if is_scalar(child) or is_scalar(other):
         return L.times(V, other)                                     # c*A by A: c*V
     return L.right(V, T(b)) if i == 0 else L.left(T(a), V)            # Cookbook (70), (71)
 
 
 def _d_div(node, d):
     a, s = node.children
-    return total(d[0] and ast.Div(d[0], s),
-                 d[1] and Neg(ast.Div(M(a, d[1]), ast.Power(s, N(2)))))
+    return total(d[0] and ast.Div(d[0], s), d[1] and Neg(ast.Div(M(a, d[1]), ast.Power(s, N(2)))))
 
 
 def _adjoint_div(node, V, i, L):
     a, s = node.children
     if i == 0:
         return L.divide(V, s)
-    weighted = L.times(V, a) if scalar(a) else L.total(V, a)          # d(a/s) by s: -a/s^2
+    weighted = L.times(V, a) if is_scalar(a) else L.total(V, a)       # d(a/s) by s: -a/s^2
     return L.negate(L.divide(weighted, ast.Power(s, N(2))))
 
 
@@ -139,7 +129,7 @@ def _power_terms(k, name):
 
 def _d_power(node, d):
     a, b = node.children
-    if scalar(a):                                         # d(a^b) = b*a^(b-1)*da + log(a)*a^b*db
+    if is_scalar(a):                                     # d(a^b) = b*a^(b-1)*da + log(a)*a^b*db
         return total(d[0] and M(b, ast.Power(a, ast.Add(b, N(-1))), d[0]),
                      d[1] and M(ast.Elementwise("log", a), node, d[1]))
     if d[1] is not None:
@@ -155,7 +145,7 @@ def _d_power(node, d):
 
 def _adjoint_power(node, V, i, L):
     a, b = node.children
-    if scalar(a):
+    if is_scalar(a):
         return L.times(V, M(b, ast.Power(a, ast.Add(b, N(-1))))) if i == 0 else \
             L.times(V, M(ast.Elementwise("log", a), node))
     if i == 1:
@@ -290,7 +280,7 @@ RULES = {
         "d norm1(A) = sum(sign(A) .* dA), where no entry is 0"),
     ast.Diag: Rule(
         lambda n, d: ast.Diag(d[0]),
-        lambda n, V, i, L: V if scalar(n.arg) else L.diag(V, n),
+        lambda n, V, i, L: V if is_scalar(n.arg) else L.diag(V, n),
         "diag is linear; its adjoint is diag the other way (vector <-> diagonal)"),
     ast.Elementwise: Rule(
         lambda n, d: H(registry.of(n).derivative(n.arg, n), d[0]),

@@ -20,7 +20,12 @@ def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # n
     sizes: values -> the sizes of dimensions the values' own shapes do not fix. scheduler:
     where a Dask function's `compute` runs."""
     chosen = backend if isinstance(backend, Dialect) else dialect(backend)
-    make = _maker(chosen, scheduler)
+
+    def make(trees, extra_sizes):
+        if chosen.lazy:
+            return DaskCompiled(trees, chosen, extra_sizes, scheduler)
+        kind = Compiled if chosen.numpy_values else LibraryCompiled
+        return kind(trees, chosen, extra_sizes)
     if not given:
         compiled = make(roots, sizes)
     else:                         # imported here: most functions have no given values
@@ -30,13 +35,4 @@ def compile(roots, backend="numpy", given=None, sizes=None, scheduler=None,  # n
     return compiled.source if source else compiled
 
 
-def _maker(chosen, scheduler):
-    """make(roots, sizes): the compiled function of the roots on the chosen library."""
-    if chosen.lazy:
-        return lambda roots, sizes: DaskCompiled(roots, chosen, sizes, scheduler)
-    kind = Compiled if chosen.numpy_values else LibraryCompiled
-    return lambda roots, sizes: kind(roots, chosen, sizes)
-
-
-__all__ = ["compile", "dialect", "spelling", "Dialect", "DIALECTS", "Compiled",
-           "LibraryCompiled"]
+__all__ = ["compile", "dialect", "spelling", "Dialect", "DIALECTS", "Compiled", "LibraryCompiled"]

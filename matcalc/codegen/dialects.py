@@ -10,6 +10,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from ..errors import MatcalcError
+from ..evaluate import commutation_matrix
 
 
 class Dialect(NamedTuple):
@@ -18,7 +19,8 @@ class Dialect(NamedTuple):
     modules: tuple          # what must import for the backend to work
     header: str             # the generated module's imports
     ops: dict               # operation -> template over {0}, {1}, ... and named fields
-    helpers: dict           # helper name -> its source (included when the code uses it)
+    helpers: dict           # helper name -> its source, or a function pasted by its source
+                            # (included when the code uses it)
     blocked: bool = False   # the one-pass blocked gradient (numpy)
     jit: Optional[Callable] = None   # jit(function, static_argnums): compiled whole (JAX)
     marks_transposes: bool = False   # chains get A' as _T(A) (the library's A'*B is slow)
@@ -107,7 +109,7 @@ def _ops(namespace, **overrides):
            "chain": "xp.linalg.multi_dot([{0}])", "tmatmul": "({0}.T @ {1})",
            "diagflat": "xp.diagflat({0})", "diag_of": "xp.diag({0}).reshape(-1, 1)",
            "softmax": "_softmax({0})", "logsumexp": "_logsumexp({0})",
-           "commutation": "_commutation({0}, {1})", "scalarize": "{0}.reshape(())"}
+           "commutation": "commutation_matrix({0}, {1})", "scalarize": "{0}.reshape(())"}
     ops = {**{k: v.replace("xp.", namespace + ".") for k, v in ops.items()}, **overrides}
     ops.setdefault("weighted_gram", ops["tmatmul"].format("{0}", "({1} * {0})"))  # A'*(v.*A)
     return ops
@@ -133,12 +135,7 @@ def _logsumexp(x):
     if not np.isfinite(top):
         return np.float64(top)
     return np.float64(top + np.log(np.sum(np.exp(x - top))))''',
-    "_commutation": '''
-def _commutation(m, n):
-    k = np.zeros((m * n, m * n))
-    i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
-    k[(j + n * i).ravel(), (i + m * j).ravel()] = 1.0
-    return k''',
+    "commutation_matrix": commutation_matrix,           # evaluate's own, by its source
     "_weighted_gram": '''
 def _weighted_gram(a, v):
     # a' * diag(v) * a: with v >= 0 it is z' * z for z = sqrt(v) .* a, which BLAS does as a
@@ -167,13 +164,13 @@ NUMPY = Dialect(
 NUMBA = NUMPY._replace(name="numba", modules=("numpy", "numba"),
                        header=NUMPY.header + "\nimport numba as _numba", kernels=True)
 
-# the fewest-flops order of a product chain (the matrix-chain dynamic program), shared by
-# the JAX and Dask _chain helpers
-_CHAIN_SPLITS = '''
-def _chain_splits(operands):
-    # split[i][j]: where the product of operands i..j is best split in two
-    p = [operands[0].shape[0]] + [a.shape[1] for a in operands]
-    k = len(operands)
+# the fewest-flops order of a product chain: specialize.py costs products with it, and the
+# JAX and Dask _chain helpers run its source (numpy's multi_dot orders the same way)
+def chain_order(p):
+    """The matrix-chain dynamic program for operands of sizes p[i] x p[i + 1]: (cost, split),
+    cost[i][j] the fewest multiply-adds of the product of operands i..j, split[i][j] where
+    it splits in two."""
+    k = len(p) - 1
     cost = [[0] * k for _ in range(k)]
     split = [[0] * k for _ in range(k)]
     for length in range(1, k):
@@ -182,7 +179,7 @@ def _chain_splits(operands):
             cost[i][j], split[i][j] = min(
                 (cost[i][m] + cost[m + 1][j] + p[i] * p[m + 1] * p[j + 1], m)
                 for m in range(i, j))
-    return split'''
+    return cost, split
 
 
 # ----------------------------------------------------------------- JAX
@@ -204,8 +201,8 @@ JAX = Dialect(
              solve_spd="jsp.linalg.cho_solve(jsp.linalg.cho_factor({0}), {1})",
              chain="_chain([{0}])", tmatmul="jnp.einsum('ij,ik->jk', {0}, {1})",
              softmax="jax.nn.softmax({0}, axis=0)", logsumexp="jsp.special.logsumexp({0})",
-             commutation="jnp.asarray(_commutation({0}, {1}))"),
-    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
+             commutation="jnp.asarray(commutation_matrix({0}, {1}))"),
+    helpers={"commutation_matrix": _NUMPY_HELPERS["commutation_matrix"], "_logdet": '''
 def _logdet(a):
     sign, value = jnp.linalg.slogdet(a)
     return jnp.where(sign > 0, value, jnp.nan)''',
@@ -216,7 +213,7 @@ class _T:
     def __init__(self, x):
         self.x = x
         self.shape = x.shape[::-1]''',
-             "_chain_splits": _CHAIN_SPLITS,
+             "chain_order": chain_order,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes (known when jit traces), each product
@@ -229,7 +226,7 @@ def _chain(operands):
         if isinstance(b, _T):
             return jnp.einsum("ij,kj->ik", a, b.x)
         return a @ b
-    split = _chain_splits(operands)
+    split = chain_order([operands[0].shape[0]] + [a.shape[1] for a in operands])[1]
 
     def ordered(i, j):
         if i == j:
@@ -264,8 +261,8 @@ TORCH = Dialect(
              diag_of="torch.diagonal({0}).reshape(-1, 1)",
              softmax="torch.softmax({0}, dim=0)",
              logsumexp="torch.logsumexp({0}.reshape(-1), 0)",
-             commutation=f"torch.as_tensor(_commutation({{0}}, {{1}}), {_LIKE})"),
-    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_logdet": '''
+             commutation=f"torch.as_tensor(commutation_matrix({{0}}, {{1}}), {_LIKE})"),
+    helpers={"commutation_matrix": _NUMPY_HELPERS["commutation_matrix"], "_logdet": '''
 def _logdet(a):
     sign, value = torch.linalg.slogdet(a)
     return torch.where(sign > 0, value, torch.full_like(value, float("nan")))''',
@@ -303,31 +300,23 @@ DASK = Dialect(
     name="dask", namespace="da", modules=("dask.array",),
     header="import numpy as np\nimport dask.array as da",
     ops=_ops("da", det="_small(np.linalg.det, 'scalar', {0})",
-             logdet="_small(_np_logdet, 'scalar', {0})",
+             logdet="_small(_logdet, 'scalar', {0})",
              inv="_small(np.linalg.inv, 'first', {0})",
              solve="_small(np.linalg.solve, 'last', {0}, {1})",
-             solve_sym="_small(_np_solve_sym, 'last', {0}, {1})",
-             solve_spd="_small(_np_solve_sym, 'last', {0}, {1})",
+             solve_sym="_small(_solve_sym, 'last', {0}, {1})",
+             solve_spd="_small(_solve_sym, 'last', {0}, {1})",
              matrix_power="_matrix_power({0}, {1})", kron="_kron({0}, {1})",
              chain="_chain([{0}])", diagflat="da.diag({0}.reshape(-1))",
-             commutation="da.from_array(_commutation({0}, {1}))"),
-    helpers={"_commutation": _NUMPY_HELPERS["_commutation"], "_small": _DASK_SMALL,
-             "_np_logdet": '''
-def _np_logdet(a):
-    sign, value = np.linalg.slogdet(a)
-    return np.array(value if sign > 0 else np.nan)''',
-             "_np_solve_sym": '''
-def _np_solve_sym(a, b):
-    try:
-        from scipy.linalg import cho_factor, cho_solve
-        return cho_solve(cho_factor(a), b)
-    except (ImportError, np.linalg.LinAlgError):
-        return np.linalg.solve(a, b)''',
-             "_chain_splits": _CHAIN_SPLITS,
+             commutation="da.from_array(commutation_matrix({0}, {1}))"),
+    # numpy's own _logdet and _solve_sym run inside _small, on one chunk's numpy block
+    helpers={**{name: _NUMPY_HELPERS[name]
+                for name in ("commutation_matrix", "_logdet", "_solve_sym")},
+             "_softmax": _NUMPY_HELPERS["_softmax"].replace("np.", "da."),
+             "_small": _DASK_SMALL, "chain_order": chain_order,
              "_chain": '''
 def _chain(operands):
     # the fewest-flops order for the operands' sizes, as numpy's multi_dot chooses it
-    split = _chain_splits(operands)
+    split = chain_order([operands[0].shape[0]] + [a.shape[1] for a in operands])[1]
 
     def product(i, j):
         if i == j:
@@ -347,10 +336,6 @@ def _matrix_power(a, k):
             result = base if result is None else result @ base
         base, k = base @ base, k >> 1
     return result''',
-             "_softmax": '''
-def _softmax(x):
-    e = da.exp(x - da.max(x))
-    return e / da.sum(e)''',
              "_logsumexp": '''
 def _logsumexp(x):
     top = da.max(x)
@@ -372,7 +357,3 @@ def dialect(name):
             raise MatcalcError(f"the {name} backend needs {module.split('.')[0]}: "
                                f"pip install 'matcalc[{name}]'") from None
     return found
-
-
-__all__ = ["Dialect", "DIALECTS", "dialect", "spelling", "NUMPY", "NUMBA", "JAX", "TORCH",
-           "DASK"]

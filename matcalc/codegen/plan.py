@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from .. import ast, registry
 from ..errors import UnsupportedError
-from ..shapes import as_pair, product_chains, shape_of
+from ..shapes import as_pair, is_diagonal, is_scalar, product_chains, shape_of
 from ..simplify import expanded, transpose_node
 from . import rowpass as _rowpass
 
@@ -28,10 +28,7 @@ class Op(NamedTuple):
     inline: bool = False
 
     def get(self, name, default=None):
-        for key, value in self.attributes:
-            if key == name:
-                return value
-        return default
+        return dict(self.attributes).get(name, default)
 
     def __str__(self):
         """'%3 = sum(%1, -a2)', '%2 = 2.0  (inline)', '%5 = function(%4) [name=tanh]'."""
@@ -222,26 +219,18 @@ def _written_where_used(node, parents, roots):
     """Is the node computed inside the products that use it, never as a value? diag(v)
     and A^k when every use is a product; inv(A) when every use has factors after it (so
     inv(A)*B is solved); where a product cannot (diag(v)*inv(A)), _Builder.value makes it."""
-    if node in roots or _scalar(node):
+    if node in roots or is_scalar(node):
         return False
     uses = parents.get(node, ())
     if not uses or not all(isinstance(p, ast.Mul) for p in uses):
         return False
-    if _is_diagonal_matrix(node) or _small_power(node):
+    if is_diagonal(node) or _small_power(node):
         return True
     return isinstance(node, ast.Inverse) and all(p.children[-1] is not node for p in uses)
 
 
-def _scalar(node):
-    return shape_of(node) == ()
-
-
-def _is_diagonal_matrix(node):
-    return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
-
-
 def _small_power(node):
-    return isinstance(node, ast.Power) and not _scalar(node.base) and \
+    return isinstance(node, ast.Power) and not is_scalar(node.base) and \
         isinstance(node.exponent, ast.Number) and node.exponent.value.denominator == 1 and \
         1 < node.exponent.value <= SMALL_POWER
 
@@ -296,9 +285,9 @@ def _chain(b, factors):
             operands.append(b.add("weighted_gram", (b.value(factors[i + 2]),
                                                     b.value(factors[i + 1].arg))))
             i += 2
-        elif _is_diagonal_matrix(child):
+        elif is_diagonal(child):
             vector = b.value(child.arg)
-            if i + 1 < len(factors) and not _is_diagonal_matrix(factors[i + 1]):
+            if i + 1 < len(factors) and not is_diagonal(factors[i + 1]):
                 i += 1
                 operands.append(b.add("scale_rows", (vector, b.value(factors[i]))))
             elif operands:
@@ -334,7 +323,7 @@ def _weighted_gram_at(factors, i):
         return False
     first, middle, last = factors[i:i + 3]
     return isinstance(first, ast.Transpose) and first.arg is last and \
-        _is_diagonal_matrix(middle) and len(shape_of(last)) == 2
+        is_diagonal(middle) and len(shape_of(last)) == 2
 
 
 def _solver(matrix):
@@ -373,19 +362,15 @@ def _sum(b, node):
                ("+", b.value(child)) for child in node.children[1:]]
 
     def combine(run):
-        return "+", b.add("sum", [t for _, t in run], inline=False, signs=_signs(run))
+        return "+", b.add("sum", [t for _, t in run], inline=False, signs=tuple(s for s, _ in run))
     pieces = _split(pieces, combine)
-    return "sum", [t for _, t in pieces], {"signs": _signs(pieces)}
-
-
-def _signs(pieces):
-    return tuple(sign for sign, _ in pieces)
+    return "sum", [t for _, t in pieces], {"signs": tuple(s for s, _ in pieces)}
 
 
 def _power(b, node):
     """A^k of a matrix, u.^2, else the entrywise power."""
     base = b.value(node.base)
-    if isinstance(node, ast.Power) and not _scalar(node.base):
+    if isinstance(node, ast.Power) and not is_scalar(node.base):
         return "matrix_power", (base,), {"exponent": int(node.exponent.value)}
     if isinstance(node, ast.ElemPower) and isinstance(node.exponent, ast.Number) and \
             node.exponent.value == 2:
@@ -395,7 +380,7 @@ def _power(b, node):
 
 def _diag_or_vec(b, node):
     """diag(v), diag(A), vec(A); of a scalar, the function's scalar form."""
-    if _scalar(node.arg):
+    if is_scalar(node.arg):
         return _function(b, node)
     kind = "vec" if isinstance(node, ast.Vec) else \
         "diag" if len(shape_of(node.arg)) == 1 else "diagonal"
@@ -407,7 +392,7 @@ def _function(b, node):
     if record is None:
         raise UnsupportedError(f"cannot compile {type(node).__name__}")
     return "function", tuple(b.value(c) for c in node.children), {
-        "name": record.name, "scalar": all(_scalar(c) for c in node.children)}
+        "name": record.name, "scalar": all(is_scalar(c) for c in node.children)}
 
 
 def _of_children(kind):
@@ -427,7 +412,7 @@ _LOWERING = {
     ast.Hadamard: _of_children("multiply"),
     ast.Power: _power,
     ast.ElemPower: _power,
-    ast.Transpose: lambda b, node: b.value(node.arg) if _scalar(node) else (
+    ast.Transpose: lambda b, node: b.value(node.arg) if is_scalar(node) else (
         "transpose", (b.value(node.arg),), {}),
     ast.Diag: _diag_or_vec,
     ast.Vec: _diag_or_vec,
@@ -435,6 +420,3 @@ _LOWERING = {
         ("rows", "cols"), node.shape))),
     ast.Commutation: lambda b, node: ("commutation", (), {"m": node.m, "n": node.n}),
 }
-
-
-__all__ = ["Op", "Plan", "build", "MAX_OPERANDS", "SMALL_POWER"]

@@ -5,7 +5,7 @@ In blocks of rows that stay in cache it reads X once: acc += X[b]' * g(X[b]*u, y
 """
 
 from .. import ast, registry
-from ..shapes import shape_of
+from ..shapes import is_scalar, shape_of
 from .dialects import spelling
 
 BLOCK_BYTES = 4 << 20         # rows of X per block: about 4 MB, measured best here
@@ -20,7 +20,7 @@ def fusable(node, parents):
     if not isinstance(node, ast.Mul) or len(node.children) < 2:
         return None
     *head, left, right = node.children
-    if not all(_is_scalar(h) for h in head):
+    if not all(is_scalar(h) for h in head):
         return None
     while isinstance(left, ast.Neg):
         left = left.arg
@@ -67,21 +67,17 @@ def _per_row(node, data, has_data):
         vector = _row_product(node, data, has_data)
         return () if vector is None or vector is data else (vector,)
     if isinstance(node, _ROW_BY_ROW):
-        return tuple(c for c in node.children if not (_is_scalar(c) and not has_data[c]))
+        return tuple(c for c in node.children if not (is_scalar(c) and not has_data[c]))
     return ()
 
 
 def _row_product(node, data, has_data):
     """X for X*u with u free of X (scalars aside), the n-vector of a scalar multiple, else
     None."""
-    vectors = [c for c in node.children if not _is_scalar(c)]
+    vectors = [c for c in node.children if not is_scalar(c)]
     if len(vectors) == 2 and vectors[0] is data and not has_data[vectors[1]]:
         return data
     return vectors[0] if len(vectors) == 1 else None
-
-
-def _is_scalar(node):
-    return shape_of(node) == ()
 
 
 # ----------------------------------------------------------------- which bodies a kernel runs

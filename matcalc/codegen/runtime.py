@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import ast, registry
 from ..errors import EvaluationError, MatcalcError
-from ..evaluate import bind_dimensions, warn_not_finite
+from ..evaluate import bind_dimensions, finisher, warn_not_finite
 from ..shapes import shape_of
 from . import kernelcache
 from .emit import module
@@ -50,14 +50,12 @@ class Compiled(_Generated):
 
     def __init__(self, roots, dialect, extra_sizes=None):
         super().__init__(roots, dialect, extra_sizes)
-        self._single = _finisher(self.shapes[0]) if len(roots) == 1 else None
+        self._single = finisher(self.shapes[0]) if len(roots) == 1 else None
         self._quiet = not any(_may_warn(n) for root in roots for n in ast.postorder(root))
 
     def __call__(self, values=None, **kwargs):
         values = dict(values or {}, **kwargs) if kwargs else (values or {})
-        arguments = self._known_arguments(values)
-        if arguments is None:
-            arguments = self._arguments(values)
+        arguments = self._known_arguments(values) or self._arguments(values)
         try:
             if self._quiet:
                 results = self._function(*arguments)
@@ -71,7 +69,7 @@ class Compiled(_Generated):
             warn_not_finite(self.roots, values, arguments[-1])   # names where (slow path)
         if self._single is not None:
             return self._single(results[0])
-        return tuple(_finisher(shape)(value) for value, shape in zip(results, self.shapes))
+        return tuple(finisher(shape)(value) for value, shape in zip(results, self.shapes))
 
     def _known_arguments(self, values):
         """The arguments unchecked if every value is a float64 array of the last checked
@@ -151,23 +149,6 @@ def _fast_path(value, argument):
     if value.ndim == 1 and argument.ndim == 2:
         return value.shape, argument.shape
     return None
-
-
-def _scalarize(value):
-    return float(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else float(value)
-
-
-def _finisher(shape):
-    """The conversion of a raw result to what evaluate returns for this shape."""
-    if shape == ():
-        return _scalarize
-    if len(shape) == 1:
-        return _flatten
-    return np.asarray
-
-
-def _flatten(value):
-    return np.asarray(value).reshape(-1)
 
 
 # ----------------------------------------------------------------- JAX, PyTorch, Dask
@@ -281,7 +262,7 @@ class DaskCompiled(LibraryCompiled):
         if progress:
             from distributed import progress as show_progress
             show_progress(futures)
-        results = tuple(_finisher(shape)(value)
+        results = tuple(finisher(shape)(value)
                         for value, shape in zip(client.gather(futures), self.shapes))
         return results[0] if len(results) == 1 else results
 

@@ -13,6 +13,7 @@ from ..errors import EvaluationError, ShapeError
 from ..evaluate import bind_dimensions
 from ..printing import to_text
 from ..shapes import as_pair, product_chains, shape_of
+from .dialects import chain_order
 from .runtime import stand_in
 
 
@@ -102,21 +103,13 @@ def _dims(node, sizes):
 
 
 def _chain_flops(pairs):
-    """Multiply-adds of the best order for a chain of (rows, cols): the textbook O(k^3)
-    dynamic program, as numpy.linalg.multi_dot does it."""
+    """Multiply-adds of the best order for a chain of (rows, cols) (dialects.chain_order)."""
     k = len(pairs)
     if k < 2:
         return 0
     if k == 2 or k > 64:               # two factors, or long chains (an upper bound)
         return sum(pairs[0][0] * inner * cols for inner, cols in pairs[1:])
-    p = [pairs[0][0]] + [c for _, c in pairs]
-    best = [[0] * k for _ in range(k)]
-    for length in range(1, k):
-        for i in range(k - length):
-            j = i + length
-            best[i][j] = min(best[i][m] + best[m + 1][j] + p[i] * p[m + 1] * p[j + 1]
-                             for m in range(i, j))
-    return best[0][k - 1]
+    return chain_order([pairs[0][0]] + [c for _, c in pairs])[0][0][k - 1]
 
 
 _CUBIC = (ast.Inverse, ast.Det, ast.LogDet)
@@ -183,9 +176,8 @@ class Bound:
         self.numpy = numpy_values          # numpy arrays (else a library's, kept as given)
         if self.numpy:
             arrays, sizes = bind_dimensions(given_symbols, given)
-            self.given = {s.name: (float(arrays[s.name][0, 0]) if not s.declared_shape
-                                   else arrays[s.name].reshape(np.shape(given[s.name])))
-                          for s in given_symbols}
+            self.given = {s.name: arrays[s.name].reshape(np.shape(given[s.name])) if
+                          s.declared_shape else float(arrays[s.name][0, 0]) for s in given_symbols}
         else:                          # a library's arrays: only their shapes are read
             stand_ins = {name: stand_in(value) for name, value in given.items()}
             _, sizes = bind_dimensions(given_symbols, stand_ins)

@@ -9,9 +9,8 @@ from .. import dims
 from ..dims import Dim, DimProduct
 from ..errors import MatcalcError, ShapeError
 
-GREEK = frozenset(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-    "sigma tau upsilon phi chi psi omega".split())
+GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
+                  "omicron pi rho sigma tau upsilon phi chi psi omega".split())
 
 
 def normalize(rows, cols):

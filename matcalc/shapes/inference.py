@@ -10,7 +10,7 @@ from itertools import chain, count
 
 from .. import ast, dims
 from ..dims import Dim
-from ..errors import MatcalcError, ShapeError, caret_context
+from ..errors import MatcalcError, ShapeError, error_at
 from .declarations import Declarations, as_pair, default_kind, describe, normalize
 from .rules import law_of
 from .typed import shape_of
@@ -39,13 +39,9 @@ class _Inferring:
         span = self.spans.get(node)
         if span is None or self.text is None:
             raise ShapeError(message)
-        start, end = span
-        line = self.text.count("\n", 0, start) + 1
-        column = start - self.text.rfind("\n", 0, start)
-        snippet = self.text[start:end]
+        snippet = self.text[span[0]:span[1]]
         snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
-        raise ShapeError(f"{message}, in '{snippet}' (line {line}, column {column})",
-                         line=line, column=column, context=caret_context(self.text, line, column))
+        raise error_at(ShapeError, f"{message}, in '{snippet}'", self.text, span[0])
 
     def quote(self, node):
         span = self.spans.get(node)
@@ -155,9 +151,8 @@ class _Inferring:
         def step(node, kids):
             if isinstance(node, ast.Symbol):
                 name = node.name
-                typed = ast.Symbol(name, shapes[name]) if name in shapes else \
-                    ast.Symbol(name, self.final_shape(self.symbols[name]),
-                               name in self.decls.symmetric)
+                typed = ast.Symbol(name, shapes[name]) if name in shapes else ast.Symbol(
+                    name, self.final_shape(self.symbols[name]), name in self.decls.symmetric)
             elif isinstance(node, ast.Identity):
                 typed = ast.Identity(self.final(self.constants.popleft()[1][0]))
             elif isinstance(node, ast.Fill):

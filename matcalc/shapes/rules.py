@@ -70,8 +70,7 @@ def _entrywise(ctx, node, kids):
                     ast.ElemDiv: "divide entrywise", ast.ElemPower: "raise entrywise"}
             children = node.children
             ctx.fail(node, f"cannot {verb[type(node)]} {ctx.quote(children[shaped[0]])} "
-                           f"({ctx.show(first)}) and {ctx.quote(children[i])} "
-                           f"({ctx.show(terms)})")
+                           f"({ctx.show(first)}) and {ctx.quote(children[i])} ({ctx.show(terms)})")
     return first
 
 

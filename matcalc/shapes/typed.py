@@ -79,6 +79,15 @@ def pair_of(node):
     return as_pair(shape_of(node))
 
 
+def is_scalar(node):
+    return shape_of(node) == ()
+
+
+def is_diagonal(node):
+    """diag(v) of a vector v (diag(A) of a matrix is a column)."""
+    return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
+
+
 def product_chains(factors):
     """(scalars, chains) of a product's factors, in order. The product is a left fold in
     which a 1 x 1 result is a scalar, so the matrix factors split into chains whose fold is

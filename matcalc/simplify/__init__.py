@@ -7,10 +7,10 @@ modules <- factor."""
 from . import algebra, elementwise, kronecker, reductions  # noqa: F401
 from .engine import canon, expanded, session, transpose_atom, transpose_node
 from .factor import factored, pull_common_scalars
-from .poly import Poly, Term, to_node, zero
+from .poly import Poly, Term, mul_node, to_node, zero
 from .sharing import name_shared
 
 
-__all__ = ["Poly", "Term", "canon", "expanded", "factored", "name_shared",
+__all__ = ["Poly", "Term", "canon", "expanded", "factored", "mul_node", "name_shared",
            "pull_common_scalars", "session", "to_node", "transpose_atom", "transpose_node",
            "zero"]

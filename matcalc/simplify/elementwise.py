@@ -6,13 +6,12 @@ depth. Function facts (inverse pairs, idempotence, values at 0) come from matcal
 """
 
 from .. import ast, registry
-from ..shapes import shape_of
+from ..shapes import is_diagonal, shape_of
 from .algebra import power
-from .engine import (ABSORB, CANONICAL, TRANSPOSE, adjacent, canon, mul, register,
-                     transpose_node)
-from .poly import (ONE, Poly, atom_poly, const, constant_value, is_diagonal, merge_monomials,
-                   merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
-                   reciprocal, scale_monomial, to_node, with_scalars)
+from .engine import ABSORB, CANONICAL, TRANSPOSE, adjacent, canon, mul, register, transpose_node
+from .poly import (ONE, Poly, atom_poly, const, constant_value, merge_monomials, merge_scalars,
+                   monomial, monomial_node, ones, pull_scalars, rational_power, reciprocal,
+                   scale_monomial, to_node, with_scalars)
 
 
 def hadamard(p, q, shape, divide=False):

@@ -6,12 +6,11 @@ from fractions import Fraction
 from math import gcd, lcm
 
 from .. import ast
-from ..shapes import as_pair, normalize, pair_of, shape_of
+from ..shapes import as_pair, is_diagonal, normalize, pair_of, shape_of
 from .engine import canon, seed, transpose_node
 from .order import key, ordered
-from .poly import (Term, broadcast_scalars, is_diagonal, merge_monomials, merge_scalars,
-                   monomial, monomial_node, mul_node, scale_monomial, splice, term_node,
-                   to_node, zero)
+from .poly import (Term, broadcast_scalars, merge_monomials, merge_scalars, monomial,
+                   monomial_node, mul_node, scale_monomial, splice, term_node, to_node, zero)
 from .sharing import name_shared
 
 
@@ -162,9 +161,9 @@ def _common_elementwise(terms, shape):
     common = _common_exponents(monomials)
     if not common:
         return None
-    inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(
-        mono, scale_monomial(common, -1)), shape),)))
-        for (c, t), mono in zip(terms, monomials)]
+    inverse = scale_monomial(common, -1)
+    inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(mono, inverse), shape),)))
+              for (c, t), mono in zip(terms, monomials)]
     return ast.Hadamard(monomial_node(common, shape), _factor_terms(inside, shape))
 
 

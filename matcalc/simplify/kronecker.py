@@ -123,8 +123,7 @@ def _commutation_kron(left, right):
     move right, where they meet their transposes and cancel."""
     (m, n), (p, q) = pair_of(right.left), pair_of(right.right)
     if left.m == p and left.n == m:
-        return _single_factor(ast.Mul(ast.Kron(right.right, right.left),
-                                      ast.Commutation(q, n)))
+        return _single_factor(ast.Mul(ast.Kron(right.right, right.left), ast.Commutation(q, n)))
     return None
 
 
@@ -154,12 +153,8 @@ def _single_factor(node):
                                     if not isinstance(f, ast.Identity))
 
 
-register(CANONICAL, {
-    ast.Kron: lambda node, kids, shape: kron(kids[0], kids[1], shape),
-    ast.Vec: _vec,
-    ast.Unvec: _unvec,
-    ast.Commutation: _commutation,
-})
+register(CANONICAL, {ast.Kron: lambda node, kids, shape: kron(kids[0], kids[1], shape),
+                     ast.Vec: _vec, ast.Unvec: _unvec, ast.Commutation: _commutation})
 register(TRANSPOSE, {
     ast.Kron: lambda atom: ast.Kron(transpose_node(atom.left), transpose_node(atom.right)),
     ast.Vec: ast.Transpose,            # vec(A)' is a row, unvec(v, m, n)' a matrix: atoms

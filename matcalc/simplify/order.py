@@ -39,8 +39,7 @@ def key(node):
 
 def _key_of(n):
     """The key of a node whose children have theirs."""
-    payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf)
-                                     else n.args[:n.n_payload]))
+    payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf) else n.args[:n.n_payload]))
     children = [_keys[c] for c in n.children]
     digest = hashlib.blake2b(repr((RANK[type(n)], payload, [c[3] for c in children]))
                              .encode(), digest_size=12).hexdigest()

@@ -72,11 +72,6 @@ def is_ones(node):
     return isinstance(node, ast.Fill) and node.value == ast.Number(1)
 
 
-def is_diagonal(node):
-    """diag(v) of a vector v (diag(A) of a matrix is a column)."""
-    return isinstance(node, ast.Diag) and len(shape_of(node.arg)) == 1
-
-
 # ----------------------------------------------------------------- sums and scaling
 
 def add(polys, shape):
