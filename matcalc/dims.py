@@ -25,7 +25,8 @@ class Dim(str):
 
 class DimProduct:
     """coefficient * name1^e1 * name2^e2 ...: names sorted, exponents >= 1. Like `Dim`, it
-    compares equal to its text ("m*n", in any order of the factors)."""
+    compares equal to its text, the normal form ("d*n", not "n*d"), and hashes like it: equal
+    objects hash equal."""
 
     __slots__ = ("coefficient", "powers", "_hash")
 
@@ -39,7 +40,7 @@ class DimProduct:
 
     def __eq__(self, other):
         if isinstance(other, str):
-            other = from_text(other)
+            return str(self) == other
         return isinstance(other, DimProduct) and self.coefficient == other.coefficient and \
             self.powers == other.powers
 

@@ -4,6 +4,7 @@ import pytest
 import sympy
 
 import matcalc
+from matcalc import dims
 from matcalc import ast, registry, shapes
 from matcalc.shapes import Dim
 
@@ -124,6 +125,11 @@ def test_equal_dims_hash_equal():
         assert a == b and hash(a) == hash(b)
     assert len({Dim("n"), "n", Dim("n")}) == 1
     assert {Dim("n"): 1}["n"] == 1 and {"n": 1}[Dim("n")] == 1
+    # a product equals its normal form's text (names sorted), and only that text
+    nd = dims.product(Dim("n"), Dim("d"))
+    assert nd == "d*n" and hash(nd) == hash("d*n") and nd != "n*d"
+    assert nd == dims.from_text("n*d") and hash(nd) == hash(dims.from_text("n*d"))
+    assert {nd: 1}["d*n"] == 1
 
 
 def test_where_bindings_have_shapes():
@@ -170,9 +176,9 @@ def test_redeclaring_an_expr_must_agree():
     ("kron(A, B)", {"A": ("m", "n"), "B": ("p", "q")}, ("m*p", "n*q")),
     ("vec(X)", {"X": ("m", "n")}, ("m*n",)),
     ("commutation(m, n)", {}, ("m*n", "m*n")),
-    ("I(n*d)", {}, ("d*n", "n*d")),
+    ("I(n*d)", {}, ("d*n", "d*n")),
     ("unvec(v, m, n)", {}, ("m", "n")),
-    ("kron(x, y)", {"x": ("n",), "y": ("d",)}, ("n*d",)),
+    ("kron(x, y)", {"x": ("n",), "y": ("d",)}, ("d*n",)),
     ("kron(w, I(m))", {"w": ("d",)}, ("d*m", "m")),
     ("softmax(x)", {}, ("n",)),
     ("logsumexp(x)", {}, ()),
@@ -193,9 +199,10 @@ def test_products_unify_both_ways():
     assert e.symbols()["Y"] == ("q", "k")
     with pytest.raises(matcalc.ShapeError, match="cannot"):
         matcalc.parse("vec(Y*C) + v", {"C": ("k", "n"), "v": ("m*q",)})
-    # v must be an (n*d)-vector; a declared product dimension reads in any order
-    e = matcalc.parse("unvec(v, n, d)", {"v": ("d*n",)})
-    assert e.shape == ("n", "d") and e.symbols()["v"] == ("n*d",)
+    # v must be an (n*d)-vector; a declared product dimension reads in any order, and is
+    # written (and compares equal to strings) in its normal form, names sorted
+    e = matcalc.parse("unvec(v, n, d)", {"v": ("n*d",)})
+    assert e.shape == ("n", "d") and e.symbols()["v"] == ("d*n",)
     with pytest.raises(matcalc.ShapeError, match="unvec to n x d"):
         matcalc.parse("unvec(v, n, d)", {"v": ("n",)})
 
