@@ -272,6 +272,11 @@ class Where(Node):
     values = property(lambda self: self.args[2:])
 
 
+# every concrete node type: what the guard tests of each stage's tables go over
+NODE_TYPES = tuple(c for c in list(globals().values()) if isinstance(c, type) and
+                   issubclass(c, Node) and c not in (Node, Leaf) and c.__name__[0] != "_")
+
+
 # ---------------------------------------------------------------- iterative traversal
 
 def postorder(root, known=None):

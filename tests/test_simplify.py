@@ -152,18 +152,7 @@ def test_outer_products_of_differences_are_factored():
 
 # ----------------------------------------------------------------- the rule tables are complete
 
-def _node_types():
-    """Every concrete AST node class (Node, Leaf and the private bases excluded)."""
-    found, stack = [], [ast.Node]
-    while stack:
-        for cls in stack.pop().__subclasses__():
-            stack.append(cls)
-            if cls is not ast.Leaf and not cls.__name__.startswith("_"):
-                found.append(cls)
-    return sorted(set(found), key=lambda cls: cls.__name__)
-
-
-NODE_TYPES = _node_types()
+NODE_TYPES = sorted(ast.NODE_TYPES, key=lambda cls: cls.__name__)
 
 # node types with no TRANSPOSE rule, and the generic way engine.transpose_atom handles them
 TRANSPOSED_GENERICALLY = {
