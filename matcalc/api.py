@@ -350,7 +350,10 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     chosen = codegen.dialect(backend)     # an unknown or missing backend fails first
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
     roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
-    declared = Expr(roots[0], merged_declarations(*exprs))      # sizes from declared names
+    # sizes from the names' shapes, declared or inferred: a name the function no longer
+    # reads (X, given once) still sizes what was computed from it (a stored vec(X))
+    declared = Expr(roots[0], _shapes.Declarations(
+        {n: s for e in exprs for n, s in declared_like(e).items()}, frozenset()))
     return codegen.compile(roots, backend=chosen, given=given, scheduler=scheduler, source=source,
                            sizes=lambda values: declared_sizes(declared, values))
 
@@ -384,7 +387,7 @@ def _default_shape(name):
 def _function(name):
     def apply(*exprs):
         exprs = [e if isinstance(e, Expr) else parse(e) for e in exprs]
-        node = _registry.build(name, *(e.node for e in exprs))
+        node = _registry.build(name, *(ast.inline_where(e.node) for e in exprs))
         _shapes.shape_of(node)
         return Expr(node, merged_declarations(*exprs))
     return apply

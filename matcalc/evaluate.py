@@ -48,11 +48,12 @@ def _fit(name, array, shape):
                           "give a scalar, a vector or a matrix")
 
 
-def bind_dimensions(symbols, values):
+def bind_dimensions(symbols, values, known=None):
     """Arrays for each symbol and the size of each symbolic dimension, checked for agreement.
 
     A product dimension (n*d) is checked once its names are known, or gives the one name
-    it leaves unknown (n*d = 12 with n = 3 gives d = 4)."""
+    it leaves unknown (n*d = 12 with n = 3 gives d = 4); `known()`, if given, sizes the
+    names no value fixes (a stored vec(X) of compile(..., given={"X": X}) is n*d long)."""
     arrays, sizes, source, products = {}, {}, {}, []
     for symbol in symbols:
         name = symbol.name
@@ -75,6 +76,9 @@ def bind_dimensions(symbols, values):
         if symbol.symmetric and not np.allclose(array, array.T, rtol=1e-10, atol=1e-12):
             raise EvaluationError(f"'{name}' is declared symmetric but its value is not")
         arrays[name] = array
+    if known is not None and any(dims.names(dim) - set(sizes) for _, dim, _ in products):
+        for dim, size in known().items():
+            sizes.setdefault(dim, size)
     for name, dim, size in sorted(products, key=lambda item: len(dims.names(item[1]) -
                                                                   set(sizes))):
         _bind_product(name, dim, size, sizes)

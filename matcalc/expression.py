@@ -116,7 +116,8 @@ class Expr:
         except MatcalcError:
             return NotImplemented
         left, right = (other, self) if reflected else (self, other)
-        node = build(left.node, right.node)
+        # `where` stands only outermost: an operand's names are put back in place first
+        node = build(ast.inline_where(left.node), ast.inline_where(right.node))
         shapes.shape_of(node)                       # a mismatch is a ShapeError here
         return Expr(node, merged_declarations(left, right))
 
@@ -128,11 +129,11 @@ class Expr:
     __pow__ = _operators(ast.Power)[0]
 
     def __neg__(self):
-        return Expr(ast.Neg(self.node), self.declarations)
+        return Expr(ast.Neg(ast.inline_where(self.node)), self.declarations)
 
     @property
     def T(self):
-        return Expr(ast.Transpose(self.node), self.declarations)
+        return Expr(ast.Transpose(ast.inline_where(self.node)), self.declarations)
 
 
 def _operand(value, other):

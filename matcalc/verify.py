@@ -86,14 +86,15 @@ def _negative(node):
     return isinstance(node, ast.Neg) or value is not None and value < 0
 
 
-def draw(symbols, rng, invertible=(), positive=(), sizes=None, scale=1.0):
+def draw(symbols, rng, invertible=(), positive=(), sizes=None, scale=1.0, signs=None):
     """Random values for the symbols: a distinct small size per symbolic dimension (a
     transposition error cannot hide behind a square shape); never symmetric unless declared
     so (inv(X) and inv(X)' would agree); c*I + E, E small and not symmetric, where a matrix
     must be invertible; positive entries under log, sqrt, fractional powers and as divisors.
-    `scale` shrinks the draws that are not invertible by construction."""
+    `scale` shrinks the draws that are not invertible by construction; `signs` (an integer)
+    sets the signs of the scalars, bit i for the i-th, else they are random."""
     sizes = {} if sizes is None else sizes
-    values = {}
+    values, scalars = {}, 0
     for name, symbol in symbols.items():
         shape = tuple(_draw_size(dim, sizes) for dim in symbol.declared_shape)
         square = len(shape) == 2 and shape[0] == shape[1]
@@ -105,7 +106,10 @@ def draw(symbols, rng, invertible=(), positive=(), sizes=None, scale=1.0):
         elif name in invertible and square:
             value = 2.0 * np.eye(shape[0]) + 0.4 * rng.normal(size=shape) / np.sqrt(shape[0])
         elif shape == ():
-            value = rng.uniform(0.5, 1.5) * rng.choice((-1.0, 1.0)) * scale
+            sign = rng.choice((-1.0, 1.0)) if signs is None else \
+                (-1.0 if signs >> scalars & 1 else 1.0)
+            value = rng.uniform(0.5, 1.5) * sign * scale
+            scalars += 1
         else:
             value = rng.normal(size=shape) * scale
         if symbol.symmetric and len(shape) == 2:
@@ -139,7 +143,8 @@ def size_constants(sizes, *roots):
 def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
     """Random instances (values, sizes) for the roots' free symbols. Each attempt rotates
     which small size each dimension gets, and every fourth attempt the values shrink, so
-    that a caller skipping invalid points soon meets valid ones."""
+    that a caller skipping invalid points soon meets valid ones; the scalars' signs count
+    through every combination, so that both sides of a kink (relu(a) at 0) are drawn."""
     symbols = symbol_table(*roots) if symbols is None else symbols
     invertible, positive = requirements(*roots)
     names = list(dict.fromkeys(n for symbol in symbols.values() for dim in symbol.declared_shape
@@ -149,7 +154,7 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
         order = SIZES[k:] + SIZES[:k]
         sizes = {dims.Dim(n): order[i % len(order)] for i, n in enumerate(names)}
         scale = max(0.5 ** (attempt // 4), 0.01)
-        values, sizes = draw(symbols, rng, invertible, positive, sizes, scale)
+        values, sizes = draw(symbols, rng, invertible, positive, sizes, scale, signs=attempt)
         yield values, size_constants(sizes, *roots)
 
 

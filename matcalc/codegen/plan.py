@@ -6,10 +6,15 @@ of the DAG once, whichever roots share it; product order; scalings for diagonals
 inverses; the pass over rows); emit.py only spells the plan in a dialect.
 """
 
+import math
+import warnings
 from typing import NamedTuple
 
+import numpy as np
+
 from .. import ast, registry
-from ..errors import UnsupportedError
+from ..errors import MatcalcError, UnsupportedError
+from ..evaluate import evaluate
 from ..shapes import as_pair, is_diagonal, is_scalar, product_chains, shape_of
 from ..simplify import expanded, transpose_node
 from . import rowpass as _rowpass
@@ -97,6 +102,7 @@ class _Builder:
         self.deferred = set()    # nodes written where they are used
         self.count = 0
         self.arguments = []
+        self.constant = set()    # nodes without a symbol under them
 
     def add(self, kind, inputs=(), inline=True, **attributes):
         self.count += 1
@@ -119,7 +125,8 @@ class _Builder:
     def bind(self, node, inline):
         """The node's value as an op, inline or not."""
         start = len(self.ops)
-        lowered = _LOWERING.get(type(node), _function)(self, node)
+        lowered = _folded(node, self.constant) or \
+            _LOWERING.get(type(node), _function)(self, node)
         if not isinstance(lowered, str):
             target = self.add(*lowered[:2], inline, **lowered[2])
         elif len(self.ops) > start and self.ops[-1].target == lowered:   # made here
@@ -131,12 +138,15 @@ class _Builder:
         return target
 
     def plan(self, rowpass):
-        roots, parents = self.roots, {}
+        roots, parents, constant = self.roots, {}, self.constant
         for root in roots:
             for node in ast.postorder(root):
                 if isinstance(node, ast.Symbol) and node not in self.values:
                     self.values[node] = f"a{len(self.arguments)}"
                     self.arguments.append(node)
+                elif not isinstance(node, ast.Symbol) and all(c in constant
+                                                              for c in node.children):
+                    constant.add(node)
                 for child in node.children:
                     parents.setdefault(child, []).append(node)
         fused, absorbed, kept = {}, set(), set(roots)
@@ -190,6 +200,20 @@ class _Builder:
             total = self.add("scale", scalars + [total], inline=False, negate=negative,
                              matrix=True)
         self.values[node] = total
+
+
+def _folded(node, constant):
+    """A scalar without a symbol (exp(2), tr(I(3))) as its value, a literal: the libraries'
+    functions want arrays, not Python numbers (torch.exp(2.0) is an error)."""
+    if node not in constant or not is_scalar(node) or isinstance(node, ast.Number):
+        return None
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = float(evaluate(node, {}))
+    except MatcalcError:
+        return None                      # a size only the values fix: computed per call
+    return ("literal", (), {"value": value}) if math.isfinite(value) else None
 
 
 def _split(pieces, combine):
@@ -368,10 +392,14 @@ def _sum(b, node):
 
 
 def _power(b, node):
-    """A^k of a matrix, u.^2, else the entrywise power."""
-    base = b.value(node.base)
+    """A^k of a matrix (A^-k as inv(A)^k, A^0 as I), u.^2, else the entrywise power."""
     if isinstance(node, ast.Power) and not is_scalar(node.base):
-        return "matrix_power", (base,), {"exponent": int(node.exponent.value)}
+        k = int(ast.literal(node.exponent))
+        if k == 0:
+            return "eye", (), {"size": as_pair(shape_of(node))[0]}
+        base = b.value(node.base if k > 0 else ast.Inverse(node.base))
+        return base if abs(k) == 1 else ("matrix_power", (base,), {"exponent": abs(k)})
+    base = b.value(node.base)
     if isinstance(node, ast.ElemPower) and isinstance(node.exponent, ast.Number) and \
             node.exponent.value == 2:
         return "square", (base,), {}
@@ -388,6 +416,8 @@ def _diag_or_vec(b, node):
 
 
 def _function(b, node):
+    if isinstance(node, ast.Kron) and any(is_scalar(c) for c in node.children):
+        return "multiply", tuple(b.value(c) for c in node.children), {}   # kron(s, B) = s*B
     record = registry.of(node)
     if record is None:
         raise UnsupportedError(f"cannot compile {type(node).__name__}")

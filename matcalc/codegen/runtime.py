@@ -44,6 +44,15 @@ class _Generated:
                  namespace)                                             # AST-built code
         self._function = namespace["compiled"]
 
+    def _bind(self, values, checked):
+        """The arrays and all the sizes the code needs, from the `checked` values (numpy
+        arrays or stand-ins) and, for what they leave open, the declarations."""
+        declared = self.extra_sizes
+        arrays, sizes = bind_dimensions(self.symbols, checked,
+                                        known=declared and (lambda: declared(values)))
+        _complete_sizes(sizes, self.dimensions, declared, values)
+        return arrays, sizes
+
 
 class Compiled(_Generated):
     """A compiled expression: call with a mapping or keywords; `.source` shows the code."""
@@ -96,8 +105,7 @@ class Compiled(_Generated):
 
     def _arguments(self, values):
         """Checked 2-D arguments and the sizes; remembers the shapes for the next call."""
-        arrays, sizes = bind_dimensions(self.symbols, values)
-        _complete_sizes(sizes, self.dimensions, self.extra_sizes, values)
+        arrays, sizes = self._bind(values, values)
         arguments = [arrays[s.name] if s.declared_shape else np.float64(arrays[s.name][0, 0])
                      for s in self.symbols]
         self._last = None
@@ -160,7 +168,7 @@ class LibraryCompiled(_Generated):
 
     def __init__(self, roots, dialect, extra_sizes=None):
         super().__init__(roots, dialect, extra_sizes)
-        function, shapes = self._function, self.shapes
+        function, shapes, to_library = self._function, self.shapes, dialect.to_library
 
         def shaped(values, targets, sizes):
             """The results of the values reshaped to their targets, finished; under JAX
@@ -168,7 +176,8 @@ class LibraryCompiled(_Generated):
             arguments = [v if tuple(v.shape) == t else v.reshape(t)
                          for v, t in zip(values, targets)]
             results = function(*arguments, sizes)
-            return tuple(_library_finish(r, shape) for r, shape in zip(results, shapes))
+            return tuple(_library_finish(r if hasattr(r, "reshape") else to_library(r), shape)
+                         for r, shape in zip(results, shapes))     # a constant: a float
         self._shaped = shaped if dialect.jit is None else dialect.jit(shaped, (1, 2))
 
     _last = None          # (the values' types and shapes, their target shapes, sizes)
@@ -199,8 +208,7 @@ class LibraryCompiled(_Generated):
         library = [self.dialect.to_library(values[s.name]) for s in self.symbols]
         # the shapes are checked by the evaluate's binder on zero-cost stand-ins
         stand_ins = {s.name: stand_in(v) for s, v in zip(self.symbols, library)}
-        fitted, sizes = bind_dimensions(self.symbols, stand_ins)
-        _complete_sizes(sizes, self.dimensions, self.extra_sizes, values)
+        fitted, sizes = self._bind(values, stand_ins)
         like = next((v for s, v in zip(self.symbols, library) if s.declared_shape), None)
         given, targets = [], []
         for symbol, value in zip(self.symbols, library):
