@@ -3,6 +3,7 @@
 # make quick -- the suite without tests marked slow, property tests at a tenth of the examples
 # make bench -- set up .venv if needed, then run the benchmarks in bench/
 # make fuzz  -- the fuzzer of tests/test_fuzz.py with 10,000 examples (300 in make test)
+# make mutate -- the compiler's existing tests against each of its mutants (tests/mutants.py)
 # make serve -- the local web page on http://127.0.0.1:8000/
 # make browser    -- install Debian's chromium and chromium-driver (for tests/test_web.py)
 # make screenshot -- run the browser test and keep its screenshot as docs/web.png
@@ -14,7 +15,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test quick demo bench fuzz browser screenshot katex serve notebook clean
+.PHONY: setup test quick demo bench fuzz mutate browser screenshot katex serve notebook clean
 
 setup: $(STAMP)
 
@@ -35,6 +36,10 @@ demo: setup
 
 fuzz: setup
 	MATCALC_FUZZ_EXAMPLES=$${MATCALC_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+# about 20 minutes: a run of the compiler's tests per mutant, stopping at the first failure
+mutate: setup
+	$(BIN)/python tests/mutate.py
 
 serve: setup
 	$(BIN)/matcalc serve
