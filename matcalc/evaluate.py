@@ -271,7 +271,8 @@ def evaluate_nodes(root, values, dimensions=None):
 def _evaluate_plain(root, values, bound, dimensions, memo=None):
     order = ast.postorder(root)
     symbols = [n for n in order if isinstance(n, ast.Symbol)]
-    arrays, sizes = bind_dimensions([s for s in symbols if s.name not in bound], values)
+    arrays, sizes = bind_dimensions([s for s in symbols if s.name not in bound], values,
+                                    known=lambda: dimensions)
     for dim, size in dimensions.items():
         sizes.setdefault(dim, size)
     for name, value in bound.items():

@@ -19,3 +19,12 @@ def test_the_sum_of_a_scalar_differentiates_to_a_number(text, wrt, expected):
         g = matcalc.diff(text, wrt, shapes=SHAPES, form=form)
         assert str(g) == expected
         assert matcalc.parse(str(g), g.declarations.shapes).shape == g.shape
+
+
+def test_evaluate_sizes_a_product_dimension_from_other_values():
+    """u: m*p with X: m x p among the values: evaluate refused ("'u' has a size m*p whose
+    factors no value fixes") where compile took the sizes from X (the routes family)."""
+    u, X = np.arange(6.0), np.ones((3, 2))
+    e = matcalc.parse("u", SHAPES)
+    assert np.array_equal(e.evaluate(u=u, X=X), u)
+    assert np.array_equal(matcalc.compile(e)(u=u, X=X), u)
