@@ -28,3 +28,32 @@ def test_evaluate_sizes_a_product_dimension_from_other_values():
     e = matcalc.parse("u", SHAPES)
     assert np.array_equal(e.evaluate(u=u, X=X), u)
     assert np.array_equal(matcalc.compile(e)(u=u, X=X), u)
+
+
+@pytest.mark.parametrize("given", [("u",), ("w", "u"), ("x", "u")])
+def test_a_given_product_dimension_is_split_by_the_other_values(given):
+    """u: m*p given: compile refused ("'u' has a size m*p whose factors no value fixes")
+    when the given values alone did not split m*p, and "the size m is not fixed" when only
+    given values fixed m, though the call's values did (the backends family, on every
+    backend: w + diff(x, b)*(x + norm1(u)) and its derivative by x, a zero m x p matrix)."""
+    shapes = dict(SHAPES, w=("p",))
+    e = matcalc.parse("w + diff(x, b)*(x + norm1(u))", shapes)
+    g = matcalc.diff(e, "x")
+    rng = np.random.default_rng(0)
+    values = {"x": rng.normal(size=3), "u": rng.normal(size=6), "w": rng.normal(size=2)}
+    f = matcalc.compile(e, g, given={n: values[n] for n in given})
+    value, gradient = f({n: v for n, v in values.items() if n not in given})
+    assert np.array_equal(value, values["w"])
+    assert np.array_equal(gradient, np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("function", ["sign", "relu", "abs"])
+def test_check_draws_enough_to_refute_a_piecewise_claim(function):
+    """sign(C + C^2) == sign(C + C^3) held on check's 5 random instances for 2 seeds of 5
+    (and "holds when C is symmetric" for 2 others): sides with a kink agree wherever a draw
+    lands in one region (the check family's mutants)."""
+    for seed in range(10):
+        result = matcalc.check(f"{function}(C + C^2)", f"{function}(C + C^3)",
+                               shapes=SHAPES, seed=seed)
+        assert result.holds is False, (seed, result.why)
+        assert "symmetric" not in result.why
