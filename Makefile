@@ -2,7 +2,8 @@
 # make test  -- set up .venv if needed, then run the whole test suite
 # make quick -- the suite without tests marked slow, property tests at a tenth of the examples
 # make bench -- set up .venv if needed, then run the benchmarks in bench/
-# make fuzz  -- the fuzzer of tests/test_fuzz.py with 10,000 examples (300 in make test)
+# make fuzz  -- the fuzz families (tests/test_fuzz_*.py) with 10,000 examples each (a few
+#               hundred in make test)
 # make mutate -- the compiler's existing tests against each of its mutants (tests/mutants.py)
 # make serve -- the local web page on http://127.0.0.1:8000/
 # make browser    -- install Debian's chromium and chromium-driver (for tests/test_web.py)
@@ -35,7 +36,8 @@ demo: setup
 	$(BIN)/matcalc demo
 
 fuzz: setup
-	MATCALC_FUZZ_EXAMPLES=$${MATCALC_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest -q tests/test_fuzz.py
+	MATCALC_FUZZ_EXAMPLES=$${MATCALC_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest -q -s \
+		tests/test_fuzz_*.py
 
 # about 20 minutes: a run of the compiler's tests per mutant, stopping at the first failure
 mutate: setup

@@ -48,12 +48,14 @@ def _fit(name, array, shape):
                           "give a scalar, a vector or a matrix")
 
 
-def bind_dimensions(symbols, values, known=None):
+def bind_dimensions(symbols, values, known=None, partial=False):
     """Arrays for each symbol and the size of each symbolic dimension, checked for agreement.
 
     A product dimension (n*d) is checked once its names are known, or gives the one name
     it leaves unknown (n*d = 12 with n = 3 gives d = 4); `known()`, if given, sizes the
-    names no value fixes (a stored vec(X) of compile(..., given={"X": X}) is n*d long)."""
+    names no value fixes (a stored vec(X) of compile(..., given={"X": X}) is n*d long).
+    `partial`: values that are only some of the function's (compile's given) may leave a
+    product's names open for the other values to fix."""
     arrays, sizes, source, products = {}, {}, {}, []
     for symbol in symbols:
         name = symbol.name
@@ -81,17 +83,19 @@ def bind_dimensions(symbols, values, known=None):
             sizes.setdefault(dim, size)
     for name, dim, size in sorted(products, key=lambda item: len(dims.names(item[1]) -
                                                                   set(sizes))):
-        _bind_product(name, dim, size, sizes)
+        _bind_product(name, dim, size, sizes, partial)
     return arrays, sizes
 
 
-def _bind_product(name, dim, size, sizes):
+def _bind_product(name, dim, size, sizes, partial=False):
     unknown = [n for n in dims.names(dim) if n not in sizes]
     if len(unknown) == 1 and dims.factors(dim)[1][unknown[0]] == 1:
         rest = dims.size(dims.quotient(dim, dims.Dim(unknown[0])), sizes)
         if rest and size % rest == 0:
             sizes[dims.Dim(unknown[0])] = size // rest
     value = dims.size(dim, sizes)
+    if value is None and partial:
+        return
     if value is None:
         raise EvaluationError(f"'{name}' has a size {dim} whose factors no value fixes")
     if value != size:
@@ -271,7 +275,8 @@ def evaluate_nodes(root, values, dimensions=None):
 def _evaluate_plain(root, values, bound, dimensions, memo=None):
     order = ast.postorder(root)
     symbols = [n for n in order if isinstance(n, ast.Symbol)]
-    arrays, sizes = bind_dimensions([s for s in symbols if s.name not in bound], values)
+    arrays, sizes = bind_dimensions([s for s in symbols if s.name not in bound], values,
+                                    known=lambda: dimensions)
     for dim, size in dimensions.items():
         sizes.setdefault(dim, size)
     for name, value in bound.items():

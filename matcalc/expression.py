@@ -164,7 +164,7 @@ def declared_sizes(expr, values):
     """Sizes of dimensions fixed by values of declared names the expression may not use
     (so that a constant result such as vector(0) still has a size). Only the values'
     shapes are read (a tensor on a GPU or a lazy dask array stays where it is)."""
-    sizes = {}
+    sizes, products = {}, []
     for name, shape in expr.declarations.shapes.items():
         if name in values:
             value = values[name]
@@ -173,7 +173,16 @@ def declared_sizes(expr, values):
             try:
                 _, found = bind_dimensions([ast.Symbol(name, shape)], {name: value})
             except MatcalcError:
-                continue                  # an unused name's value is ignored
+                # a product dimension (u: n*d) is split once the other names size n or d
+                products.append((ast.Symbol(name, shape), value))
+                continue
             for dim, size in found.items():
                 sizes.setdefault(dim, size)
+    for symbol, value in products:
+        try:
+            _, found = bind_dimensions([symbol], {symbol.name: value}, known=lambda: sizes)
+        except MatcalcError:
+            continue                      # an unused name's value is ignored
+        for dim, size in found.items():
+            sizes.setdefault(dim, size)
     return sizes

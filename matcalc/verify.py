@@ -30,6 +30,7 @@ CONDITION_LIMIT = 1e7          # matrices under inv, det, logdet: worse is not a
 KINK_MARGIN = 1e-4             # arguments nearer a function's kink are not used
 EPSILON = np.finfo(float).eps
 DRAWS = 5
+PIECEWISE_DRAWS = 40      # compare's draws where a side has a kink (sign, relu, abs)
 DIRECTIONS = 2
 ATTEMPTS = 48                  # instances tried before the outcome is inconclusive
 SIZES = (3, 4, 2, 5, 6, 7, 8, 9)
@@ -347,6 +348,8 @@ class Comparison(NamedTuple):
 def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8):
     """Evaluate both sides on random instances; the first disagreement is returned."""
     rng = np.random.default_rng(seed)
+    if _piecewise(left, right):
+        draws = max(draws, PIECEWISE_DRAWS)
     symbols = symbol_table(left, right)
     if symmetric_names:
         symbols = {n: (ast.Symbol(n, s.declared_shape, True) if n in symmetric_names else s)
@@ -364,6 +367,12 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
         if error > tolerance:
             return Comparison(False, done, error, (values, *both))
     return Comparison(True if done else None, done, worst, None)      # None: no valid point
+
+
+def _piecewise(*roots):
+    """Does a function with a kink appear? Sides with one (sign(C + C^2), sign(C + C^3))
+    can agree wherever a draw lands in a region and differ in another."""
+    return any(getattr(registry.of(node), "kinks", ()) for root in roots for node in ast.postorder(root))
 
 
 def small_counterexample(left, right, seed=0, tolerance=1e-8):

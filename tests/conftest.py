@@ -29,3 +29,18 @@ def kernel_cache(tmp_path_factory):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="module")
+def float64_jax():
+    """JAX in float64 for a module that compares its results with evaluate's (JAX computes
+    in float32 unless jax_enable_x64 is set); the setting is restored after the module."""
+    try:
+        import jax
+    except ImportError:
+        yield
+        return
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", before)

@@ -30,6 +30,7 @@ def _available(backend):
 
 
 BACKENDS = [pytest.param(b, marks=_available(b)) for b in ("numba", "jax", "torch", "dask")]
+pytestmark = pytest.mark.usefixtures("float64_jax")      # compare with evaluate in float64
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +41,6 @@ def cluster():
                                   dashboard_address=None) as local:
         with distributed.Client(local) as client:
             yield client
-
-
-@pytest.fixture(autouse=True, scope="module")
-def float64_jax():
-    try:
-        import jax
-    except ImportError:
-        yield
-        return
-    before = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)       # compare with evaluate in float64
-    yield
-    jax.config.update("jax_enable_x64", before)
 
 
 def _run(backend, expr, values, cluster=None, **options):

@@ -268,7 +268,8 @@ RULES = {
         "Cookbook (43): d logdet(X) = tr(inv(X)*dX); gradient (57)"),
     ast.Sum: Rule(
         lambda n, d: ast.Sum(d[0]),
-        lambda n, V, i, L: L.spread(V, ast.Fill(shape_of(n.arg), N(1))),
+        lambda n, V, i, L: L.spread(V, N(1) if is_scalar(n.arg) else
+                                    ast.Fill(shape_of(n.arg), N(1))),
         "sum(A) = 1'*A*1 is linear"),
     ast.Norm2: Rule(
         lambda n, d: ast.Div(ast.Sum(H(n.arg, d[0])), n),

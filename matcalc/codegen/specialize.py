@@ -175,12 +175,12 @@ class Bound:
         given_symbols = [symbols[name] for name in given]
         self.numpy = numpy_values          # numpy arrays (else a library's, kept as given)
         if self.numpy:
-            arrays, sizes = bind_dimensions(given_symbols, given)
+            arrays, sizes = bind_dimensions(given_symbols, given, partial=True)
             self.given = {s.name: arrays[s.name].reshape(np.shape(given[s.name])) if
                           s.declared_shape else float(arrays[s.name][0, 0]) for s in given_symbols}
         else:                          # a library's arrays: only their shapes are read
             stand_ins = {name: stand_in(value) for name, value in given.items()}
-            _, sizes = bind_dimensions(given_symbols, stand_ins)
+            _, sizes = bind_dimensions(given_symbols, stand_ins, partial=True)
             self.given = dict(given)
         costed = []
         for form, roots in zip(("as given", "expanded"), candidates):
