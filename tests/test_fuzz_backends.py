@@ -121,13 +121,18 @@ def _tall(backend, text, seed, mask):
     _compare([target], values, backend, mask, f"{text}: {target}")
 
 
-def _per_backend(body, counts, **strategies):
+# make fuzz's cap: each tall example compiles a numba kernel of its own (~1 s)
+FUZZ_CAP = {"numba": 1000}
+
+
+def _per_backend(body, counts, caps=None, **strategies):
     """A maker of one test of `body` per backend, each with its own number of examples
     (hypothesis settings hold for a whole parametrized test)."""
     def make(backend):
+        fuzz = min(int(FUZZ), (caps or {}).get(backend, int(FUZZ))) if FUZZ else None
         @pytest.mark.slow
         @pytest.mark.skipif(not _installed(backend), reason=f"{backend} is not installed")
-        @settings(max_examples=examples(int(FUZZ) if FUZZ else counts[backend]))
+        @settings(max_examples=examples(fuzz or counts[backend]))
         @given(**strategies)
         def test(**drawn):
             body(backend, **drawn)
@@ -137,7 +142,7 @@ def _per_backend(body, counts, **strategies):
 
 _small_test = _per_backend(_small, EXAMPLES, case=cases(), seed=st.integers(0, 2**32 - 1),
                            pick=st.integers(0, 99), mask=st.integers(0, 2**11 - 1))
-_tall_test = _per_backend(_tall, TALL_EXAMPLES, text=row_passes(),
+_tall_test = _per_backend(_tall, TALL_EXAMPLES, FUZZ_CAP, text=row_passes(),
                           seed=st.integers(0, 2**32 - 1), mask=st.integers(0, 2**7 - 1))
 test_small_data_on_numpy = _small_test("numpy")
 test_small_data_on_numba = _small_test("numba")
