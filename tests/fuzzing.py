@@ -73,6 +73,12 @@ def _scalar(value):
     return np.array([[value]], dtype=float)
 
 
+def _quiet_power(a, k):
+    """a^k, NaN where a < 0 (as numpy's power, without its warning)."""
+    with np.errstate(invalid="ignore"):
+        return np.power(a, k)
+
+
 def _sigmoid(a):
     return np.exp(-np.logaddexp(0.0, -a))
 
@@ -195,6 +201,12 @@ RULES = {
         R("(1 + ({0})^2)^({1})", "1 1", ["1 1", "1 1"], lambda a, b, **_: (1 + a ** 2) ** b),
         R("(1 + ({0})^2)^0.5", "1 1", ["1 1"], lambda a, **_: (1 + a ** 2) ** 0.5),
         R("(1 + ({0})^2)^-1", "1 1", ["1 1"], lambda a, **_: (1 + a ** 2) ** -1),
+        # defined where the product is positive, whatever the factors' signs (issue 22:
+        # (s*t)^(1/2) became s^0.5*t^0.5, NaN where both are negative)
+        R("(({0})*({1}))^0.5", "1 1", ["1 1", "1 1"],
+          lambda a, b, **_: _quiet_power(a * b, 0.5)),
+        R("(({0})*({1})).^(1/3)", "i j", ["1 1", "i j"],
+          lambda a, b, **_: _quiet_power(a * b, 1 / 3)),
     ],
     "matrix functions": [
         R("tr({0})", "1 1", ["n n"], lambda a, **_: _scalar(np.trace(a))),

@@ -46,8 +46,10 @@ def power(base, exponent, shape):
     """base^exponent:
 
         a^0 -> 1;  a^1 -> a;  norm2(v)^2 -> v'*v                    (`norm_squared`)
-        (c*a^i*b^j)^k -> c^k*a^(i*k)*b^(j*k)   (k an integer, or every i = 1 and c > 0
-                                                with c^k rational; else an atom)
+        (c*a^i*b^j)^k -> c^k*a^(i*k)*b^(j*k)   (k an integer, or c > 0 and one scalar
+                                                a^1, with c^k rational; else an atom:
+                                                (s*t)^(1/2) is not s^(1/2)*t^(1/2) where
+                                                both are negative)
         A^0 -> I;  A^1 -> A;  A^-k -> inv(A)^k
         (c*s*B^i)^k -> c^k*s^k*B^(i*k)         (one factor)
         P^k -> P*P*...*P (k <= 4);  P^k an atom past that;  A^x an atom (x symbolic)
@@ -64,8 +66,8 @@ def power(base, exponent, shape):
         if norm is not None:
             return norm
         single = single_term(base)
-        if single is not None and (k.denominator == 1 or all(e == 1 for _, e in single[1].scalars)
-                                   and single[0] > 0):
+        if single is not None and (k.denominator == 1 or single[0] > 0 and
+                                   [e for _, e in single[1].scalars] in ([], [1])):
             c, term = single
             coefficient = rational_power(c, k)
             if coefficient is not None:

@@ -54,6 +54,7 @@ def elem_power(base, exponent, shape):
         a.^k -> a^k (a scalar);  A.^0 -> fill(1);  A.^1 -> A
         (c*s*M).^k -> c^k*s^k*M.^k       (c^k rational; M one term: its monomial to the
                                           power k when k is an integer, else an atom)
+        (s*M).^k kept whole                (k not an integer)
     """
     k = constant_value(exponent)
     if base.shape == ():
@@ -66,6 +67,8 @@ def elem_power(base, exponent, shape):
     if k == 1:
         return base
     c, scalars, rest = pull_scalars(base)
+    if k.denominator != 1 and scalars:            # s*M may be positive where s and M are not
+        scalars, rest = (), with_scalars(ONE, scalars, rest)
     coefficient = rational_power(c, k)
     if coefficient is None:
         coefficient, scalars, rest = ONE, (), base
