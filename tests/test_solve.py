@@ -13,6 +13,8 @@ import matcalc
     ("(X*w - y)'*C*(X*w - y)", "w", "inv(X'*C*X)*X'*C*y", {"symmetric": {"C"}}),
     ("norm2(W*A - Y)^2", "W", "Y*A'*inv(A*A')", {}),
     ("0.5*x'*Q*x - q'*x", "x", "2*inv(Q + Q')*q", {"shapes": {"q": ("n",)}}),
+    # inv(M)*M cancels for a compound M (issue 22: inv(t0)*t0*x where t0 = inv(S) + inv(S'))
+    ("(x - m)'*inv(S)*(x - m)", "m", "x", {"shapes": {"x": ("n",), "m": ("n",)}}),
 ])
 def test_solutions_in_simplest_form(loss, wrt, expected, decls):
     solution = matcalc.stationary_point(loss, wrt, **decls)

@@ -8,8 +8,8 @@ from .. import ast
 from ..shapes import as_pair, normalize, pair_of, shape_of
 from .engine import (CANONICAL, INVERSE, NEUTRAL, TRANSPOSE, adjacent_any, cancel, canon,
                      finish_term, mul, register, transpose, transpose_node)
-from .poly import (ONE, Poly, Term, add, atom_poly, const, constant_value, ones,
-                   rational_power, reciprocal, scale, single_term, to_node)
+from .poly import (ONE, Poly, Term, add, atom_poly, const, constant_value, merge_scalars,
+                   ones, rational_power, reciprocal, scale, single_term, to_node)
 
 
 # ----------------------------------------------------------------- powers of one matrix
@@ -129,6 +129,61 @@ def inverse(poly, shape):
     return Poly({Term(scalars, (ast.Inverse(inner),)): 1 / c}, shape)
 
 
+# ----------------------------------------------------------------- products
+
+def product(kids, shape):
+    """A*B*...: distributed over sums, after inv(M)*(M*R) -> R and (R*M)*inv(M) -> R for a
+    sum M and one term R (distributed first, inv(S + S')*(S + S')*x would become
+    inv(S + S')*S*x + inv(S + S')*S'*x, where no adjacent pair cancels; a single-term M
+    cancels in the adjacent-factor rules)."""
+    kids = list(kids)
+    k = 0
+    while k + 1 < len(kids):
+        left, right = kids[k], kids[k + 1]
+        replaced = _cancelled(left, right, True) or _cancelled(right, left, False)
+        if replaced is None:
+            k += 1
+        else:
+            kids[k:k + 2] = [replaced]
+    return reduce(mul, kids)
+
+
+def _cancelled(inverted, other, on_the_left):
+    """c*s*R for c*s*inv(M) times other = M*R (inverse on the left) or R*M, M a sum."""
+    single = single_term(inverted)
+    if single is None or len(single[1].factors) != 1 or \
+            not isinstance(single[1].factors[0], ast.Inverse):
+        return None
+    c, term = single
+    m = canon(term.factors[0].arg)
+    if len(m.terms) < 2:
+        return None
+    quotient = _divided(other, m, on_the_left)
+    return None if quotient is None else mul(Poly({Term(term.scalars, ()): c}, ()), quotient)
+
+
+def _divided(q, m, on_the_left):
+    """R, one term, with q = M*R (on_the_left) or q = R*M, else None."""
+    (tm, cm), = list(m.terms.items())[:1]
+    n = len(tm.factors)
+    rows, columns = as_pair(q.shape)
+    shape = normalize(as_pair(m.shape)[1], columns) if on_the_left else \
+        normalize(rows, as_pair(m.shape)[0])
+    for tq, cq in q.terms.items():
+        if len(tq.factors) < n or (tq.factors[:n] if on_the_left else
+                                   tq.factors[len(tq.factors) - n:]) != tm.factors:
+            continue
+        rest = tq.factors[n:] if on_the_left else tq.factors[:len(tq.factors) - n]
+        if not rest and shape != ():
+            rest = (ast.Identity(as_pair(shape)[0]),)
+        scalars = merge_scalars(tq.scalars, tuple((a, -e) for a, e in tm.scalars))
+        r = Poly({Term(scalars, rest): cq / cm}, shape)
+        if (mul(m, r) if on_the_left else mul(r, m)) == q:
+            return r
+        return None
+    return None
+
+
 # ----------------------------------------------------------------- the rules by node type
 
 NEUTRAL.add(ast.Identity)                           # I*A -> A, A*I -> A
@@ -142,7 +197,7 @@ register(CANONICAL, {
     # A + B -> like terms collected; a scalar added to an array is broadcast
     ast.Add: lambda node, kids, shape: add(kids, shape),
     ast.Neg: lambda node, kids, shape: scale(kids[0], -1),                 # -A -> (-1)*A
-    ast.Mul: lambda node, kids, shape: reduce(mul, kids),                  # distributed
+    ast.Mul: lambda node, kids, shape: product(kids, shape),               # distributed
     ast.Div: lambda node, kids, shape: mul(kids[0], reciprocal(kids[1])),  # a/b -> a*b^-1
     ast.Transpose: lambda node, kids, shape: transpose(kids[0]),           # term by term
     ast.Inverse: lambda node, kids, shape: inverse(kids[0], shape),
