@@ -42,7 +42,7 @@ with d(w'*B*w)/dw = (B + B')*w:"""),
 Setting the gradient 2*X'*X*w - 2*X'*y to zero:"""),
     ("code", """w_star = matcalc.stationary_point(loss, "w")
 w_star"""),
-    ("code", """print(w_star.kind, "|", w_star.verification)"""),
+    ("code", """print(w_star.verdict, "|", w_star.verification)"""),
     ("md", "On random data it agrees with numpy's least squares:"),
     ("code", """import numpy as np
 

@@ -98,7 +98,7 @@ def differential_answer(expr, wrt, form="expanded"):
 def solve_answer(expr, wrt):
     solution = api.stationary_point(expr, wrt)
     return {"schema": SCHEMA, "input": str(expr), "wrt": wrt, "solution": str(solution),
-            "latex": solution.latex(), "kind": solution.kind,
+            "latex": solution.latex(), "kind": solution.kind, "why": solution.why,
             "verification": {"passed": solution.verification.passed,
                              "draws": solution.verification.draws}}
 

@@ -10,6 +10,7 @@ import gc
 
 from . import ast
 from . import calculus as _calculus
+from . import definiteness as _definiteness
 from . import derivation as _derivation
 from . import parser as _parser
 from . import registry as _registry
@@ -244,10 +245,19 @@ def solve(gradient, wrt, shapes=None, symmetric=None):
                          f"'{short_text(gradient.node)}' is {_shapes.describe(gradient.shape)}")
     node = ast.inline_where(gradient.node)
     solution, coefficient = _solve_node(node, symbol)
-    kind, report = _verify.check_solution(node, symbol, solution, coefficient)
+    sampled, report = _verify.check_solution(node, symbol, solution, coefficient)
+    if coefficient is None:           # the Hessian varies with w: no proof, only what was seen
+        seen = f"a {sampled}" if sampled in ("minimum", "maximum", "saddle point") else \
+            "of different kinds"
+        verdict = _definiteness.Verdict("depends on the values", "not proven: the Hessian "
+                                        f"depends on {symbol.name}; on {report.draws} random "
+                                        f"instances the point was {seen}")
+    else:
+        verdict = _definiteness.classify(_simplify.expanded(coefficient), symbol.name)
     return Solution(_simplify.factored(solution), keep_shapes(gradient),
                     None if coefficient is None else
-                    Expr(_simplify.expanded(coefficient), keep_shapes(gradient)), kind, report)
+                    Expr(_simplify.expanded(coefficient), keep_shapes(gradient)), verdict,
+                    report)
 
 
 @_scoped

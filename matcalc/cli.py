@@ -13,6 +13,7 @@ Exit status: 0 success, 1 a check failed, 2 bad input (message on stderr, no tra
 import argparse
 import json
 import sys
+import textwrap
 
 import numpy as np
 
@@ -80,8 +81,7 @@ def command_solve(args, out):
         return 0 if document["verification"]["passed"] else 1
     solution = api.stationary_point(args.expr, args.wrt, shapes, symmetric)
     print(f"{args.wrt} = {solution}", file=out)
-    print(f"  the stationary point is a {solution.kind}" if solution.kind not in (
-        "unknown", "depends on the values") else f"  kind: {solution.kind}", file=out)
+    print(f"  {solution.verdict}", file=out)
     print(f"  {solution.verification}", file=out)
     return 0 if solution.verification.passed else 1
 
@@ -149,7 +149,9 @@ def demo(out=sys.stdout):
     print(f"  {api.verify(mse, 'W', gradient)}", file=out)
     _rule(out, "4. Set the gradient to zero: the normal equation")
     solution = api.stationary_point(expr, "w")
-    print(f"w = {solution}   (a {solution.kind})", file=out)
+    print(f"w = {solution}", file=out)
+    print(textwrap.fill(solution.verdict, 80, initial_indent="  ", subsequent_indent="    "),
+          file=out)
     rng = np.random.default_rng(2026)
     X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
     ours = solution.evaluate(X=X, y=y)

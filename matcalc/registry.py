@@ -18,6 +18,8 @@ from typing import Callable, NamedTuple, Optional
 from . import ast
 
 HALF = Fraction(1, 2)
+INF = float("inf")
+HALF_PI = 1.5707963267948966     # pi/2, the bound of arcsin and arctan
 
 
 class Function(NamedTuple):
@@ -36,6 +38,7 @@ class Function(NamedTuple):
     arity: int = 1
     domain: str = "real"           # where the draws of verify must lie: real | positive | unit
     kinks: tuple = ()              # arguments where it is not smooth (verify avoids them)
+    bounds: Optional[tuple] = None   # (low, high) holding every value (definiteness proofs)
     at_zero: Optional[Fraction] = None   # f(0), exact, when the simplifier may use it
     hint: Optional[str] = None     # why an inf or nan appears (evaluate's warning)
     may_warn: bool = True          # can finite arguments give inf or nan?
@@ -85,7 +88,7 @@ ELEMENTWISE_RECORDS = (
     _elementwise(
         "exp", lambda u, f: f, lambda xp, u: xp.exp(u), _named(r"\exp"),
         lambda sp, u: sp.exp(u), from_sympy=("exp",), at_zero=Fraction(1),
-        hint="exp overflows"),
+        hint="exp overflows", bounds=(0, INF)),
     _elementwise(
         "log", lambda u, f: _power(u, -1), lambda xp, u: xp.log(u), _named(r"\log"),
         lambda sp, u: sp.log(u), from_sympy=("log",), domain="positive",
@@ -93,22 +96,23 @@ ELEMENTWISE_RECORDS = (
     _elementwise(
         "sqrt", lambda u, f: _power(ast.Mul(ast.Number(2), f), -1), lambda xp, u: xp.sqrt(u),
         r"\sqrt{{{0}}}", lambda sp, u: sp.sqrt(u), domain="positive", at_zero=Fraction(0),
-        hint="sqrt of a negative entry"),
+        hint="sqrt of a negative entry", bounds=(0, INF)),
     _elementwise(
         "abs", lambda u, f: _call("sign", u), lambda xp, u: xp.abs(u), r"\left|{0}\right|",
         lambda sp, u: sp.Abs(u), from_sympy=("Abs",), kinks=(0,), at_zero=Fraction(0),
-        may_warn=False, idempotent=True),
+        may_warn=False, idempotent=True, bounds=(0, INF)),
     _elementwise(
         "sign", lambda u, f: ast.Mul(ast.Number(0), f), lambda xp, u: xp.sign(u),
         _named(r"\operatorname{sign}"), lambda sp, u: sp.sign(u), from_sympy=("sign",),
-        kinks=(0,), at_zero=Fraction(0), may_warn=False, idempotent=True),
+        kinks=(0,), at_zero=Fraction(0), may_warn=False, idempotent=True, bounds=(-1, 1)),
     _elementwise(
         "sin", lambda u, f: _call("cos", u), lambda xp, u: xp.sin(u), _named(r"\sin"),
-        lambda sp, u: sp.sin(u), from_sympy=("sin",), at_zero=Fraction(0), may_warn=False),
+        lambda sp, u: sp.sin(u), from_sympy=("sin",), at_zero=Fraction(0), may_warn=False,
+        bounds=(-1, 1)),
     _elementwise(
         "cos", lambda u, f: ast.Neg(_call("sin", u)), lambda xp, u: xp.cos(u),
         _named(r"\cos"), lambda sp, u: sp.cos(u), from_sympy=("cos",), at_zero=Fraction(1),
-        may_warn=False),
+        may_warn=False, bounds=(-1, 1)),
     _elementwise(
         "tan", lambda u, f: _one_plus(_power(f, 2)), lambda xp, u: xp.tan(u),
         _named(r"\tan"), lambda sp, u: sp.tan(u), from_sympy=("tan",), at_zero=Fraction(0),
@@ -117,38 +121,39 @@ ELEMENTWISE_RECORDS = (
         "arcsin", lambda u, f: _power(_call("sqrt", _one_minus(_power(u, 2))), -1),
         lambda xp, u: xp.arcsin(u), _named(r"\arcsin"), lambda sp, u: sp.asin(u),
         from_sympy=("asin",), domain="unit", at_zero=Fraction(0),
-        hint="arcsin of an entry outside [-1, 1]", backends={"torch": "torch.asin({0})"}),
+        hint="arcsin of an entry outside [-1, 1]", backends={"torch": "torch.asin({0})"},
+        bounds=(-HALF_PI, HALF_PI)),
     _elementwise(
         "arccos", lambda u, f: ast.Neg(_power(_call("sqrt", _one_minus(_power(u, 2))), -1)),
         lambda xp, u: xp.arccos(u), _named(r"\arccos"), lambda sp, u: sp.acos(u),
         from_sympy=("acos",), domain="unit", hint="arccos of an entry outside [-1, 1]",
-        backends={"torch": "torch.acos({0})"}),
+        backends={"torch": "torch.acos({0})"}, bounds=(0, 2 * HALF_PI)),
     _elementwise(
         "arctan", lambda u, f: _power(_one_plus(_power(u, 2)), -1),
         lambda xp, u: xp.arctan(u), _named(r"\arctan"), lambda sp, u: sp.atan(u),
         from_sympy=("atan",), at_zero=Fraction(0), may_warn=False,
-        backends={"torch": "torch.atan({0})"}),
+        backends={"torch": "torch.atan({0})"}, bounds=(-HALF_PI, HALF_PI)),
     _elementwise(
         "tanh", lambda u, f: _one_minus(_power(f, 2)), lambda xp, u: xp.tanh(u),
         _named(r"\tanh"), lambda sp, u: sp.tanh(u), from_sympy=("tanh",), at_zero=Fraction(0),
-        may_warn=False),
+        may_warn=False, bounds=(-1, 1)),
     # exp(-log(1 + exp(-u))): relative accuracy for every u (1/(1 + exp(-u)) and
     # (1 + tanh(u/2))/2 both lose it for large negative u)
     _elementwise(
         "sigmoid", lambda u, f: ast.Hadamard(f, _one_minus(f)),
         lambda xp, u: xp.exp(-xp.logaddexp(0.0, -u)), r"\sigma\left({0}\right)",
         lambda sp, u: 1 / (1 + sp.exp(-u)), at_zero=HALF,
-        backends={"jax": "jax.nn.sigmoid({0})", "torch": "torch.sigmoid({0})"}),
+        backends={"jax": "jax.nn.sigmoid({0})", "torch": "torch.sigmoid({0})"}, bounds=(0, 1)),
     _elementwise(
         "softplus", lambda u, f: _call("sigmoid", u), lambda xp, u: xp.logaddexp(0.0, u),
         _named(r"\operatorname{softplus}"), lambda sp, u: sp.log(1 + sp.exp(u)),
         backends={"jax": "jax.nn.softplus({0})",
-                  "torch": "torch.nn.functional.softplus({0})"}),
+                  "torch": "torch.nn.functional.softplus({0})"}, bounds=(0, INF)),
     _elementwise(
         "relu", lambda u, f: ast.Mul(ast.Number(HALF), _one_plus(_call("sign", u))),
         lambda xp, u: xp.maximum(u, 0.0), _named(r"\operatorname{relu}"),
         lambda sp, u: sp.Max(u, 0), kinks=(0,), at_zero=Fraction(0), idempotent=True,
-        backends={"jax": "jax.nn.relu({0})", "torch": "torch.relu({0})"}),
+        backends={"jax": "jax.nn.relu({0})", "torch": "torch.relu({0})"}, bounds=(0, INF)),
     _elementwise(
         "log1p", lambda u, f: _power(_one_plus(u), -1), lambda xp, u: xp.log1p(u),
         _named(r"\operatorname{log1p}"), lambda sp, u: sp.log(1 + u), domain="positive",
@@ -156,13 +161,13 @@ ELEMENTWISE_RECORDS = (
     _elementwise(
         "expm1", lambda u, f: _call("exp", u), lambda xp, u: xp.expm1(u),
         _named(r"\operatorname{expm1}"), lambda sp, u: sp.exp(u) - 1, at_zero=Fraction(0),
-        hint="expm1 overflows"),
+        hint="expm1 overflows", bounds=(-1, INF)),
     # u / (1 + |u|): smooth at 0 (its derivative 1/(1 + |u|)^2 is not: a kink for Hessians)
     _elementwise(
         "softsign", lambda u, f: _power(_one_plus(_call("abs", u)), -2),
         lambda xp, u: u / (1.0 + xp.abs(u)), _named(r"\operatorname{softsign}"),
         lambda sp, u: u / (1 + sp.Abs(u)), kinks=(0,), at_zero=Fraction(0), may_warn=False,
-        backends={"torch": "torch.nn.functional.softsign({0})"}),
+        backends={"torch": "torch.nn.functional.softsign({0})"}, bounds=(-1, 1)),
 )
 
 
@@ -212,10 +217,11 @@ MATRIX_RECORDS = (
              code="sum", may_warn=False),
     Function("norm1", ast.Norm1, "any -> scalar", lambda xp, a: xp.sum(xp.abs(a)),
              r"\left\lVert {0} \right\rVert_1", scalar=lambda xp, a: abs(a), kinks=(0,),
-             may_warn=False),
+             may_warn=False, bounds=(0, INF)),
     Function("norm2", ast.Norm2, "any -> scalar", lambda xp, a: xp.sqrt(xp.sum(xp.square(a))),
              r"\left\lVert {0} \right\rVert_2",
-             lambda sp, a: sp.sqrt(sp.Trace(a.T * a)), scalar=lambda xp, a: abs(a)),
+             lambda sp, a: sp.sqrt(sp.Trace(a.T * a)), scalar=lambda xp, a: abs(a),
+             bounds=(0, INF)),
     Function("diag", ast.Diag, "diag", lambda xp, a: xp.diagflat(a) if a.shape[1] == 1 else
              xp.diag(a).reshape(-1, 1), r"\operatorname{{diag}}\left({0}\right)",
              lambda sp, a: sp.DiagMatrix(a) if a.shape[1] == 1 else sp.DiagonalOf(a),
@@ -226,7 +232,7 @@ MATRIX_RECORDS = (
              may_warn=False),
     Function("softmax", ast.Softmax, "vector -> same", _softmax,
              r"\operatorname{{softmax}}\left({0}\right)",
-             scalar=lambda xp, a: a ** 0, code="softmax", may_warn=False),
+             scalar=lambda xp, a: a ** 0, code="softmax", may_warn=False, bounds=(0, 1)),
     Function("logsumexp", ast.LogSumExp, "vector -> scalar", _logsumexp,
              r"\operatorname{{logsumexp}}\left({0}\right)", scalar=lambda xp, a: a,
              code="logsumexp", may_warn=False),

@@ -105,7 +105,7 @@ class Session:
     def do_solve(self, rest):
         expr, wrt, _ = self._wrt(rest, "solve", ())
         solution = api.stationary_point(expr, wrt, self.shapes, self.symmetric)
-        return f"{wrt} = {solution}   ({solution.kind})\n  {solution.verification}"
+        return f"{wrt} = {solution}\n  {solution.verdict}\n  {solution.verification}"
 
     def do_verify(self, rest):
         claimed = None

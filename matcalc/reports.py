@@ -88,15 +88,23 @@ class Step:
 class Solution(Expr):
     """The stationary point, an Expr for w. .coefficient: K in g = K*vec(w) - vec(b) (A for
     g = A*w - b; kron(R', L) for L*w*R = b; None for an equation in inv(w)); .kind:
-    'minimum', 'maximum', 'saddle point' or 'degenerate' (from the Hessian on random
-    instances); .verification: how the solution compared with numpy.linalg (for an equation
-    in inv(w), how close the gradient comes to zero there) on random instances."""
+    'minimum' or 'maximum' where proven from the Hessian's form for every value, 'saddle
+    point' where proven indefinite, else 'depends on the values'; .why: the proof or the
+    condition (matcalc/definiteness.py); .verification: how the solution compared with
+    numpy.linalg (for an equation in inv(w), how close the gradient comes to zero there) on
+    random instances."""
 
-    __slots__ = ("coefficient", "kind", "verification")
+    __slots__ = ("coefficient", "kind", "why", "verification")
 
-    def __init__(self, node, declarations, coefficient, kind, verification):
+    def __init__(self, node, declarations, coefficient, verdict, verification):
         super().__init__(node, declarations)
-        self.coefficient, self.kind, self.verification = coefficient, kind, verification
+        self.coefficient, self.verification = coefficient, verification
+        self.kind, self.why = verdict
+
+    @property
+    def verdict(self):
+        """'minimum: the Hessian 2*X'*X is ...' (the kind and its proof or condition)."""
+        return f"{self.kind}: {self.why}"
 
 
 class Check:

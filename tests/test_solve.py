@@ -97,5 +97,7 @@ def test_gaussian_covariance_likelihood(symmetric, expected, rng):
     C = root @ root.T + 4 * np.eye(4)                  # a covariance: symmetric, positive
     assert np.allclose(_gradient_at(loss, "S", solution, {"C": C}, symmetric=symmetric),
                        0, atol=1e-10)
+    # the Hessian varies with S: no proof (SPEC 2d), what the draws saw is said as such
+    assert solution.kind == "depends on the values" and "not proven" in solution.why
     if "C" in symmetric:
-        assert solution.kind == "minimum"
+        assert "was a minimum" in solution.why

@@ -139,7 +139,7 @@ async function derive(found, mine) {
   }
   if (solve.ok) {
     typeset($("solution"), `${found.wrt.trim()} = ${solve.data.latex}`);
-    $("solution-note").textContent = `a ${solve.data.kind}`;
+    $("solution-note").textContent = `${solve.data.kind}: ${solve.data.why}`;
   } else {
     $("solution").replaceChildren();
     $("solution-note").textContent = solve.data.error;
