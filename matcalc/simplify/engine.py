@@ -190,11 +190,18 @@ def transpose_node(node):
 
 
 def transpose(polynomial):
-    """p' term by term: (c*s*A*B)' = c*s*B'*A'."""
+    """p' term by term: (c*s*A*B)' = c*s*B'*A', the new neighbours offered to the adjacent
+    rules (vec(X)'*kron(B, A) admits none; transposed, kron(B', A')*vec(X) = vec(A'*X*B))."""
     shape = normalize(*reversed(as_pair(polynomial.shape)))
     out = {}
     for term, c in polynomial.terms.items():
-        t = finish_term(term.scalars, tuple(transpose_atom(f) for f in reversed(term.factors)),
-                        shape)
+        factors = tuple(transpose_atom(f) for f in reversed(term.factors))
+        scalars = term.scalars
+        if len(factors) > 1:
+            produced = []
+            factors = cancel(factors, produced)
+            for atoms in produced:
+                scalars = merge_scalars(scalars, atoms)
+        t = finish_term(scalars, factors, shape)
         out[t] = out.get(t, 0) + c
     return Poly({t: c for t, c in out.items() if c}, shape)

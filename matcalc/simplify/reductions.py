@@ -10,8 +10,8 @@ from ..shapes import as_pair, shape_of
 from .engine import (CANONICAL, TRACE, TRANSPOSE, canon, mul, register, scalar_product,
                      transpose, transpose_atom, transpose_node)
 from .order import key
-from .poly import (ONE, Poly, Term, add, atom_poly, const, reciprocal, scale, single_term,
-                   to_node, with_scalars)
+from .poly import (ONE, Poly, Term, add, atom_poly, const, monomial, monomial_node, reciprocal,
+                   scale, single_term, to_node, with_scalars)
 
 
 def _linear(poly, shape, term_rule):
@@ -52,12 +52,19 @@ def _trace_term(term, rest):
 
 
 def _sum_term(term, rest):
-    """sum(a .* b) -> a'*b for columns; else sum(A) with A in its smaller orientation."""
+    """sum(a .* b) -> a'*b for columns; sum(A .* I) -> tr(A); else sum(A) with A in its
+    smaller orientation."""
     factors = term.factors
     if len(factors) == 1 and isinstance(factors[0], ast.Hadamard):
         a, b = factors[0].left, factors[0].right
         if len(shape_of(a)) == 1:
             return mul(transpose(canon(a)), canon(b))
+        mono = monomial(factors[0])
+        identity = next((f for f, e in mono.items() if isinstance(f, ast.Identity) and e == 1),
+                        None)
+        if identity is not None:
+            del mono[identity]
+            return _linear(canon(monomial_node(mono)), (), _trace_term)
     return atom_poly(ast.Sum(_smaller(rest)), ())
 
 

@@ -1,0 +1,44 @@
+"""Answers in the form a textbook prints (issue 22): each derivative in both forms is the
+textbook's or an equal form no larger (tokens counted with `where` names written out), and
+matcalc's own result passes a numeric check against central differences."""
+
+import re
+
+import pytest
+
+import matcalc
+from matcalc import ast
+from matcalc.printing import to_text
+
+SHAPES = {"X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"), "B": ("d", "d"),
+          "S": ("n", "n"), "x": ("n",), "m": ("n",), "W": ("k", "d"), "v": ("d",)}
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d*)?|\S")
+
+
+def tokens(expr):
+    """The size of an expression as printed with its where-names written out."""
+    return len(TOKEN.findall(to_text(ast.inline_where(expr.node))))
+
+
+# (input, by, the textbook's form, forms that must reach it)
+TEXTBOOK = [
+    ("tr(tr(A)*A)", "A", "2*tr(A)*I(n)", ("factored", "expanded")),
+    ("vec(X)'*kron(B, A)*vec(X)", "X", "A*X*B' + A'*X*B", ("factored", "expanded")),
+    ("sum(A .* I(n))", None, "tr(A)", ("factored", "expanded")),
+    ("inv(S + S')*(S + S')*x", None, "x", ("factored", "expanded")),
+]
+
+
+@pytest.mark.parametrize("text, wrt, textbook, forms", TEXTBOOK,
+                         ids=[f"{t} by {w}" for t, w, _, _ in TEXTBOOK])
+def test_the_textbook_form(text, wrt, textbook, forms):
+    for form in forms:
+        if wrt is None:
+            found = matcalc.simplify(text, shapes=SHAPES, form=form)
+        else:
+            found = matcalc.diff(text, wrt, shapes=SHAPES, form=form)
+        expected = matcalc.parse(textbook, found.declarations.shapes)
+        assert str(found) == textbook or tokens(found) <= tokens(expected), (form, str(found))
+        assert matcalc.check(found, expected).holds, (form, str(found))
+    if wrt is not None:
+        assert matcalc.verify(text, wrt, shapes=SHAPES).passed
