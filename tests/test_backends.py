@@ -101,8 +101,11 @@ def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
     from matcalc.codegen import rowpass
     monkeypatch.setattr(rowpass, "BLOCK_BYTES", 8 * 4 * 16)     # past 16 rows: the kernel
     # every operation a row can hold: products with X, n-vectors, scalars, functions
+    # (the logistic term's gradient is y .* sigmoid(...), which cannot overflow: exp(X*v)'s
+    # can)
     loss = ("sum(log(1 + exp(-y .* (X*w)))) + sum(tanh(X*w) .* y) / N"
-            " + sum(sigmoid(X*w + c) .* y.^2 ./ (2 + relu(X*v))) + lambda*norm2(w)^2")
+            " + sum(sigmoid(X*w + c) .* y.^2 ./ (2 + relu(X*v))) + lambda*norm2(w)^2"
+            " + sum(exp(X*w) .* y)")
     g = matcalc.diff(loss, "w")
     f = matcalc.compile(g, backend="numba")
     passes = f.plan.find("rowpass")

@@ -26,7 +26,24 @@ TEXTBOOK = [
     ("vec(X)'*kron(B, A)*vec(X)", "X", "A*X*B' + A'*X*B", ("factored", "expanded")),
     ("sum(A .* I(n))", None, "tr(A)", ("factored", "expanded")),
     ("inv(S + S')*(S + S')*x", None, "x", ("factored", "expanded")),
+    ("exp(x) ./ (1 + exp(x))", None, "sigmoid(x)", ("factored", "expanded")),
+    ("1 ./ (1 + exp(-x))", None, "sigmoid(x)", ("factored", "expanded")),
+    ("log(1 + exp(x))", None, "softplus(x)", ("factored", "expanded")),
+    ("sum(log(1 + exp(X*w))) - y'*X*w", "w", "X'*(sigmoid(X*w) - y)", ("factored",)),
+    ("sum(log(1 + exp(-y .* (X*w))))", "w", "-X'*(y .* sigmoid(-y .* (X*w)))",
+     ("factored", "expanded")),
 ]
+
+
+# the logistic Hessian, by two routes
+@pytest.mark.parametrize("loss", ["sum(log(1 + exp(X*w))) - y'*X*w",
+                                  "sum(softplus(X*w)) - y'*X*w"])
+def test_the_logistic_hessian(loss):
+    for form in ("factored", "expanded"):
+        H = matcalc.diff(matcalc.diff(loss, "w", shapes=SHAPES), "w", form=form)
+        assert tokens(H) <= tokens(matcalc.parse(
+            "X'*diag(sigmoid(X*w) .* (1 - sigmoid(X*w)))*X", H.declarations.shapes)), str(H)
+    assert matcalc.verify(matcalc.diff(loss, "w", shapes=SHAPES), "w").passed
 
 
 @pytest.mark.parametrize("text, wrt, textbook, forms", TEXTBOOK,

@@ -9,9 +9,9 @@ from .. import ast, registry
 from ..shapes import is_diagonal, shape_of
 from .algebra import power
 from .engine import ABSORB, CANONICAL, TRANSPOSE, adjacent, canon, mul, register, transpose_node
-from .poly import (ONE, Poly, atom_poly, const, constant_value, merge_monomials, merge_scalars,
-                   monomial, monomial_node, ones, pull_scalars, rational_power, reciprocal,
-                   scale_monomial, to_node, with_scalars)
+from .poly import (ONE, Poly, atom_poly, const, constant_value, is_ones, merge_monomials,
+                   merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
+                   reciprocal, scale, scale_monomial, to_node, with_scalars)
 
 
 def hadamard(p, q, shape, divide=False):
@@ -42,10 +42,58 @@ def hadamard(p, q, shape, divide=False):
 
 def _monomial_poly(mono, shape):
     """The polynomial of a monomial: one atom, or a lone factor's own polynomial."""
+    mono = _logistic(mono)
     node = monomial_node(mono, shape)
     if len(mono) == 1 and next(iter(mono.values())) == 1:
         return canon(node)
     return atom_poly(node, shape)
+
+
+# ----------------------------------------------------------------- the logistic functions
+
+def _exp_sum(node):
+    """exp(v) for an array 1 + exp(v), else None."""
+    if not isinstance(node, ast.Add):
+        return None
+    terms = canon(node).terms
+    if len(terms) != 2 or any(c != 1 or t.scalars or len(t.factors) != 1 for t, c in
+                              terms.items()):
+        return None
+    exps = [t.factors[0] for t in terms if isinstance(t.factors[0], ast.Elementwise) and
+            t.factors[0].name == "exp"]
+    ones_ = [t for t in terms if is_ones(t.factors[0])]
+    return exps[0] if len(exps) == 1 and len(ones_) == 1 else None
+
+
+def _logistic(mono):
+    """The textbook's logistic function, exactly (1/(1 + exp(-v)) is sigmoid(v)):
+
+        exp(v).^k ./ (1 + exp(v)).^k -> sigmoid(v).^k;  1 ./ (1 + exp(v)) -> sigmoid(-v);
+        exp(v) .* sigmoid(-v) -> sigmoid(v)       (the two met in either order)
+    """
+    if not any(e < 0 and isinstance(f, ast.Add) or isinstance(f, ast.Elementwise) and
+               f.name == "sigmoid" for f, e in mono.items()):
+        return mono
+    for factor, e in list(mono.items()):
+        exp = _exp_sum(factor) if e < 0 else None
+        if exp is not None:
+            mono = merge_monomials(mono, {factor: -e, _sigmoid(exp.arg, negated=True): -e})
+    for factor, e in list(mono.items()):
+        if e > 0 and isinstance(factor, ast.Elementwise) and factor.name == "sigmoid":
+            exp = ast.Elementwise("exp", _negated(factor.arg))
+            k = min(e, mono.get(exp, 0))
+            if k > 0:
+                mono = merge_monomials(mono, {factor: -k, exp: -k,
+                                              _sigmoid(exp.arg, negated=False): k})
+    return mono
+
+
+def _negated(node):
+    return to_node(scale(canon(node), -1))
+
+
+def _sigmoid(v, negated):
+    return ast.Elementwise("sigmoid", _negated(v) if negated else v)
 
 
 def elem_power(base, exponent, shape):
@@ -73,7 +121,7 @@ def elem_power(base, exponent, shape):
     if coefficient is None:
         coefficient, scalars, rest = ONE, (), base
     scalars = tuple((a, e * k) for a, e in scalars)
-    if k.denominator == 1 and len(rest.terms) <= 1:
+    if k.denominator == 1 and (len(rest.terms) <= 1 or k < 0 and _exp_sum(to_node(rest))):
         mono = scale_monomial(monomial(to_node(rest)), k)
         return with_scalars(coefficient, scalars, _monomial_poly(mono, shape))
     return with_scalars(coefficient, scalars,
@@ -92,6 +140,8 @@ def _function(node, kids, shape):
     arg = to_node(poly)
     if isinstance(arg, ast.Elementwise) and arg.name == record.inverse:
         return canon(arg.arg)
+    if name == "log" and _exp_sum(arg) is not None:       # log(1 + exp(v)) -> softplus(v)
+        return atom_poly(ast.Elementwise("softplus", _exp_sum(arg).arg), shape)
     if isinstance(arg, ast.Elementwise) and arg.name == name and record.idempotent:
         return poly
     if record.at_zero is not None and constant_value(poly) == 0:

@@ -279,7 +279,7 @@ def term_node(coefficient, term, factors=None, first=True):
         if not first:
             return ast.Neg(positive)
         parts = list(positive.children) if isinstance(positive, ast.Mul) else [positive]
-        return mul_node([ast.Neg(parts[0])] + parts[1:])
+        return mul_node([_signed(parts[0])] + parts[1:])
     numerators = [a if e == 1 else ast.Power(a, ast.Number(e)) for a, e in term.scalars if e > 0]
     denominators = [a if e == -1 else ast.Power(a, ast.Number(-e))
                     for a, e in term.scalars if e < 0]
@@ -294,6 +294,13 @@ def term_node(coefficient, term, factors=None, first=True):
     for f in factors:
         parts.extend(splice(f))
     return mul_node(parts)
+
+
+def _signed(node):
+    """-node with the sign on its first factor: -(a .* b) reads -a .* b (-a.^2 stays -(a.^2))."""
+    if isinstance(node, (ast.Hadamard, ast.ElemDiv)):
+        return type(node)(_signed(node.left), node.right)
+    return ast.Neg(node)
 
 
 def splice(factor):
