@@ -11,7 +11,8 @@ from matcalc import ast
 from matcalc.printing import to_text
 
 SHAPES = {"X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"), "B": ("d", "d"),
-          "S": ("n", "n"), "x": ("n",), "m": ("n",), "W": ("k", "d"), "v": ("d",)}
+          "S": ("n", "n"), "x": ("n",), "m": ("n",), "W": ("k", "d"), "v": ("d",),
+          "z": ("k",), "u": ("k",)}
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d*)?|\S")
 
 
@@ -32,6 +33,8 @@ TEXTBOOK = [
     ("sum(log(1 + exp(X*w))) - y'*X*w", "w", "X'*(sigmoid(X*w) - y)", ("factored",)),
     ("sum(log(1 + exp(-y .* (X*w))))", "w", "-X'*(y .* sigmoid(-y .* (X*w)))",
      ("factored", "expanded")),
+    ("-z'*log(softmax(W*v))", "W", "(sum(z)*softmax(W*v) - z)*v'", ("factored",)),
+    ("u'*(z ./ u)", None, "sum(z)", ("factored", "expanded")),
 ]
 
 

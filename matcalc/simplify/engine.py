@@ -8,7 +8,8 @@ from .. import ast
 from ..errors import UnsupportedError
 from ..shapes import as_pair, normalize, shape_of
 from . import order, poly
-from .poly import ONE, Poly, Term, merge_scalars, multiply, to_node
+from .poly import (ONE, Poly, Term, merge_monomials, merge_scalars, monomial, monomial_node,
+                   multiply, to_node)
 
 
 # Rule tables, each looked up by type (a dict access, never a scan):
@@ -158,9 +159,17 @@ mul = partial(multiply, combine=combine_terms)
 
 
 def scalar_product(factors):
-    """A 1 x 1 product as one scalar atom, in the smaller of its two orientations."""
+    """A 1 x 1 product as one scalar atom, in the smaller of its two orientations; u'*v with
+    a factor of u cancelling in u .* v is sum(u .* v) (u'*(y ./ u) = sum(y), the softmax
+    cross-entropy's)."""
     if len(factors) == 1:
         return factors[0]
+    if len(factors) == 2 and len(shape_of(factors[1])) == 1:
+        row, column = monomial(transpose_atom(factors[0])), monomial(factors[1])
+        if any(-e == column.get(f) for f, e in row.items()):
+            merged = merge_monomials(row, column)
+            if merged:
+                return to_node(canon(ast.Sum(monomial_node(merged, shape_of(factors[1])))))
     forward = ast.Mul(*factors)
     backward = ast.Mul(*(transpose_atom(f) for f in reversed(factors)))
     return min(forward, backward, key=order.key)
