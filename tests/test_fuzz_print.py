@@ -57,7 +57,11 @@ def _read_back(case, pick, seed):
     values = draw_values(np.random.default_rng(seed))
     value = evaluated(e, values)
     if case.reference is not None:
-        _same(value, case.reference(values), f"{case.text} against numpy")
+        reference = case.reference(values)
+        if np.all(np.isfinite(reference)):
+            _same(value, reference, f"{case.text} against numpy")
+        else:            # a NaN of a fractional power spreads through products in evaluate
+            _same(reference, value, f"{case.text} against numpy", domain=True)
     for form in ("factored", "expanded"):
         simplified = matcalc.simplify(e, form=form)
         back = matcalc.parse(str(simplified), DECLS)

@@ -34,6 +34,10 @@ TEXTBOOK = [
     ("sum(log(1 + exp(-y .* (X*w))))", "w", "-X'*(y .* sigmoid(-y .* (X*w)))",
      ("factored", "expanded")),
     ("-z'*log(softmax(W*v))", "W", "(sum(z)*softmax(W*v) - z)*v'", ("factored",)),
+    ("-(y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w)))", "w",
+     "X'*(sigmoid(X*w) - y)", ("factored",)),
+    ("-(y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w)))", "w",
+     "X'*sigmoid(X*w) - X'*y", ("expanded",)),
     ("u'*(z ./ u)", None, "sum(z)", ("factored", "expanded")),
 ]
 

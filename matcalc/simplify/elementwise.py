@@ -9,7 +9,7 @@ from .. import ast, registry
 from ..shapes import is_diagonal, shape_of
 from .algebra import power
 from .engine import ABSORB, CANONICAL, TRANSPOSE, adjacent, canon, mul, register, transpose_node
-from .poly import (ONE, Poly, atom_poly, const, constant_value, is_ones, merge_monomials,
+from .poly import (ONE, Poly, add, atom_poly, const, constant_value, is_ones, merge_monomials,
                    merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
                    reciprocal, scale, scale_monomial, to_node, with_scalars)
 
@@ -41,12 +41,82 @@ def hadamard(p, q, shape, divide=False):
 
 
 def _monomial_poly(mono, shape):
-    """The polynomial of a monomial: one atom, or a lone factor's own polynomial."""
+    """The polynomial of a monomial: one atom, or a lone factor's own polynomial; or the
+    monomial with its sums distributed, where a factor then cancels and the whole shrinks."""
     mono = _logistic(mono)
     node = monomial_node(mono, shape)
     if len(mono) == 1 and next(iter(mono.values())) == 1:
         return canon(node)
-    return atom_poly(node, shape)
+    whole = atom_poly(node, shape)
+    distributed = _distributed(mono, shape) if _cancels_inside(mono) else None
+    if distributed is not None and _size(to_node(distributed)) < _size(node):
+        return distributed
+    return whole
+
+
+# ----------------------------------------------------------------- cancelling through sums
+
+MAX_DISTRIBUTED = 32            # terms; past this a monomial keeps its sums whole
+
+
+def _sums(mono):
+    return [f for f, e in mono.items() if e > 0 and e.denominator == 1 and
+            isinstance(f, ast.Add)]
+
+
+def _cancels_inside(mono):
+    """Does a sum in the monomial hold a term with a quotient by another of its factors?
+    (t1 .* (y ./ t0 + ...) .* t0: distributed, t0 cancels)"""
+    for s in _sums(mono):
+        for term in canon(s).terms:
+            inner = monomial(term.factors[0]) if len(term.factors) == 1 else {}
+            if any(e < 0 and mono.get(f, 0) > 0 for f, e in inner.items()):
+                return True
+    return False
+
+
+def _distributed(mono, shape):
+    """The monomial as a sum of monomials: its sums distributed, those holding quotients
+    first (a factor cancels before it is itself expanded: (1 - s) .* (y ./ (1 - s))), or
+    None past MAX_DISTRIBUTED terms or where a term is not elementwise.
+
+        (1 - s) .* s .* (-(y ./ s) - (y - 1) ./ (1 - s)) -> s - y
+    """
+    done, work = {}, [(ONE, (), mono)]
+    while work:
+        c, scalars, m = work.pop()
+        sums = sorted(_sums(m), key=lambda f: not _has_quotient(f))
+        if not sums:
+            key = (scalars, frozenset(m.items()))
+            done[key] = done.get(key, 0) + c
+            continue
+        chosen = sums[0]
+        rest = merge_monomials(m, {chosen: -1})
+        for term, c_term in canon(chosen).terms.items():
+            if len(term.factors) > 1:                   # a matrix product: not elementwise
+                return None
+            inner = monomial(term.factors[0]) if term.factors else {}
+            work.append((c * c_term, merge_scalars(scalars, term.scalars),
+                         merge_monomials(rest, inner)))
+        if len(work) + len(done) > MAX_DISTRIBUTED:
+            return None
+    parts = [with_scalars(c, scalars, ones(shape) if not m else
+                          atom_poly(monomial_node(dict(m), shape), shape))
+             for (scalars, m), c in done.items() if c]
+    return add(parts, shape) if parts else Poly({}, shape)
+
+
+def _has_quotient(node):
+    return any(any(e < 0 for e in monomial(t.factors[0]).values())
+               for t in canon(node).terms if len(t.factors) == 1)
+
+
+def _size(node):
+    """The number of nodes of the tree as printed (a shared subtree counted each time)."""
+    sizes = {}
+    for n in ast.postorder(node):
+        sizes[n] = 1 + sum(sizes[c] for c in n.children)
+    return sizes[node]
 
 
 # ----------------------------------------------------------------- the logistic functions
