@@ -7,6 +7,8 @@ SymPy bridge in sympy_bridge.py, the compiler in codegen.
 
 import functools
 import gc
+import numbers
+from collections.abc import Mapping
 
 from . import ast
 from . import calculus as _calculus
@@ -170,6 +172,7 @@ def verify(expr, wrt, derivative=None, shapes=None, symmetric=None, draws=_verif
     """Check a derivative of expr by wrt numerically (central differences, random draws).
     `derivative`: text, an Expr, or None (matcalc's own); with `direction`, the derivative
     along that variable (in expr's shape)."""
+    draws, seed = _count("draws", draws, 1), _count("seed", seed, 0)
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if direction is not None:
@@ -229,6 +232,13 @@ def derive(expr, wrt, shapes=None, symmetric=None, method="chain"):
     verification = verify(expr, symbol.name, expanded_result)
     return Derivation(expr, symbol.name, method, steps, result, expanded_result,
                       verification, agreement)
+
+
+def _count(name, value, smallest):
+    """An integer option (draws, seed) checked: a MatcalcError, not numpy's ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
+        raise MatcalcError(f"{name} must be an integer of at least {smallest}, not {value!r}")
+    return int(value)
 
 
 # ----------------------------------------------------------------- stationary points
@@ -295,6 +305,7 @@ def parse_together(texts, shapes=None, symmetric=None):
 @_scoped
 def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     """Is lhs == rhs? By canonical form first, then on random instances."""
+    draws, seed = _count("draws", draws, 1), _count("seed", seed, 0)
     if isinstance(lhs, Expr) and isinstance(rhs, Expr):
         shapes = dict(declared_like(lhs), **(shapes or {}))
         left, right = parse_together([str(lhs), str(rhs)], shapes,
@@ -314,7 +325,8 @@ def check(lhs, rhs, shapes=None, symmetric=None, draws=5, seed=0):
     outcome = _verify.compare(left_node, right_node, draws=draws, seed=seed)
     if outcome.agree is None:
         return Check(None, "undecided: could not find random instances where both sides are "
-                           "defined and finite", None, left, right)
+                           "defined, finite and not both below 1e-6 (where they could not be "
+                           "told apart)", None, left, right)
     if outcome.agree:
         return Check(True, f"equal on {outcome.draws} random instances (worst relative "
                            f"difference {outcome.worst:.1e}); the canonical forms differ, so "
@@ -358,6 +370,9 @@ def compile(expr, *more, shapes=None, symmetric=None, given=None,  # noqa: A001 
     """
     from . import codegen
     chosen = codegen.dialect(backend)     # an unknown or missing backend fails first
+    if given is not None and not isinstance(given, Mapping):
+        raise MatcalcError(f"given must map names to values (given={{'X': X}}), not "
+                           f"{type(given).__name__}")
     exprs = [parse(e, shapes, symmetric) for e in (expr,) + more]
     roots = [_calculus.expand_derivatives(ast.inline_where(e.node)) for e in exprs]
     # sizes from the names' shapes, declared or inferred: a name the function no longer

@@ -138,9 +138,10 @@ ELEMENTWISE_RECORDS = (
         _named(r"\tanh"), lambda sp, u: sp.tanh(u), from_sympy=("tanh",), at_zero=Fraction(0),
         may_warn=False, bounds=(-1, 1)),
     # exp(-log(1 + exp(-u))): relative accuracy for every u (1/(1 + exp(-u)) and
-    # (1 + tanh(u/2))/2 both lose it for large negative u)
+    # (1 + tanh(u/2))/2 both lose it for large negative u); so does its derivative written
+    # sigmoid(u) .* sigmoid(-u), where sigmoid(u) .* (1 - sigmoid(u)) is 0 past u = 37
     _elementwise(
-        "sigmoid", lambda u, f: ast.Hadamard(f, _one_minus(f)),
+        "sigmoid", lambda u, f: ast.Hadamard(f, _call("sigmoid", ast.Neg(u))),
         lambda xp, u: xp.exp(-xp.logaddexp(0.0, -u)), r"\sigma\left({0}\right)",
         lambda sp, u: 1 / (1 + sp.exp(-u)), at_zero=HALF,
         backends={"jax": "jax.nn.sigmoid({0})", "torch": "torch.sigmoid({0})"}, bounds=(0, 1)),

@@ -222,3 +222,70 @@ def test_verify_draws_both_sides_of_a_kink():
         assert matcalc.verify("-relu(a)", "a", "-(1 + sign(a))", seed=seed).passed is False
         assert matcalc.verify("relu(a*b)", "a", "b*(1 + sign(a*b))", seed=seed).passed is False
     assert matcalc.verify("-relu(a)", "a").passed
+
+
+# ----------------------------------------------------------------- what the break-it review found
+
+@pytest.mark.parametrize("text", ["diag(x + 1)*(x + 1)", "diag(vector(2))*(x + 1)",
+                                  "diag(x + a)*vector(1)"])
+def test_a_diagonal_times_a_fill_is_no_empty_monomial(text, rng):
+    """diag(v)*u with both reduced to vector(1) in a term: StopIteration in monomial_node."""
+    shapes = {"x": ("n",), "a": ()}
+    e = matcalc.parse(text, shapes)
+    values = {"x": rng.normal(size=3), "a": 0.7}
+    assert np.allclose(matcalc.simplify(e).evaluate(values), e.evaluate(values))
+    g = matcalc.diff("x'*diag(x + 1)*x", "x")
+    x = values["x"]
+    assert np.allclose(g.evaluate(x=x), 3 * x ** 2 + 2 * x)
+
+
+@pytest.mark.skipif(not _installed("torch"), reason="torch is not installed")
+def test_torch_kron_of_a_solve_result():
+    """torch.linalg.solve's (n, 1) result has strides (1, n): torch.kron could not view it."""
+    g = matcalc.diff("inv(A)*x", "A")
+    values = {"A": np.eye(3) * 3 + 0.1, "x": np.ones(3)}
+    found = matcalc.compile(g, backend="torch")(values)
+    assert np.allclose(found.numpy(), g.evaluate(values))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: matcalc.compile("X*w", given="X"), lambda: matcalc.verify("x'*x", "x", seed="a"),
+    lambda: matcalc.check("x", "x", seed=-1), lambda: matcalc.check("x", "x", draws=0)])
+def test_options_of_the_wrong_kind_are_matcalc_errors(call):
+    with pytest.raises(matcalc.MatcalcError):
+        call()
+
+
+@pytest.mark.parametrize("text, wrt, wrong", [
+    # names under log, sqrt or a divisor whose argument is positive anyway: drawn of
+    # either sign on every other instance (abs() was invisible)
+    ("log(1 + x'*x)", "x", "2*abs(x)/(1 + x'*x)"),
+    ("sqrt(a^2 + b^2)", "a", "abs(a)/sqrt(a^2 + b^2)"),
+    # kinks away from 0: the values spread by 4 in turn
+    ("-relu(a - 2)", "a", "-(1 + sign(a - 2))"),
+    ("relu(a - 2)", "a", "0"),
+])
+def test_verify_fails_what_a_sign_or_a_far_kink_hid(text, wrt, wrong):
+    for seed in range(10):
+        assert matcalc.verify(text, wrt, derivative=wrong, seed=seed).passed is False, seed
+        assert matcalc.verify(text, wrt, seed=seed).passed
+
+
+def test_check_does_not_count_instances_too_small_to_tell_apart():
+    """-48*M and -49*M agreed to 1e-8 where M was 1e-12 (relative_error's floor is 1e-6):
+    "holds". Such an instance now does not count."""
+    result = matcalc.check("1e-13*x", "1.02e-13*x", shapes={"x": ("n",)})
+    assert result.holds is not True, result.why
+
+
+def test_sigmoid_and_its_derivatives_keep_their_relative_accuracy():
+    """sigmoid' was sigmoid(a)*(1 - sigmoid(a)): 0 at a = 40 (truth 4.25e-18), and the
+    logistic Hessian at a separating w all zeros; 1 - sigmoid(u) is sigmoid(-u)."""
+    g = matcalc.diff("sigmoid(a)", "a")
+    assert np.isclose(g.evaluate(a=40.0), np.exp(-40.0) / (1 + np.exp(-40.0)) ** 2, rtol=1e-12)
+    H = matcalc.diff(matcalc.diff("sum(softplus(X*w))", "w"), "w")
+    X, w = np.array([[1, 0.5], [0.8, 1.2], [1.5, 0.3]]), np.array([30.0, 30.0])
+    m = X @ w
+    truth = X.T @ np.diag(np.exp(-m) / (1 + np.exp(-m)) ** 2) @ X
+    assert np.allclose(H.evaluate(X=X, w=w), truth, rtol=1e-12, atol=0)
+    assert str(matcalc.simplify("1 - sigmoid(a)")) == "sigmoid(-a)"

@@ -256,13 +256,18 @@ TORCH = Dialect(
     ops=_ops("torch", power="torch.pow({0}, {1})", eye=f"torch.eye({{0}}, {_LIKE})",
              full=f"torch.full(({{0}}, {{1}}), {{2}}, {_LIKE})",
              zeros=f"torch.zeros(({{0}}, {{1}}), {_LIKE})",
-             kron="torch.kron({0}.contiguous(), {1}.contiguous())",
+             kron="_kron({0}, {1})",
              diagflat="torch.diag({0}.reshape(-1))",
              diag_of="torch.diagonal({0}).reshape(-1, 1)",
              softmax="torch.softmax({0}, dim=0)",
              logsumexp="torch.logsumexp({0}.reshape(-1), 0)",
              commutation=f"torch.as_tensor(commutation_matrix({{0}}, {{1}}), {_LIKE})"),
-    helpers={"commutation_matrix": _NUMPY_HELPERS["commutation_matrix"], "_logdet": '''
+    helpers={"commutation_matrix": _NUMPY_HELPERS["commutation_matrix"], "_kron": '''
+def _kron(a, b):
+    # a solve's (n, 1) result has strides (1, n): "contiguous", yet torch.kron cannot view it;
+    # a flat reshape gives the standard strides
+    return torch.kron(a.reshape(-1).reshape(a.shape), b.reshape(-1).reshape(b.shape))''',
+             "_logdet": '''
 def _logdet(a):
     sign, value = torch.linalg.slogdet(a)
     return torch.where(sign > 0, value, torch.full_like(value, float("nan")))''',

@@ -6,7 +6,7 @@ from functools import reduce
 
 from .. import ast
 from ..shapes import as_pair, normalize, pair_of, shape_of
-from .engine import (CANONICAL, INVERSE, NEUTRAL, TRANSPOSE, adjacent_any, cancel, canon,
+from .engine import (CANONICAL, INVERSE, NEUTRAL, SUMS, TRANSPOSE, adjacent_any, cancel, canon,
                      finish_term, mul, register, transpose, transpose_node)
 from .poly import (ONE, Poly, Term, add, atom_poly, const, constant_value, merge_scalars,
                    ones, rational_power, reciprocal, scale, single_term, to_node)
@@ -184,6 +184,15 @@ def _divided(q, m, on_the_left):
     return None
 
 
+def total(kids, shape):
+    """A + B + ...: like terms collected, then the rules for sums (engine.SUMS)."""
+    result = add(kids, shape)
+    for rule in SUMS:
+        if len(result.terms) > 1:
+            result = rule(result)
+    return result
+
+
 # ----------------------------------------------------------------- the rules by node type
 
 NEUTRAL.add(ast.Identity)                           # I*A -> A, A*I -> A
@@ -195,7 +204,7 @@ register(CANONICAL, {
     ast.Identity: lambda node, kids, shape: const(1) if shape == () else atom_poly(node, shape),
     ast.Fill: lambda node, kids, shape: mul(kids[0], ones(shape)),         # fill(c) -> c*fill(1)
     # A + B -> like terms collected; a scalar added to an array is broadcast
-    ast.Add: lambda node, kids, shape: add(kids, shape),
+    ast.Add: lambda node, kids, shape: total(kids, shape),
     ast.Neg: lambda node, kids, shape: scale(kids[0], -1),                 # -A -> (-1)*A
     ast.Mul: lambda node, kids, shape: product(kids, shape),               # distributed
     ast.Div: lambda node, kids, shape: mul(kids[0], reciprocal(kids[1])),  # a/b -> a*b^-1

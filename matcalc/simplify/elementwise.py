@@ -7,9 +7,9 @@ depth. Function facts (inverse pairs, idempotence, values at 0) come from matcal
 
 from .. import ast, registry
 from ..shapes import is_diagonal, shape_of
-from .algebra import power
-from .engine import ABSORB, CANONICAL, TRANSPOSE, adjacent, canon, mul, register, transpose_node
-from .poly import (ONE, Poly, add, atom_poly, const, constant_value, is_ones, merge_monomials,
+from .algebra import power, total
+from .engine import ABSORB, CANONICAL, SUMS, TRANSPOSE, adjacent, canon, mul, register, transpose_node
+from .poly import (ONE, Poly, Term, atom_poly, const, constant_value, is_ones, merge_monomials,
                    merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
                    reciprocal, scale, scale_monomial, to_node, with_scalars)
 
@@ -103,7 +103,7 @@ def _distributed(mono, shape):
     parts = [with_scalars(c, scalars, ones(shape) if not m else
                           atom_poly(monomial_node(dict(m), shape), shape))
              for (scalars, m), c in done.items() if c]
-    return add(parts, shape) if parts else Poly({}, shape)
+    return total(parts, shape) if parts else Poly({}, shape)
 
 
 def _has_quotient(node):
@@ -156,6 +156,57 @@ def _logistic(mono):
                 mono = merge_monomials(mono, {factor: -k, exp: -k,
                                               _sigmoid(exp.arg, negated=False): k})
     return mono
+
+
+def _logistic_sum(poly):
+    """sigmoid(v) + sigmoid(-v) = 1 among a sum's terms (exactly: both are terms of one
+    logistic function), which makes 1 - sigmoid(u) = sigmoid(-u), shorter and accurate where
+    1 - sigmoid(u) rounds to 0:
+
+        c*m .* sigmoid(v) + c*m .* sigmoid(-v) -> c*m;  1 - sigmoid(u) -> sigmoid(-u)
+    """
+    terms = dict(poly.terms)
+    for term in list(terms):
+        for partner, rest in _sigmoid_partners(term, poly.shape):
+            c = terms.get(term)
+            if c is not None and partner in terms and terms[partner] == c:
+                del terms[term], terms[partner]
+                terms[rest] = terms.get(rest, 0) + c
+                if not terms[rest]:
+                    del terms[rest]
+                break
+    if len(terms) == 2 and sorted(terms.values()) == [-1, 1]:
+        (one, _), (other, _) = sorted(terms.items(), key=lambda item: -item[1])
+        for partner, rest in _sigmoid_partners(other, poly.shape):
+            if rest == one:                                  # 1 - sigmoid(u)
+                return canon(to_node(Poly({partner: ONE}, poly.shape)))
+    return Poly(terms, poly.shape) if len(terms) != len(poly.terms) else poly
+
+
+def _sigmoid_partners(term, shape):
+    """(the term with sigmoid(v) for sigmoid(-v), the term without it) for each sigmoid in
+    the term (a scalar atom, or in an elementwise factor)."""
+    if shape == ():
+        if term.factors:
+            return
+        for atom, e in term.scalars:
+            if e == 1 and isinstance(atom, ast.Elementwise) and atom.name == "sigmoid":
+                rest = merge_scalars(term.scalars, ((atom, -1),))
+                yield Term(merge_scalars(rest, ((_sigmoid(atom.arg, True), ONE),)), ()), \
+                    Term(rest, ())
+        return
+    for i, factor in enumerate(term.factors):      # X'*(y .* sigmoid(v)): any one factor
+        mono = monomial(factor)
+        for f, e in mono.items():
+            if e == 1 and isinstance(f, ast.Elementwise) and f.name == "sigmoid":
+                rest = merge_monomials(mono, {f: -1})
+                swapped = merge_monomials(rest, {_sigmoid(f.arg, True): 1})
+                yield (Term(term.scalars, _replaced(term.factors, i, swapped)),
+                       Term(term.scalars, _replaced(term.factors, i, rest)))
+
+
+def _replaced(factors, i, mono):
+    return factors[:i] + (monomial_node(mono, shape_of(factors[i])),) + factors[i + 1:]
 
 
 def _negated(node):
@@ -243,9 +294,11 @@ def _diagonal_times_column(f, rest):
     if len(shape_of(f.arg)) != 1:
         return None
     right = rest[0] if len(rest) == 1 else to_node(canon(ast.Mul(*rest)))
-    return (monomial_node(merge_monomials(monomial(f.arg), monomial(right))),)
+    # vector(1) .* vector(1) is the empty monomial: its shape is the column's
+    return (monomial_node(merge_monomials(monomial(f.arg), monomial(right)), shape_of(f.arg)),)
 
 
+SUMS.append(_logistic_sum)
 register(CANONICAL, {
     ast.Hadamard: lambda node, kids, shape: hadamard(kids[0], kids[1], shape),
     ast.ElemDiv: lambda node, kids, shape: hadamard(kids[0], kids[1], shape, divide=True),

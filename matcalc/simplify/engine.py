@@ -21,6 +21,7 @@ ABSORB = {}         # factor type -> rule(factor, the factors to its right) -> f
 NEUTRAL = set()     # factor types dropped from products (I)
 ADJACENT_ANY = []   # rules(left, right) -> (scalar atoms, factors) replacing left*right, or None
 ADJACENT = {}       # (left type, right type) -> (its own rule, *ADJACENT_ANY)
+SUMS = []           # rules(sum) -> the sum rewritten (1 - sigmoid(u) = sigmoid(-u)), in order
 
 
 def register(table, rules):
