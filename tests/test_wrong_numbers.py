@@ -289,3 +289,18 @@ def test_sigmoid_and_its_derivatives_keep_their_relative_accuracy():
     truth = X.T @ np.diag(np.exp(-m) / (1 + np.exp(-m)) ** 2) @ X
     assert np.allclose(H.evaluate(X=X, w=w), truth, rtol=1e-12, atol=0)
     assert str(matcalc.simplify("1 - sigmoid(a)")) == "sigmoid(-a)"
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch", "dask"])
+def test_library_backends_take_numpy_views_and_refuse_non_numbers(backend):
+    """A reversed view (torch: ValueError), None (silently NaN through float64), text,
+    a dict or a masked array (JAX: ValueError, TypeError) are the values' problems, said
+    as evaluate says them."""
+    if not _installed(backend):
+        pytest.skip(f"{backend} is not installed")
+    f = matcalc.compile("sum(x)", backend=backend, shapes={"x": ("n",)})
+    result = f({"x": np.arange(3.0)[::-1]})
+    assert float(np.asarray(result.compute() if backend == "dask" else result)) == 3.0
+    for bad in (None, "ab", {"a": 1}, np.ma.masked_array([1.0, 2.0]), np.array(["a", "b"])):
+        with pytest.raises(matcalc.MatcalcError):
+            f({"x": bad})

@@ -205,7 +205,7 @@ class LibraryCompiled(_Generated):
         for symbol in self.symbols:
             if symbol.name not in values:
                 raise EvaluationError(f"no value given for '{symbol.name}'")
-        library = [self.dialect.to_library(values[s.name]) for s in self.symbols]
+        library = [_to_library(self.dialect, s.name, values[s.name]) for s in self.symbols]
         # the shapes are checked by the evaluate's binder on zero-cost stand-ins
         stand_ins = {s.name: stand_in(v) for s, v in zip(self.symbols, library)}
         fitted, sizes = self._bind(values, stand_ins)
@@ -222,6 +222,25 @@ class LibraryCompiled(_Generated):
         if all(values[s.name] is v for s, v in zip(self.symbols, library)):
             self._last = ([(type(v), tuple(v.shape)) for v in library], targets, sizes)
         return given, targets, sizes
+
+
+def _to_library(dialect, name, value):
+    """The value as the library's array; numbers and numpy arrays go through float64 first
+    (a reversed view, a list), and what is no array of numbers (None, text, a masked array)
+    is an EvaluationError, as evaluate says it, not the library's own exception."""
+    if value is None:
+        raise EvaluationError(f"the value of '{name}' is None")
+    if isinstance(value, np.ma.MaskedArray):
+        raise EvaluationError(f"the value of '{name}' is a masked array; fill it first")
+    if not hasattr(value, "shape") or isinstance(value, np.ndarray):
+        try:
+            value = np.ascontiguousarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise EvaluationError(f"the value of '{name}' is not a number or an array of "
+                                  f"numbers: {type(value).__name__}") from None
+        if value.ndim == 0:
+            value = float(value)
+    return dialect.to_library(value)
 
 
 def stand_in(value):
