@@ -57,9 +57,10 @@ def classify(hessian, wrt):
             signs.add(1 if low >= 0 else -1)
             continue
         unknown = [(a, e) for a, e in term.scalars if not _known_sign(a, e)]
-        if not unknown or c < 0:
+        known = _scaled(c, tuple(item for item in term.scalars if item not in unknown))
+        if not unknown or not (known[0] >= 0 or known[1] <= 0):
             return _condition(text)
-        signs.add(1)
+        signs.add(1 if known[0] >= 0 else -1)     # 2/(sigmoid(a) - 2)*b: -1 where b >= 0
         conditions += [f"{to_text(a)} {'>' if e < 0 else '>='} 0" for a, e in unknown
                        if f"{to_text(a)} {'>' if e < 0 else '>='} 0" not in conditions]
     if len(signs) > 1:

@@ -39,6 +39,7 @@ TEXTBOOK = [
     ("-(y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w)))", "w",
      "X'*sigmoid(X*w) - X'*y", ("expanded",)),
     ("u'*(z ./ u)", None, "sum(z)", ("factored", "expanded")),
+    ("(x - m)'*inv(S)*(x - m)", "m", "-(inv(S) + inv(S'))*(x - m)", ("factored",)),
 ]
 
 

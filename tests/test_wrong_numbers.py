@@ -328,3 +328,28 @@ def test_check_rotates_the_sizes_only_constants_carry():
     variable to size m and p, every instance had the same sizes, and check said 'holds'."""
     result = matcalc.check("diag(commutation(m, p)^3)", "diag(commutation(m, p)^4)")
     assert result.holds is False, result.why
+
+
+def test_the_scalar_logistic_loss_keeps_its_hessian():
+    """The logistic rules did not fire for scalar arguments: the Hessian of
+    log(1 + exp(-y*x'*w)) was a difference of nearly equal terms, 0 at x'*w = -40."""
+    shapes = {"w": ("d",), "x": ("d",), "y": ()}
+    g = matcalc.diff("log(1 + exp(-y*x'*w))", "w", shapes=shapes)
+    assert str(g) == "-y*sigmoid(-y*x'*w)*x"
+    H = matcalc.diff(g, "w")
+    x = np.array([1.0, 2.0, -1.0])
+    w = -40 * x / (x @ x)
+    truth = np.exp(-40.0) / (1 + np.exp(-40.0)) ** 2 * np.outer(x, x)
+    assert np.allclose(H.evaluate(w=w, x=x, y=1.0), truth, rtol=1e-12, atol=0)
+    for text, expected in [("log(1 + exp(a))", "softplus(a)"), ("1/(1 + exp(-a))", "sigmoid(a)"),
+                           ("exp(a)*sigmoid(-a)", "sigmoid(a)")]:
+        assert str(matcalc.simplify(text)) == expected
+
+
+def test_a_condition_keeps_the_sign_of_the_known_factors():
+    """b/(sigmoid(a) - 2)*w'*w: sigmoid(a) - 2 < 0, so it is a maximum where b >= 0 (it
+    said a minimum)."""
+    s = matcalc.stationary_point("b/(sigmoid(a) - 2)*w'*w", "w", shapes={"w": ("d",)})
+    assert s.kind == "depends on the values" and s.why.startswith("a maximum where b >= 0")
+    K = s.coefficient.evaluate(a=0.0, b=1.0, w=np.ones(3))
+    assert np.all(np.linalg.eigvalsh(K) < 0)

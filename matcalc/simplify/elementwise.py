@@ -8,7 +8,8 @@ depth. Function facts (inverse pairs, idempotence, values at 0) come from matcal
 from .. import ast, registry
 from ..shapes import is_diagonal, shape_of
 from .algebra import power, total
-from .engine import ABSORB, CANONICAL, SUMS, TRANSPOSE, adjacent, canon, mul, register, transpose_node
+from .engine import ABSORB, CANONICAL, SCALARS, SUMS, TRANSPOSE, adjacent, canon, mul, register, transpose_node
+from .order import key
 from .poly import (ONE, Poly, Term, atom_poly, const, constant_value, is_ones, merge_monomials,
                    merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
                    reciprocal, scale, scale_monomial, to_node, with_scalars)
@@ -122,10 +123,17 @@ def _size(node):
 # ----------------------------------------------------------------- the logistic functions
 
 def _exp_sum(node):
-    """exp(v) for an array 1 + exp(v), else None."""
+    """exp(v) for 1 + exp(v), else None."""
     if not isinstance(node, ast.Add):
         return None
-    terms = canon(node).terms
+    poly = canon(node)
+    if poly.shape == ():                                  # 1 + exp(s), s a scalar
+        exps = [a for t in poly.terms for a, e in t.scalars if e == 1 and
+                isinstance(a, ast.Elementwise) and a.name == "exp"]
+        shapes = sorted(len(t.scalars) for t in poly.terms)
+        return exps[0] if len(exps) == 1 and shapes == [0, 1] and \
+            all(c == 1 for c in poly.terms.values()) else None
+    terms = poly.terms
     if len(terms) != 2 or any(c != 1 or t.scalars or len(t.factors) != 1 for t, c in
                               terms.items()):
         return None
@@ -207,6 +215,16 @@ def _sigmoid_partners(term, shape):
 
 def _replaced(factors, i, mono):
     return factors[:i] + (monomial_node(mono, shape_of(factors[i])),) + factors[i + 1:]
+
+
+def _logistic_scalars(scalars):
+    """The logistic rules (_logistic) on a term's scalar atoms: exp(s)/(1 + exp(s)) is
+    sigmoid(s) for a scalar s too."""
+    if not any(e < 0 and isinstance(a, ast.Add) or isinstance(a, ast.Elementwise) and
+               a.name == "sigmoid" for a, e in scalars):
+        return scalars
+    rewritten = _logistic(dict(scalars))
+    return merge_scalars((), tuple(sorted(rewritten.items(), key=lambda item: key(item[0]))))
 
 
 def _negated(node):
@@ -299,6 +317,7 @@ def _diagonal_times_column(f, rest):
 
 
 SUMS.append(_logistic_sum)
+SCALARS.append(_logistic_scalars)
 register(CANONICAL, {
     ast.Hadamard: lambda node, kids, shape: hadamard(kids[0], kids[1], shape),
     ast.ElemDiv: lambda node, kids, shape: hadamard(kids[0], kids[1], shape, divide=True),

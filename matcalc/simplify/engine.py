@@ -22,6 +22,7 @@ NEUTRAL = set()     # factor types dropped from products (I)
 ADJACENT_ANY = []   # rules(left, right) -> (scalar atoms, factors) replacing left*right, or None
 ADJACENT = {}       # (left type, right type) -> (its own rule, *ADJACENT_ANY)
 SUMS = []           # rules(sum) -> the sum rewritten (1 - sigmoid(u) = sigmoid(-u)), in order
+SCALARS = []        # rules(a term's scalar atoms) -> them rewritten (exp(s)/(1 + exp(s)))
 
 
 def register(table, rules):
@@ -119,7 +120,9 @@ def combine_terms(tp, sp, tq, sq, shape):
 
 def finish_term(scalars, factors, shape):
     """A 1 x 1 product becomes a scalar atom; in a column, a factor may absorb the factors to
-    its right (ABSORB: diag(v)*u = v .* u)."""
+    its right (ABSORB: diag(v)*u = v .* u); the scalar atoms meet the SCALARS rules."""
+    for rule in SCALARS:
+        scalars = rule(scalars)
     if factors and shape == ():
         return Term(merge_scalars(scalars, ((scalar_product(factors), ONE),)), ())
     if factors and len(shape) == 1:

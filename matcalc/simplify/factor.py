@@ -49,7 +49,8 @@ def _factor_terms(terms, shape):
     common_c, common_s, terms = pull_common_scalars(terms)
     body = _common_elementwise(terms, shape)
     if body is None and not _shared_by_all(terms):
-        body = _outer_product(terms, shape)       # after A*(...)*B is pulled out of all
+        # after A*(...)*B is pulled out of all: an outer product, else common rests
+        body = _outer_product(terms, shape) or _common_rest(terms, shape)
     if body is None:
         body = _group(terms, shape)
     if common_c == 1 and not common_s:
@@ -187,6 +188,34 @@ def pull_common_scalars(terms):
     inverse = tuple((a, -e) for a, e in common_s)
     return common, common_s, [(c / common, Term(merge_scalars(t.scalars, inverse), t.factors))
                               for c, t in terms]
+
+
+def _common_rest(terms, shape):
+    """f*R + g*R = (f + g)*R and R*f + R*g = R*(f + g): the terms, grouped by their first (or
+    last) factor, leave proportional rests (inv(S)*(m - x) + inv(S')*(m - x), the
+    Mahalanobis gradient). None when they do not."""
+    if len(terms) < 4 or any(t.scalars or len(t.factors) < 2 for _, t in terms):
+        return None
+    for side in (0, -1):
+        groups = {}
+        for c, t in terms:
+            rest = t.factors[1:] if side == 0 else t.factors[:-1]
+            groups.setdefault(t.factors[side], {})[rest] = c
+        if len(groups) < 2:
+            continue
+        scaled = []
+        for factor, rests in groups.items():
+            first = rests[min(rests, key=lambda r: tuple(key(f) for f in r))]
+            scaled.append((first, factor, {r: c / first for r, c in rests.items()}))
+        if any(rests != scaled[0][2] for _, _, rests in scaled[1:]):
+            continue
+        outer = _factor_terms([(c, Term((), (f,))) for c, f, _ in scaled], pair_of(
+            scaled[0][1]) if len(shape_of(scaled[0][1])) == 2 else shape_of(scaled[0][1]))
+        (rows, cols), (f_rows, f_cols) = as_pair(shape), pair_of(scaled[0][1])
+        inner = _factor_terms([(c, Term((), r)) for r, c in scaled[0][2].items()],
+                              normalize(f_cols, cols) if side == 0 else normalize(rows, f_rows))
+        return mul_node([outer, inner] if side == 0 else [inner, outer])
+    return None
 
 
 def _group(terms, shape):
