@@ -67,3 +67,55 @@ def test_the_textbook_form(text, wrt, textbook, forms):
         assert matcalc.check(found, expected).holds, (form, str(found))
     if wrt is not None:
         assert matcalc.verify(text, wrt, shapes=SHAPES).passed
+
+
+# common losses and Matrix Cookbook results: the factored form is the textbook's or an equal
+# form no larger (issue 22, item 4)
+LOSSES = {"X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"), "B": ("n", "n"),
+          "S": ("n", "n"), "x": ("n",), "m": ("n",), "b": ("n",), "W": ("k", "d"),
+          "v": ("d",), "z": ("k",), "a": ("n",), "U": ("n", "r"), "V": ("d", "r"),
+          "M": ("n", "d"), "c": (), "N": ()}
+COOKBOOK = [
+    ("sum(exp(X*w)) - y'*X*w", "w", "X'*(exp(X*w) - y)"),                     # Poisson
+    ("norm2(X*w - y)^2 + c*norm2(w)^2", "w", "2*X'*(X*w - y) + 2*c*w"),       # ridge
+    ("0.5*norm2(X*w - y)^2", "w", "X'*(X*w - y)"),
+    ("norm2(X*w - y)^2/N", "w", "2/N*X'*(X*w - y)"),
+    ("(X*w - y)'*diag(a)*(X*w - y)", "w", "2*X'*(a .* (X*w - y))"),          # weighted
+    ("sum(log(1 + exp(X*w))) - y'*X*w + c/2*w'*w", "w", "X'*(sigmoid(X*w) - y) + c*w"),
+    ("logsumexp(W*v) - z'*W*v", "W", "(softmax(W*v) - z)*v'"),               # softmax
+    ("x'*A*x", "x", "(A + A')*x"),                                          # Cookbook (81)
+    ("x'*A*x - 2*b'*x + c", "x", "(A + A')*x - 2*b"),
+    ("a'*x", "x", "a"),                                                     # (69)
+    ("x'*x", "x", "2*x"),
+    ("b'*A*x", "x", "A'*b"),                                                # (70)
+    ("norm2(A*x - b)^2", "x", "2*A'*(A*x - b)"),                            # (84)
+    ("sum((A*x - b).^2)", "x", "2*A'*(A*x - b)"),
+    ("sum(abs(x))", "x", "sign(x)"),
+    ("sum(sqrt(1 + x.^2))", "x", "x ./ sqrt(1 + x.^2)"),
+    ("sum(tanh(X*w))", "w", "X'*(1 - tanh(X*w).^2)"),
+    ("tr(A*B)", "A", "B'"),                                                 # (100)
+    ("tr(A'*B)", "A", "B"),                                                 # (101)
+    ("tr(A*B*A')", "A", "A*(B + B')"),                                      # (112)
+    ("tr(A'*B*A)", "A", "(B + B')*A"),                                      # (108)
+    ("tr(X'*A*X)", "X", "(A + A')*X"),
+    ("tr(X*X')", "X", "2*X"),
+    ("tr(A^2)", "A", "2*A'"),
+    ("tr(A^3)", "A", "3*A'^2"),                                             # (106)
+    ("det(A)", "A", "det(A)*inv(A)'"),                                      # (49)
+    ("logdet(A)", "A", "inv(A)'"),                                          # (57)
+    ("tr(inv(A)*B)", "A", "-inv(A)'*B'*inv(A)'"),                           # (63)
+    ("a'*inv(A)*b", "A", "-inv(A)'*a*b'*inv(A)'"),                          # (61)
+    ("norm2(M - U*V')^2", "U", "2*(U*V' - M)*V"),                           # low rank
+    ("norm2(M - U*V')^2", "V", "2*(V*U' - M')*U"),
+    ("(x - m)'*inv(S)*(x - m)", "m", "-(inv(S) + inv(S'))*(x - m)"),        # Mahalanobis
+]
+
+
+@pytest.mark.parametrize("text, wrt, textbook", COOKBOOK,
+                         ids=[f"{t} by {w}" for t, w, _ in COOKBOOK])
+def test_losses_and_cookbook_results(text, wrt, textbook):
+    found = matcalc.diff(text, wrt, shapes=LOSSES)
+    expected = matcalc.parse(textbook, found.declarations.shapes)
+    assert tokens(found) <= tokens(expected), str(found)
+    assert matcalc.check(found, expected).holds, str(found)
+    assert matcalc.verify(text, wrt, shapes=LOSSES).passed
