@@ -39,6 +39,8 @@ TEXTBOOK = [
     ("-(y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w)))", "w",
      "X'*sigmoid(X*w) - X'*y", ("expanded",)),
     ("u'*(z ./ u)", None, "sum(z)", ("factored", "expanded")),
+    ("A^5", "A", "kron(I, A'^4) + kron(A, A'^3) + kron(A^2, A'^2) + kron(A^3, A') + "
+                 "kron(A^4, I)", ("factored", "expanded")),
     ("(x - m)'*inv(S)*(x - m)", "m", "-(inv(S) + inv(S'))*(x - m)", ("factored",)),
 ]
 

@@ -167,7 +167,7 @@ def test_against_finite_differences(family, text, wrt, rng):
     ("inv(X)", "X", {"X": ("n", "n")}, "-kron(inv(X), inv(X'))"),
     ("X", "X", {"X": ("m", "n")}, "I(m*n)"),
     ("X*w", "X", {"X": ("m", "n")}, "kron(w, I(m))"),
-    ("x*x'", "x", {"x": ("d",)}, "kron(x', I(d)) + kron(I(d), x')"),
+    ("x*x'", "x", {"x": ("d",)}, "kron(I(d), x') + kron(x', I(d))"),  # by power of x
     ("X'", "X", {"X": ("m", "n")}, "commutation(n, m)"),
     ("diff(tr(X'*A*X), X)", "X", {"X": ("m", "n"), "A": ("m", "m")}, "kron(I(n), A + A')"),
     ("diff(logdet(X), X)", "X", {"X": ("n", "n")}, "-kron(inv(X), inv(X'))*commutation(n, n)"),

@@ -40,6 +40,8 @@ def key(node):
 def _key_of(n):
     """The key of a node whose children have theirs."""
     payload = tuple(str(p) for p in (n.args if isinstance(n, ast.Leaf) else n.args[:n.n_payload]))
+    if isinstance(n, ast.Power) and isinstance(n.exponent, ast.Number):
+        payload = (f"{float(n.exponent.value):+024.6f}",)   # A^2 before A^3 wherever met
     children = [_keys[c] for c in n.children]
     digest = hashlib.blake2b(repr((RANK[type(n)], payload, [c[3] for c in children]))
                              .encode(), digest_size=12).hexdigest()
@@ -54,5 +56,20 @@ def ordered(items):
 
 
 def _term_key(term):
-    return (-len(term.factors), tuple(key(f) for f in term.factors),
+    return (-len(term.factors), _kron_degree(term.factors), tuple(key(f) for f in term.factors),
             tuple((key(a), e) for a, e in term.scalars))
+
+
+def _kron_degree(factors):
+    """The power of a lone Kronecker product's left side (I 0, A 1, A^k k), so that the
+    terms of d A^5/dA print kron(I, A'^4) + kron(A, A'^3) + ... + kron(A^4, I); 0 else."""
+    if len(factors) != 1 or not isinstance(factors[0], ast.Kron):
+        return 0
+    left = factors[0].children[0]
+    while isinstance(left, ast.Transpose):
+        left = left.arg
+    if isinstance(left, ast.Identity):
+        return 0
+    if isinstance(left, ast.Power) and isinstance(left.exponent, ast.Number):
+        return float(left.exponent.value)
+    return 1
