@@ -16,7 +16,7 @@ dU/dW = dV/dW * dU/dV as a product of matrix forms.
 
 from typing import NamedTuple
 
-from . import ast, printing
+from . import ast, printing, registry
 from .ast import inline_where
 from .calculus import along, derivative, differential, identify, zero
 from .calculus.graph import contains as _contains, depends_on
@@ -106,8 +106,8 @@ def chain_route(root, wrt):
     steps = []
     if v_node is None:
         result = derivative(root, wrt)
-        steps.append(Step("differentiate directly (no intermediate variable)", f"du/d{w}",
-                          expanded(result)))
+        steps.append(Step("differentiate directly (no intermediate variable)" +
+                          _recognized(root, expanded(result)), f"du/d{w}", expanded(result)))
         return steps, result
     taken = {n.name for n in ast.postorder(root) if isinstance(n, ast.Symbol)}
     v_name = fresh_name(taken, "v")
@@ -117,7 +117,8 @@ def chain_route(root, wrt):
     steps.append(Step("introduce the intermediate variable", v_name, v_node))
     steps.append(Step("write the function in terms of it", u_name, u_in_v))
     du_dv = expanded(derivative(u_in_v, v))
-    steps.append(Step(f"differentiate {u_name} by {v_name}", f"d{u_name}/d{v_name}", du_dv))
+    steps.append(Step(f"differentiate {u_name} by {v_name}" + _recognized(u_in_v, du_dv),
+                      f"d{u_name}/d{v_name}", du_dv))
     if len(shape_of(v_node)) <= 1 and len(shape_of(wrt)) <= 1:
         jacobian = expanded(derivative(v_node, wrt))
         steps.append(Step(f"Jacobian of {v_name} by {w} (denominator layout)",
@@ -135,6 +136,24 @@ def chain_route(root, wrt):
     steps.append(Step("chain rule, the documents' order",
                       f"d{u_name}/d{w} = d{v_name}/d{w} * d{u_name}/d{v_name}", combined))
     return steps, combined
+
+
+# what the simplifier recognized, said where a derivative shows a function its input lacks
+RECOGNITIONS = {
+    "sigmoid": "exp(v) ./ (1 + exp(v)) = 1 ./ (1 + exp(-v)) is the logistic function sigmoid(v)",
+    "softplus": "log(1 + exp(v)) is softplus(v)",
+    "tr": "sum(A .* I) is tr(A)",
+}
+
+
+def _recognized(before, after):
+    """'; recognized: ...' for the functions the simplified `after` shows and `before` lacks."""
+    names = [n for n in RECOGNITIONS if n in _functions(after) - _functions(before)]
+    return "; recognized: " + "; ".join(RECOGNITIONS[n] for n in names) if names else ""
+
+
+def _functions(root):
+    return {registry.name_of(n) for n in ast.postorder(root)} - {None}
 
 
 def past_two_indices(root, wrt):

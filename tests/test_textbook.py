@@ -121,3 +121,12 @@ def test_losses_and_cookbook_results(text, wrt, textbook):
     assert tokens(found) <= tokens(expected), str(found)
     assert matcalc.check(found, expected).holds, str(found)
     assert matcalc.verify(text, wrt, shapes=LOSSES).passed
+
+
+def test_derive_says_what_it_recognized():
+    """The steps name the recognition: du/dv = sigmoid(v) where u = sum(log(1 + exp(v)))."""
+    steps = str(matcalc.derive("sum(log(1 + exp(-y .* (X*w))))", "w", shapes=SHAPES))
+    assert "du/dv = sigmoid(v)" in steps
+    assert "recognized: exp(v) ./ (1 + exp(v))" in steps and "logistic function" in steps
+    plain = str(matcalc.derive("(X*w - y)'*(X*w - y)", "w", shapes=SHAPES))
+    assert "recognized" not in plain
