@@ -16,6 +16,10 @@ class Derivation:
         self.result, self.expanded = result, expanded_result
         self.verification, self.agreement = verification, agreement
 
+    def __repr__(self):
+        return (f"Derivation(d/d{self.wrt} of {str(self.expr)!r}, method={self.method!r}, "
+                f"result={str(self.result)!r}, {len(self.steps)} steps)")
+
     def _results(self):
         """(expression, form): the expanded result, and the factored one where it differs."""
         if str(self.result) != str(self.expanded):
@@ -106,6 +110,9 @@ class Solution(Expr):
         """'minimum: the Hessian 2*X'*X is ...' (the kind and its proof or condition)."""
         return f"{self.kind}: {self.why}"
 
+    def __repr__(self):
+        return f"Solution({str(self)!r}, kind={self.kind!r})"
+
 
 class Check:
     """Does lhs == rhs hold? .holds, .why, .counterexample (values, lhs value, rhs value)."""
@@ -158,6 +165,10 @@ class DerivationCheck:
     def first_wrong(self):
         """1-based index of the first wrong step, or None."""
         return next((i + 2 for i, r in enumerate(self.results) if not r.holds), None)
+
+    def __repr__(self):
+        verdict = "every step holds" if self.holds else f"step {self.first_wrong} is wrong"
+        return f"DerivationCheck({len(self.steps)} steps, {verdict})"
 
     def __str__(self):
         lines = [f"  1. {self.steps[0]}"]

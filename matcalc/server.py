@@ -193,10 +193,18 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host="127.0.0.1", port=8000, time_limit=TIME_LIMIT, quiet=False):
-    """A server (not yet serving); port 0 picks a free one (server.server_address)."""
-    handler = type("MatcalcHandler", (Handler,), {"worker": Worker(time_limit),
-                                                  "quiet": quiet})
-    server = ThreadingHTTPServer((host, port), handler)
+    """A server (not yet serving); port 0 picks a free one (server.server_address). A port
+    out of range or taken is a MatcalcError (the CLI's one line and exit 2)."""
+    if not 0 <= port <= 65535:
+        raise MatcalcError(f"the port must be between 0 and 65535, not {port}")
+    worker = Worker(time_limit)
+    handler = type("MatcalcHandler", (Handler,), {"worker": worker, "quiet": quiet})
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as error:                    # in use, not permitted, an unknown host
+        worker.stop()
+        raise MatcalcError(f"cannot listen on {host}:{port}: {error.strerror or error}") \
+            from None
     server.daemon_threads = True
     return server
 

@@ -75,7 +75,11 @@ def parse_shape_text(name, text):
         symmetric, words = True, words[len("symmetric"):].strip()
     if words in ("scalar", "", "()"):
         return (), symmetric
-    parts = [p for p in re.split(r"\s*(?:\bx\b|,)\s*", words.strip("()")) if p]
+    inner = words[1:-1] if words.startswith("(") and words.endswith(")") else words
+    parts = re.split(r"\s*(?:\bx\b|,)\s*", inner.strip())
+    if not 1 <= len(parts) <= 2 or not all(parts):     # 'n x', 'n,', 'x d': a part missing
+        raise MatcalcError(f"shape of {name}: {text!r} is not a shape (write 'n x d', 'n,d', "
+                           "'n' or 'scalar')")
     return tuple(parts), symmetric
 
 

@@ -256,11 +256,30 @@ def _group(terms, shape):
         return grouped
     rest = _group(outside, shape)
     if isinstance(rest, ast.Add):
-        return ast.Add(grouped, *rest.children)
-    if isinstance(rest, ast.Mul) and isinstance(rest.children[0], ast.Neg):
-        # a leading '-' of the rest now stands inside the sum: write it as a negation
-        rest = ast.Neg(mul_node([rest.children[0].arg] + list(rest.children[1:])))
-    return ast.Add(grouped, rest)
+        return ast.Add(grouped, _negation(rest.children[0]), *rest.children[1:])
+    return ast.Add(grouped, _negation(rest))
+
+
+def _negation(term):
+    """A sum's leading term moved inside a sum: its '-' on the first factor (-X'*y,
+    -y .* z) written as a negation, so that the sum prints '... - X'*y', never '+ -X'*y'."""
+    if isinstance(term, ast.Mul) and isinstance(term.children[0], ast.Neg):
+        return ast.Neg(mul_node([term.children[0].arg] + list(term.children[1:])))
+    if isinstance(term, (ast.Hadamard, ast.ElemDiv)) and _leading_neg(term):
+        return ast.Neg(_unsigned(term))
+    return term
+
+
+def _leading_neg(node):
+    while isinstance(node, (ast.Hadamard, ast.ElemDiv)):
+        node = node.left
+    return isinstance(node, ast.Neg)
+
+
+def _unsigned(node):
+    if isinstance(node, (ast.Hadamard, ast.ElemDiv)):
+        return type(node)(_unsigned(node.left), node.right)
+    return node.arg
 
 
 def _signs_to_front(parts):

@@ -1,0 +1,61 @@
+"""A newcomer's first ten minutes (issue 23): no tracebacks, no junk accepted, printing that
+reads as written."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+import matcalc
+
+
+def _serve(*arguments):
+    return subprocess.run([sys.executable, "-m", "matcalc.cli", "serve", *arguments],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_serve_on_a_port_out_of_range_is_one_line_and_exit_2():
+    run = _serve("--port", "99999")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == "error: the port must be between 0 and 65535, not 99999"
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = _serve("--port", str(taken.getsockname()[1]))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("error: cannot listen on 127.0.0.1:")
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text", ["n x", "n,", "x d", "n x d x k", "n x x d"])
+def test_shape_text_with_a_part_missing_is_an_error(text):
+    with pytest.raises(matcalc.MatcalcError, match="is not a shape"):
+        matcalc.parse("Z", shapes={"Z": text})
+
+
+@pytest.mark.parametrize("text, shape", [("n x d", ("n", "d")), ("n,d", ("n", "d")),
+                                         ("n", ("n",)), ("(n, d)", ("n", "d")),
+                                         ("scalar", ())])
+def test_shape_text_that_is_whole_reads(text, shape):
+    assert tuple(str(d) for d in matcalc.parse("Z", shapes={"Z": text}).shape) == shape
+
+
+def test_a_sum_never_prints_plus_minus():
+    g = matcalc.diff("norm2(X0*w - y0)^2 + norm2(X1*w - y1)^2 + norm2(X2*w - y2)^2", "w")
+    assert "+ -" not in str(g)
+    assert str(g) == "2*((X0'*X0 + X1'*X1 + X2'*X2)*w - X0'*y0 - X1'*y1 - X2'*y2)"
+
+
+def test_reports_show_what_they_hold():
+    loss = "(X*w - y)'*(X*w - y)"
+    assert repr(matcalc.stationary_point(loss, "w")) == \
+        "Solution(\"inv(X'*X)*X'*y\", kind='minimum')"
+    assert repr(matcalc.derive(loss, "w")).startswith(
+        "Derivation(d/dw of \"(X*w - y)'*(X*w - y)\", method='chain', "
+        "result=\"2*X'*(X*w - y)\"")
+    check = matcalc.check_derivation([loss, "w'*X'*X*w - 2*y'*X*w + y'*y"])
+    assert repr(check) == "DerivationCheck(2 steps, every step holds)"
