@@ -28,7 +28,7 @@ class Derivation:
 
     def lines(self):
         route = {"chain": "chain rule du/dw = dv/dw * du/dv",
-                 "matrix": "matrix form d vec(F)/d vec(X) (SPEC 2b); chain rule "
+                 "matrix": "matrix form d vec(F)/d vec(X), size(X) x size(F); chain rule "
                            "dU/dW = dV/dW * dU/dV",
                  "expand": "expanding the function, then term by term"}[self.method]
         out = [f"d/d{self.wrt} of {self.expr}", f"  (denominator layout; {route})"]

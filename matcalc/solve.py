@@ -48,12 +48,20 @@ def _linear_factors(term, wrt):
     positions = [i for i, f in enumerate(factors) if f is wrt]
     for f in factors:
         if f is not wrt and _contains(f, wrt):
-            kind = f.name if isinstance(f, ast.Elementwise) else type(f).__name__.lower()
+            kind = f.name if isinstance(f, ast.Elementwise) else _WORDS.get(
+                type(f), type(f).__name__.lower())
             raise UnsupportedError(f"the gradient is not linear in {wrt.name}: it contains "
                                    f"{short_text(f, 50)} ({kind} of {wrt.name})")
     if len(positions) != 1:
         raise UnsupportedError(f"the gradient is not linear in {wrt.name}")
     return tuple(scalars), factors, positions[0]
+
+
+# what a node is called in a message (ElemPower is an elementwise power, not 'elempower')
+_WORDS = {ast.ElemPower: "elementwise power", ast.Hadamard: "Hadamard product",
+          ast.ElemDiv: "elementwise quotient", ast.Kron: "Kronecker product",
+          ast.LogDet: "logdet", ast.LogSumExp: "logsumexp", ast.Norm1: "norm1",
+          ast.Norm2: "norm2", ast.Trace: "trace", ast.Det: "determinant"}
 
 
 def collect(gradient, wrt):
@@ -152,4 +160,8 @@ def _solve_in_inverse(gradient, wrt, P):
     if _contains(in_y, wrt):
         raise UnsupportedError(f"the gradient holds both {wrt.name} and {wrt.name}' after "
                                "clearing the inverse: not separable")
-    return expanded(ast.Transpose(solve(in_y, Y)[0]))
+    try:
+        return expanded(ast.Transpose(solve(in_y, Y)[0]))
+    except UnsupportedError as error:      # said of w', as the user reads it, not the stand-in
+        raise UnsupportedError("after clearing the inverse, " + error.message.replace(
+            Y.name, wrt.name + "'")) from None

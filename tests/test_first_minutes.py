@@ -59,3 +59,19 @@ def test_reports_show_what_they_hold():
         "result=\"2*X'*(X*w - y)\"")
     check = matcalc.check_derivation([loss, "w'*X'*X*w - 2*y'*X*w + y'*y"])
     assert repr(check) == "DerivationCheck(2 steps, every step holds)"
+
+
+@pytest.mark.parametrize("loss, wrt, message", [
+    ("sum(w.^3)", "w", "it contains w.^2 (elementwise power of w)"),
+    ("logdet(S) + tr(inv(S)*C) + tr(S)", "S",
+     "after clearing the inverse, the gradient is not linear in S': it contains S'^2"),
+])
+def test_refusals_speak_the_users_names(loss, wrt, message):
+    """No stand-in (_S_t) or class name (elempower) in a message."""
+    with pytest.raises(matcalc.MatcalcError) as error:
+        matcalc.stationary_point(loss, wrt)
+    assert message in str(error.value) and "_" not in str(error.value)
+
+
+def test_derive_does_not_cite_the_spec():
+    assert "SPEC" not in str(matcalc.derive("A*X*B", "X"))
