@@ -86,6 +86,13 @@ class _Build(lark.Transformer):
             big = True
         if big:
             self._fail(f"number {text} is too large for a float", token.start_pos)
+        if float(text) == 0:
+            # 1e-399999999 (or 0e-399999999) would take an exact power of ten of 400 million
+            # digits: minutes
+            if any(c in "123456789" for c in text.lower().split("e")[0]):
+                self._fail(f"number {text} is too small for a float (it would be 0)",
+                           token.start_pos)
+            return self._make(ast.Number(Fraction(0)), token.start_pos, token.end_pos)
         return self._make(ast.Number(Fraction(text)), token.start_pos, token.end_pos)
 
     def name(self, children):

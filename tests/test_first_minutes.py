@@ -75,3 +75,11 @@ def test_refusals_speak_the_users_names(loss, wrt, message):
 
 def test_derive_does_not_cite_the_spec():
     assert "SPEC" not in str(matcalc.derive("A*X*B", "X"))
+
+
+@pytest.mark.parametrize("text", ["1e-400*x", "1e-399999999*x", "2.5e-999999999*x"])
+def test_a_number_too_small_for_a_float_is_refused_at_once(text):
+    """1e-399999999 built an exact fraction of 400 million digits (minutes)."""
+    with pytest.raises(matcalc.ParseError, match="too small for a float"):
+        matcalc.parse(text)
+    assert str(matcalc.parse("0e-399999999*x + 1e-300*x")) == "0*x + 1e-300*x"
