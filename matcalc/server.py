@@ -136,6 +136,9 @@ class Worker:
 
 # ----------------------------------------------------------------- HTTP
 
+API = {"/api/diff": "diff", "/api/solve": "solve", "/api/check": "check"}
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "matcalc"
     worker = None                     # set per server (make_server)
@@ -145,9 +148,11 @@ class Handler(BaseHTTPRequestHandler):
         if not self.quiet:
             super().log_message(format, *args)
 
-    def _send(self, status, body, content_type):
+    def _send(self, status, body, content_type, headers=()):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -163,6 +168,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._file("index.html")
         if path.startswith("/static/"):
             return self._file(path[len("/static/"):])
+        if path in API:                               # the API answers POST only
+            return self._send(HTTPStatus.METHOD_NOT_ALLOWED, json.dumps(
+                {"error": f"{path} takes POST"}).encode(), "application/json",
+                [("Allow", "POST")])
         return self._json(HTTPStatus.NOT_FOUND, {"error": f"no page {path}"})
 
     def _file(self, relative):
@@ -173,8 +182,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, target.read_bytes(), STATIC[target.suffix])
 
     def do_POST(self):                                 # noqa: N802
-        kind = {"/api/diff": "diff", "/api/solve": "solve",
-                "/api/check": "check"}.get(self.path.split("?", 1)[0])
+        kind = API.get(self.path.split("?", 1)[0])
         if kind is None:
             return self._json(HTTPStatus.NOT_FOUND, {"error": f"no API {self.path}"})
         try:

@@ -116,6 +116,11 @@ def test_api_limits_size_and_rejects_what_is_not_json(server):
     assert status == 400 and "not JSON" in answer["error"]
     status, answer = post(server, "/api/nothing", {"expr": "x"})
     assert status == 404
+    connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    connection.request("GET", "/api/diff")           # the API takes POST: 405, not 404
+    response = connection.getresponse()
+    assert response.status == 405 and response.getheader("Allow") == "POST"
+    connection.close()
 
 
 def test_api_stops_work_past_its_time_limit():
