@@ -11,7 +11,6 @@ from . import api
 from .shapes import parse_shape_text
 
 SCHEMA = 1
-LAYOUTS = ("denominator", "numerator")
 
 
 def declarations(shapes=None, symmetric=None):
@@ -49,23 +48,12 @@ def verification_json(report):
             "tolerance": report.tolerance, "message": report.message or ""}
 
 
-def in_layout(expr, layout):
-    """Denominator layout is matcalc's; numerator layout is its transpose (a derivative
-    along a direction has the function's shape in both)."""
-    if layout not in LAYOUTS:
-        raise api.MatcalcError(f"layout must be 'denominator' or 'numerator', got {layout!r}")
-    if layout == "numerator" and expr.shape != () and expr.derivative_of is not None:
-        return api.simplify(api.Expr(api.ast.Transpose(api.ast.inline_where(expr.node)),
-                                     expr.declarations))
-    return expr
-
-
 def diff_answer(expr, wrt, layout="denominator", direction=None, steps=False,
                   method="chain"):
     """(the `matcalc diff --json` object, the verification report)."""
     along = {"direction": direction} if direction else {}
-    factored = in_layout(api.diff(expr, wrt, **along), layout)
-    expanded = in_layout(api.diff(expr, wrt, form="expanded", **along), layout)
+    factored = api.diff(expr, wrt, layout=layout, **along)
+    expanded = api.diff(expr, wrt, form="expanded", layout=layout, **along)
     report = api.verify(expr, wrt, **along)
     document = {
         "schema": SCHEMA,

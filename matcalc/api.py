@@ -112,12 +112,17 @@ def _form(node, form):
 
 
 @_scoped
-def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None):
+def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None,
+         layout="denominator"):
     """d expr / d wrt in denominator layout, simplified (SPEC sections 2 and 2b). Past two
     indices the matrix form d vec(F) / d vec(W), size(W) x size(F) (column-major vec):
     d(A*X*B)/dX = kron(B, A'). With `direction` (the name of a variable of wrt's shape,
     declared here if new), the derivative along it, in F's shape: a Hessian-vector product
-    when expr is a gradient, without the size(W) x size(F) matrix."""
+    when expr is a gradient, without the size(W) x size(F) matrix. layout="numerator"
+    transposes the result, as matrixcalculus.org prints Jacobians (a gradient is then a
+    row; a derivative along a direction has F's shape in both layouts)."""
+    if layout not in ("denominator", "numerator"):
+        raise MatcalcError(f"layout must be 'denominator' or 'numerator', got {layout!r}")
     expr = parse(expr, shapes, symmetric)
     symbol = _symbol(expr, wrt)
     if direction is not None:
@@ -125,6 +130,8 @@ def diff(expr, wrt, shapes=None, symmetric=None, form="factored", direction=None
         raw = _calculus.derivative(expr.node, symbol, direction=direction)
         return Expr(_form(raw, form), declarations)
     raw = _calculus.derivative(expr.node, symbol)
+    if layout == "numerator" and _shapes.shape_of(raw) != ():
+        raw = ast.Transpose(raw)
     return Expr(_form(raw, form), keep_shapes(expr),
                 derivative_of=(expr.shape, symbol.declared_shape))
 

@@ -40,8 +40,12 @@ def command_differential(args, expr, out):
     document = answers.differential_answer(expr, args.wrt, form=args.form or "expanded")
     if args.json:
         print(json.dumps(document, indent=2), file=out)
-    else:
-        print(document["latex"] if args.latex else document["differential"], file=out)
+        return 0
+    if args.steps:                     # the steps' first is the differential dF
+        derivation = api.derive(expr, args.wrt, method=args.method)
+        print(derivation.latex() if args.latex else derivation, file=out)
+    print(document["latex"] if args.latex else f"d({expr}) = {document['differential']}"
+          if args.steps else document["differential"], file=out)
     return 0
 
 
@@ -57,11 +61,11 @@ def command_diff(args, out):
         return 1 if report.passed is False else 0
     along = {"direction": args.direction} if args.direction else {}
     form = args.form or "factored"
-    shown = answers.in_layout(api.diff(expr, args.wrt, form=form, **along), args.layout)
+    shown = api.diff(expr, args.wrt, form=form, layout=args.layout, **along)
     derivation = api.derive(expr, args.wrt, method=args.method) if args.steps else None
     report = api.verify(expr, args.wrt, **along) if args.verify else None
     if derivation is not None:
-        print(derivation, file=out)
+        print(derivation.latex() if args.latex else derivation, file=out)
     elif args.latex:
         print(shown.latex(), file=out)
     else:

@@ -83,3 +83,34 @@ def test_a_number_too_small_for_a_float_is_refused_at_once(text):
     with pytest.raises(matcalc.ParseError, match="too small for a float"):
         matcalc.parse(text)
     assert str(matcalc.parse("0e-399999999*x + 1e-300*x")) == "0*x + 1e-300*x"
+
+
+def _cli(*arguments):
+    run = subprocess.run([sys.executable, "-m", "matcalc.cli", *arguments],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_steps_in_latex_are_latex():
+    out = _cli("diff", "(X*w - y)'*(X*w - y)", "--wrt", "w", "--steps", "--latex")
+    assert out.startswith("\\begin{aligned}") and "[" not in out.splitlines()[1]
+
+
+def test_the_differential_with_its_steps():
+    out = _cli("diff", "A*X*B", "--wrt", "X", "--differential", "--steps")
+    assert "kron(B, A')" in out and out.strip().endswith("d(A*X*B) = A*dX*B")
+
+
+def test_numerator_layout_in_python_and_json():
+    """layout= of SPEC 3 (a TypeError before); the JSON's 'expanded' was the factored form."""
+    g = matcalc.diff("(X*w - y)'*(X*w - y)", "w", layout="numerator", form="expanded")
+    assert str(g) == "2*w'*X'*X - 2*y'*X"
+    assert str(matcalc.diff("A*X*B", "X", layout="numerator")) == "kron(B', A)"
+    import json
+    document = json.loads(_cli("diff", "(X*w - y)'*(X*w - y)", "--wrt", "w", "--layout",
+                               "numerator", "--json"))
+    assert document["result"] == {"factored": "2*(w'*X' - y')*X",
+                                  "expanded": "2*w'*X'*X - 2*y'*X"}
+    with pytest.raises(matcalc.MatcalcError, match="layout"):
+        matcalc.diff("x'*x", "x", layout="rows")
