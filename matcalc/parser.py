@@ -24,6 +24,16 @@ MAX_DEPTH = 500   # deeper nesting is refused with a clear error, before any pas
 MAX_LENGTH = 2_000_000
 
 SPECIAL_FUNCTIONS = ("vector", "matrix", "diff", "kron", "commutation", "unvec")
+# names people type for functions matcalc spells otherwise: read as the function, or told how
+ALIASES = {"trace": "tr", "inverse": "inv"}
+WORDS = {
+    "mean": "write sum(x)/N, N a scalar you give the number of entries",
+    "normfro": "norm2 is the Frobenius norm of a matrix",
+    "frobenius": "norm2 is the Frobenius norm of a matrix",
+    "norm": "write norm2(x) (Euclidean; Frobenius for a matrix) or norm1(x)",
+    "transpose": "write X' (or X^T) for the transpose",
+    "logistic": "write sigmoid(x)",
+}
 KNOWN_FUNCTIONS = tuple(registry.FUNCTIONS) + SPECIAL_FUNCTIONS
 RESERVED_NAMES = frozenset({"I", "eye", "where"})
 
@@ -162,9 +172,11 @@ class _Build(lark.Transformer):
                            lpar.start_pos)
             node = ast.Identity(self._dimension(args[0]))
             return self._make(node, name.start_pos, rpar.end_pos)
+        fname = ALIASES.get(fname, fname)              # trace(X) is tr(X)
         if fname not in KNOWN_FUNCTIONS:
             close = difflib.get_close_matches(fname, KNOWN_FUNCTIONS, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f"; {WORDS[fname]}" if fname in WORDS else \
+                f"; did you mean '{close[0]}'?" if close else ""
             self._fail(f"unknown function '{fname}'{hint}; known functions: "
                        + ", ".join(KNOWN_FUNCTIONS), name.start_pos)
         arities = self.ARITY.get(fname, (1,))

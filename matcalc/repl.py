@@ -7,6 +7,7 @@ declared names through the standard library's readline (no extra dependency, and
 editing keys users already know from the shell); through a pipe it prints no prompt.
 """
 
+import difflib
 import os
 import re
 import sys
@@ -59,7 +60,15 @@ class Session:
         rest = rest.strip()
         handler = getattr(self, "do_" + word, None)
         if handler is None:
-            return self.do_expression(line)
+            try:
+                return self.do_expression(line)
+            except MatcalcError:
+                # 'sovle x'*x wrt x' is a typo of a command, not a missing operator
+                close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.7)
+                if close and rest:
+                    raise MatcalcError(f"unknown command '{word}'; did you mean "
+                                       f"'{close[0]}'?") from None
+                raise
         return handler(rest)
 
     # -- commands

@@ -114,3 +114,23 @@ def test_numerator_layout_in_python_and_json():
                                   "expanded": "2*w'*X'*X - 2*y'*X"}
     with pytest.raises(matcalc.MatcalcError, match="layout"):
         matcalc.diff("x'*x", "x", layout="rows")
+
+
+@pytest.mark.parametrize("text, expected", [("trace(X)", "tr(X)"), ("inverse(A)*x", "inv(A)*x")])
+def test_words_people_type_read_as_the_functions(text, expected):
+    assert str(matcalc.parse(text)) == expected
+
+
+@pytest.mark.parametrize("text, hint", [("mean(x)", "sum(x)/N"), ("normfro(X)", "Frobenius"),
+                                        ("transpose(X)", "X'")])
+def test_words_with_no_function_say_how_to_write_them(text, hint):
+    with pytest.raises(matcalc.ParseError, match=None) as error:
+        matcalc.parse(text)
+    assert hint in str(error.value)
+
+
+def test_a_mistyped_repl_command_is_named():
+    from matcalc.repl import Session
+    with pytest.raises(matcalc.MatcalcError, match="unknown command 'sovle'; did you mean "
+                                                   "'solve'"):
+        Session().execute("sovle x'*x wrt x")
