@@ -1,7 +1,7 @@
 """compile on JAX, PyTorch and Dask: the same numbers as evaluate, the libraries' idioms,
 solves instead of inverses, and Dask's out-of-core pass on a real LocalCluster.
 
-A backend that is not installed is skipped with the reason (pip install 'matcalc[jax]',
+A backend that is not installed is skipped with the reason (pip install -e '.[jax]',
 ...); CI installs Dask, so the out-of-core path runs on every run.
 """
 
@@ -25,7 +25,7 @@ def _available(backend):
         importlib.import_module(module)
     except ImportError:
         return pytest.mark.skip(reason=f"{backend} is not installed "
-                                       f"(pip install 'matcalc[{backend}]')")
+                                       f"(pip install -e '.[{backend}]')")
     return []
 
 
@@ -96,7 +96,7 @@ def test_matrix_forms_and_stationary_points_on_every_backend(backend, rng, reque
 # ---------------------------------------------------------------- numba: one read of X
 
 @pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
-                                                      "(pip install 'matcalc[numba]')")
+                                                      "(pip install -e '.[numba]')")
 def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
     from matcalc.codegen import rowpass
     monkeypatch.setattr(rowpass, "BLOCK_BYTES", 8 * 4 * 16)     # past 16 rows: the kernel
@@ -126,7 +126,7 @@ def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
 
 
 @pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
-                                                      "(pip install 'matcalc[numba]')")
+                                                      "(pip install -e '.[numba]')")
 @pytest.mark.parametrize("text", ["sum(exp(-2*X*w))", "sum((X*w).^3 - c*(X*w))"])
 def test_numba_kernels_take_scalar_factors_of_x_times_w(text, rng, monkeypatch):
     """c*X*w inside the pass is c times the row's product (once a kernel that numba
@@ -158,7 +158,7 @@ print(json.dumps([len(kernel.stats.cache_hits), len(kernel.stats.cache_misses)])
 
 
 @pytest.mark.skipif(bool(_available("numba")), reason="numba is not installed "
-                                                      "(pip install 'matcalc[numba]')")
+                                                      "(pip install -e '.[numba]')")
 def test_numba_kernels_compile_once_for_every_process(tmp_path):
     import json
     import os
@@ -197,7 +197,7 @@ def test_a_missing_backend_names_its_extra(monkeypatch):
     monkeypatch.setattr(importlib, "import_module",
                         lambda name, *a: no_jax(name) if name.startswith("jax") else
                         real_import(name))
-    with pytest.raises(matcalc.MatcalcError, match=r"pip install 'matcalc\[jax\]'"):
+    with pytest.raises(matcalc.MatcalcError, match=r"pip install -e '\.\[jax\]'"):
         matcalc.compile("x'*x", backend="jax")
     with pytest.raises(matcalc.MatcalcError, match="unknown backend"):
         matcalc.compile("x'*x", backend="fortran")

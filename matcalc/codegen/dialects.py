@@ -360,5 +360,5 @@ def dialect(name):
             importlib.import_module(module)
         except ImportError:
             raise MatcalcError(f"the {name} backend needs {module.split('.')[0]}: "
-                               f"pip install 'matcalc[{name}]'") from None
+                               f"pip install -e '.[{name}]' in matcalc's checkout") from None
     return found

@@ -300,7 +300,7 @@ class DaskCompiled(LibraryCompiled):
             from distributed import Client, LocalCluster, get_client
         except ImportError:
             raise MatcalcError("computing on a Dask cluster needs dask.distributed: "
-                               "pip install 'matcalc[dask]'") from None
+                               "pip install -e '.[dask]' in matcalc's checkout") from None
         if isinstance(self.scheduler, Client):
             return self.scheduler
         if isinstance(self.scheduler, str):
