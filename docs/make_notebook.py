@@ -81,8 +81,9 @@ def build():
                                        "language": "python"}
     NotebookClient(notebook, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(HERE)}}).execute()
-    for cell in notebook.cells:                 # stable files: no run-specific metadata
-        cell.metadata.pop("execution", None)
+    for k, cell in enumerate(notebook.cells):  # stable files: no run-specific metadata,
+        cell.metadata.pop("execution", None)    # ids by place (nbformat's are random)
+        cell.id = f"cell-{k}"
     target = HERE / "derivations.ipynb"
     nbformat.write(notebook, target)
     return target

@@ -72,3 +72,10 @@ def test_the_outputs_kept_are_todays(notebook):
     assert _output(notebook, "mse = ")["text/latex"] == matcalc.diff(mse, "W")._repr_latex_()
     assert "-2/N*A'*(Y - A*W): holds" in _output(notebook, "claim = ")["stdout"]
     assert float(_output(notebook, "import numpy")["text/plain"]) < 1e-12
+
+
+def test_the_notebook_file_is_reproducible(notebook):
+    """make notebook rewrote it with random cell ids and object addresses (issue 23)."""
+    assert [c["id"] for c in notebook["cells"]] == [f"cell-{k}"
+                                                   for k in range(len(notebook["cells"]))]
+    assert " at 0x" not in json.dumps(notebook)
