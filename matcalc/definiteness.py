@@ -40,8 +40,10 @@ def classify(hessian, wrt):
         low, high = _interval(poly)
         if low >= 0 or high <= 0:
             kind = "minimum" if low >= 0 else "maximum"
-            return Verdict(kind, f"the second derivative {text} is "
-                                 f"{'positive' if low >= 0 else 'negative'} for every value")
+            sign = "positive" if low > 0 else "negative" if high < 0 else \
+                "nonnegative" if low >= 0 else "nonpositive"
+            return Verdict(kind, f"the second derivative {text} is {sign} for every value, "
+                                 f"so the function is {'convex' if low >= 0 else 'concave'}")
         return Verdict("depends on the values", f"a minimum where {text} > 0, a maximum "
                                                 f"where {text} < 0")
     saddle = _commutation(poly)

@@ -33,6 +33,9 @@ def _linear_factors(term, wrt):
         if not _contains(atom, wrt):
             scalars.append((atom, exponent))
             continue
+        if atom == wrt and exponent == 1:            # a scalar w: c*s*w
+            factors.append(wrt)
+            continue
         if exponent != 1 or not isinstance(atom, ast.Mul):
             power = f"^{exponent}" if exponent != 1 else ""
             raise UnsupportedError(f"the gradient is not linear in {wrt.name}: it contains "
@@ -76,7 +79,8 @@ def collect(gradient, wrt):
             constant[term] = constant.get(term, 0) - c
             continue
         scalars, factors, i = _linear_factors(term, wrt)
-        left = Term(scalars, tuple(factors[:i]) or (ast.Identity(n_rows),))
+        left = Term(scalars, tuple(factors[:i]) or
+                    ((ast.Identity(n_rows),) if n_rows != 1 else ()))
         right = Term((), tuple(factors[i + 1:]) or
                      ((ast.Identity(n_cols),) if n_cols != 1 else ()))
         for side, known in ((left, lefts), (right, rights)):

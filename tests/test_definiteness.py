@@ -99,3 +99,18 @@ def test_an_equation_in_the_inverse_is_not_proven():
                                         shapes={"S": ("n", "n"), "C": ("n", "n")})
     assert solution.kind == "depends on the values"
     assert solution.why.startswith("not proven")
+
+
+@pytest.mark.parametrize("loss, wrt, shapes, solution, kind", [
+    ("a^2 - 2*a", "a", None, "1", "minimum"),
+    ("(a*x - y)'*(a*x - y)", "a", None, "1/(x'*x)*y'*x", "minimum"),
+    ("(x - c)^2", "x", {"x": ()}, "c", "minimum"),
+    ("-(z - c)^2", "z", {"z": ()}, "c", "maximum"),
+    ("b*z^2 - 2*z", "z", {"z": ()}, "1/b", "depends on the values"),
+])
+def test_scalar_unknowns_are_solved_and_classified(loss, wrt, shapes, solution, kind):
+    """solve refused scalar unknowns: 'the gradient is not linear in a: it contains a'
+    (issue 23, item 2)."""
+    found = matcalc.stationary_point(loss, wrt, shapes=shapes)
+    assert str(found) == solution and found.kind == kind, found.why
+    assert found.verification.passed
