@@ -25,6 +25,7 @@ def tokens(expr):
 TEXTBOOK = [
     ("tr(tr(A)*A)", "A", "2*tr(A)*I(n)", ("factored", "expanded")),
     ("vec(X)'*kron(B, A)*vec(X)", "X", "A*X*B' + A'*X*B", ("factored", "expanded")),
+    ("tr(kron(A, B))", "B", "tr(A)*I(d)", ("factored", "expanded")),
     ("sum(A .* I(n))", None, "tr(A)", ("factored", "expanded")),
     ("inv(S + S')*(S + S')*x", None, "x", ("factored", "expanded")),
     ("exp(x) ./ (1 + exp(x))", None, "sigmoid(x)", ("factored", "expanded")),

@@ -34,7 +34,7 @@ def derivative(root, wrt, direction=None):
     """d root / d wrt in denominator layout (the matrix form past two indices), as a raw
     tree; with `direction` (a node of wrt's shape), the derivative along it in root's
     shape."""
-    root = expand_derivatives(ast.inline_where(root))
+    root = _traces_of_kron(expand_derivatives(ast.inline_where(root)))
     if direction is not None:
         return along(root, wrt, direction)
     f_shape, w_shape = shape_of(root), shape_of(wrt)
@@ -48,6 +48,24 @@ def derivative(root, wrt, direction=None):
         by_scalar = along(root, wrt, ast.Number(1))
         return by_scalar if len(f_shape) == 2 else ast.Transpose(by_scalar)
     return backward(root, wrt, MATRIX_FORM, derivative_shape(f_shape, w_shape))
+
+
+def _traces_of_kron(root):
+    """tr(kron(A, B)) = tr(A)*tr(B) for square A and B (Cookbook (526)), before the passes
+    run: differentiated as it stands, the trace of a Kronecker product goes through its
+    matrix form (26 tokens of commutation matrices for d tr(kron(A, X))/dX = tr(A)*I)."""
+    def square(node):
+        rows, cols = as_pair(shape_of(node))
+        return rows == cols
+    def rule(node):
+        if isinstance(node, ast.Trace) and isinstance(node.arg, ast.Kron) and \
+                all(square(side) for side in node.arg.children):
+            return ast.Mul(*(ast.Trace(side) for side in node.arg.children))
+        return node
+    if not any(isinstance(n, ast.Trace) and isinstance(n.arg, ast.Kron)
+               for n in ast.postorder(root)):
+        return root                                # the usual case: no rebuilding
+    return ast.transform(root, rule)
 
 
 def along(root, wrt, direction):
