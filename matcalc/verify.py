@@ -398,8 +398,8 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
         if done >= draws:
             break
         both = _both(left, right, values, sizes)
-        if both is None or _tiny(*both[:2]):
-            continue
+        if both is None or _tiny(*both[:2]) or both[2] > NOISE_LIMIT:
+            continue                  # undefined, too small, or too noisy there to decide
         error = relative_error(*both[:2])
         done += 1
         worst = max(worst, error)

@@ -57,3 +57,14 @@ def test_check_draws_enough_to_refute_a_piecewise_claim(function):
                                shapes=SHAPES, seed=seed)
         assert result.holds is False, (seed, result.why)
         assert "symmetric" not in result.why
+
+
+def test_check_never_accepts_a_difference_the_noise_estimate_swallows():
+    """kron(A, inv(det(3*I + K)^2*C*C' + I)) against det(2*I + K): the largest intermediate
+    (det(...)^2*C*C', about 1e17) made the allowed rounding exceed 1, and check said
+    'holds' with a relative difference of 1. Such an instance now cannot decide."""
+    shapes = {"A": ("m", "m"), "C": ("p", "p")}
+    result = matcalc.check("kron(A, inv(det(2*I + commutation(m, p))^2*C*C' + I))",
+                           "kron(A, inv(det(3*I + commutation(m, p))^2*C*C' + I))",
+                           shapes=shapes, seed=1)
+    assert result.holds is not True, result.why
