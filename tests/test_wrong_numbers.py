@@ -353,3 +353,17 @@ def test_a_condition_keeps_the_sign_of_the_known_factors():
     assert s.kind == "depends on the values" and s.why.startswith("a maximum where b >= 0")
     K = s.coefficient.evaluate(a=0.0, b=1.0, w=np.ones(3))
     assert np.all(np.linalg.eigvalsh(K) < 0)
+
+
+def test_factoring_a_long_shared_product_does_not_recurse_past_the_stack():
+    """Grouping pulls one shared factor per recursion: A0*...*A599*(x + y) (and logdet of
+    a product of 300 X'*X) raised RecursionError; the expanded form is kept instead."""
+    n = 600
+    shapes = {f"A{i}": ("n", "n") for i in range(n)}
+    text = "*".join(f"A{i}" for i in range(n)) + "*(x + y)"
+    e = matcalc.parse(text, shapes)
+    simplified = matcalc.simplify(e)
+    rng = np.random.default_rng(0)
+    values = {f"A{i}": np.eye(2) + 0.01 * rng.normal(size=(2, 2)) for i in range(n)}
+    values.update(x=rng.normal(size=2), y=rng.normal(size=2))
+    assert np.allclose(simplified.evaluate(values), e.evaluate(values))

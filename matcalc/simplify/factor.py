@@ -22,15 +22,20 @@ def factored(node):
     # it spares a second canonicalization of the whole (often huge) sum
     seed(expanded_root, poly)
     memo = {}
-    for n in ast.postorder(expanded_root):
-        if not isinstance(n, ast.Add):
-            memo[n] = n.rebuild([memo[c] for c in n.children])
-            continue
-        poly = canon(n)
-        terms = [(c, Term(tuple((memo.get(a, a), e) for a, e in t.scalars),
-                          tuple(memo.get(f, f) for f in t.factors)))
-                 for t, c in broadcast_scalars(ordered(poly.terms.items()))]
-        memo[n] = _factor_terms(terms, poly.shape)
+    try:
+        for n in ast.postorder(expanded_root):
+            if not isinstance(n, ast.Add):
+                memo[n] = n.rebuild([memo[c] for c in n.children])
+                continue
+            poly = canon(n)
+            terms = [(c, Term(tuple((memo.get(a, a), e) for a, e in t.scalars),
+                              tuple(memo.get(f, f) for f in t.factors)))
+                     for t, c in broadcast_scalars(ordered(poly.terms.items()))]
+            memo[n] = _factor_terms(terms, poly.shape)
+    except RecursionError:
+        # grouping recurses once per factor pulled out: products of hundreds of factors
+        # (logdet of 300 X'*X) keep their expanded form, which is built without recursion
+        return name_shared(expanded_root)
     return name_shared(memo[expanded_root])
 
 
