@@ -10,6 +10,7 @@ import contextvars
 import difflib
 import functools
 import re
+from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -103,7 +104,9 @@ class _Build(lark.Transformer):
                 self._fail(f"number {text} is too small for a float (it would be 0)",
                            token.start_pos)
             return self._make(ast.Number(Fraction(0)), token.start_pos, token.end_pos)
-        return self._make(ast.Number(Fraction(text)), token.start_pos, token.end_pos)
+        # through Decimal: Fraction(text) converts its digits to an int, which Python refuses
+        # past 4300 digits (1.000...0 with 4400 zeros is 1)
+        return self._make(ast.Number(Fraction(Decimal(text))), token.start_pos, token.end_pos)
 
     def name(self, children):
         (token,) = children

@@ -515,7 +515,7 @@ def _kind(values):
 
 def _against_lstsq(gradient, wrt, coefficient, values, sizes, found):
     K = np.atleast_2d(evaluate(coefficient, values, sizes))
-    if np.linalg.cond(K) > 1e8:
+    if not np.all(np.isfinite(K)) or np.linalg.cond(K) > 1e8:     # arccos(b) at b = 2: NaN
         return None, None
     b = -np.asarray(evaluate(gradient, dict(values, **{wrt.name: np.zeros_like(found)}),
                              sizes), dtype=float)

@@ -134,3 +134,34 @@ def test_a_mistyped_repl_command_is_named():
     with pytest.raises(matcalc.MatcalcError, match="unknown command 'sovle'; did you mean "
                                                    "'solve'"):
         Session().execute("sovle x'*x wrt x")
+
+
+@pytest.mark.parametrize("text, printed", [
+    ("2^2^2^2^2", "2^65536"), ("a*10^10^10", "10^10000000000*a"),
+    ("2^2^2^2^2^2", "2^2^65536"), ("x*1e300^2", "1e300^2*x"), ("2^10*x", "1024*x")])
+def test_exact_constants_stay_within_a_floats_range(text, printed):
+    """2^2^2^2^2 raised Python's integer-string ValueError, a*10^10^10 hung in an exact
+    power, 1e300^2 printed 1e600, which reads back as too large (issue 24, item 3)."""
+    simplified = matcalc.simplify(text)
+    assert str(simplified) == printed
+    assert str(matcalc.parse(str(simplified))) == printed
+
+
+@pytest.mark.parametrize("text, wrt, printed", [
+    ("sum(w - (x + 1) .* sigmoid(w))", "w", "1 - (x + 1) .* sigmoid(w) .* sigmoid(-w)"),
+    ("-(x + 1) .* exp(y) + x + 1", None, "x + 1 - (x + 1) .* exp(y)")])
+def test_a_factored_negation_inside_a_later_term_is_subtracted(text, wrt, printed):
+    e = matcalc.diff(text, wrt) if wrt else matcalc.simplify(text)
+    assert str(e) == printed
+
+
+def test_long_number_literals_read():
+    """Python refuses int conversions past 4300 digits: '1.000...0' raised ValueError."""
+    assert str(matcalc.parse("1." + "0" * 4400 + "*x")) == "1*x"
+    assert str(matcalc.parse("0." + "0" * 5000 + "1e5000*x")) == "0.1*x"
+
+
+def test_a_coefficient_undefined_at_some_draws_is_no_linalg_error():
+    """arccos(b)*z^2 - z: numpy's LinAlgError from cond() of a NaN coefficient."""
+    solution = matcalc.stationary_point("arccos(b)*z^2 - z", "z", shapes={"z": (), "b": ()})
+    assert str(solution) == "0.5/arccos(b)"

@@ -239,7 +239,8 @@ def _group(terms, shape):
     if best is None:
         terms = [(c, t) for t, c in broadcast_scalars([(t, c) for c, t in terms])]
         nodes = [term_node(c, t, first=(i == 0)) for i, (c, t) in enumerate(terms)]
-        return ast.Add(*nodes)
+        # a factor factored inside (-(x + 1) .* exp(y)) may lead a later term with '-'
+        return ast.Add(nodes[0], *(_negation(n) for n in nodes[1:]))
     _, side, factor = best
     inside, outside = [], []
     for c, t in terms:

@@ -6,6 +6,7 @@ integer exponents, like factors collected (y .* y = y.^2, a .* b ./ a = b). Noth
 rewrites: the product of two terms is left to the caller (the engine applies its rules).
 """
 
+import math
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ from .order import key, ordered
 
 ONE = Fraction(1)
 MAX_TERMS = 4096          # past this, a product of sums is kept factored (an atom)
+MAX_DIGITS = 300          # exact constants stay within 1e-300..1e300 (a float's range)
 
 
 class Term(NamedTuple):
@@ -172,8 +174,13 @@ def reciprocal(poly):
 
 
 def rational_power(c, k):
-    """c^k when it is rational for certain (integer k, or c = 1), else None."""
+    """c^k when it is rational for certain (integer k, or c = 1) and within a float's range
+    (10^(10^10) would take forever, 1e300^2 print a number that reads back as too large),
+    else None: the power is kept as written."""
     if k.denominator == 1:
+        if c and abs(c) != 1 and abs(k) * abs(math.log10(abs(c.numerator)) -
+                                            math.log10(c.denominator)) > MAX_DIGITS:
+            return None
         return c ** int(k)
     return ONE if c == 1 else None
 
