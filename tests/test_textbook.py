@@ -10,7 +10,7 @@ import matcalc
 from matcalc import ast
 from matcalc.printing import to_text
 
-SHAPES = {"X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"), "B": ("d", "d"),
+SHAPES = {"a": (), "b": (), "X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"), "B": ("d", "d"),
           "S": ("n", "n"), "x": ("n",), "m": ("n",), "W": ("k", "d"), "v": ("d",),
           "z": ("k",), "u": ("k",)}
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d*)?|\S")
@@ -40,6 +40,8 @@ TEXTBOOK = [
     ("-(y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w)))", "w",
      "X'*sigmoid(X*w) - X'*y", ("expanded",)),
     ("u'*(z ./ u)", None, "sum(z)", ("factored", "expanded")),
+    ("a*x + b*x", None, "(a + b)*x", ("factored",)),
+    ("a*A*x + b*A*x", "x", "(a + b)*A'", ("factored",)),
     ("A^5", "A", "kron(I, A'^4) + kron(A, A'^3) + kron(A^2, A'^2) + kron(A^3, A') + "
                  "kron(A^4, I)", ("factored", "expanded")),
     ("(x - m)'*inv(S)*(x - m)", "m", "-(inv(S) + inv(S'))*(x - m)", ("factored",)),

@@ -168,8 +168,12 @@ def _common_elementwise(terms, shape):
     if not common:
         return None
     inverse = scale_monomial(common, -1)
-    inside = [(c, Term(t.scalars, (monomial_node(merge_monomials(mono, inverse), shape),)))
-              for (c, t), mono in zip(terms, monomials)]
+    rests = [merge_monomials(mono, inverse) for mono in monomials]
+    if not any(rests):             # a*x + b*x: a scalar sum times x, not x .* (a*vector(1) ...)
+        scalar = _factor_terms([(c, Term(t.scalars, ())) for c, t in terms], ())
+        return mul_node([scalar, monomial_node(common, shape)])
+    inside = [(c, Term(t.scalars, (monomial_node(rest, shape),)))
+              for (c, t), rest in zip(terms, rests)]
     return ast.Hadamard(monomial_node(common, shape), _factor_terms(inside, shape))
 
 
