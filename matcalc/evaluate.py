@@ -193,7 +193,10 @@ def evaluate(root, values, dimensions=None):
     if not hasattr(values, "get"):
         raise EvaluationError("values must be a mapping from names to numbers or arrays")
     with np.errstate(all="ignore"):
-        result = _evaluate(root, values, dimensions or {})
+        try:
+            result = _evaluate(root, values, dimensions or {})
+        except MemoryError as error:            # kron(I(20000), I(20000)): 1.1 EiB
+            raise EvaluationError(f"the values do not fit in memory ({error})") from None
         if not np.all(np.isfinite(result)):
             warn_not_finite(root, values, dimensions)
     return finisher(shape_of(root))(result)

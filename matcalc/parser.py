@@ -26,6 +26,7 @@ MAX_LENGTH = 2_000_000
 
 SPECIAL_FUNCTIONS = ("vector", "matrix", "diff", "kron", "commutation", "unvec")
 # names people type for functions matcalc spells otherwise: read as the function, or told how
+MAX_DIMENSION_POWER = 64      # n^k in a size is k copies of n: bounded
 ALIASES = {"trace": "tr", "inverse": "inv"}
 WORDS = {
     "mean": "write sum(x)/N, N a scalar you give the number of entries",
@@ -223,6 +224,9 @@ class _Build(lark.Transformer):
             elif isinstance(node, ast.Power) and isinstance(node.base, ast.Symbol) and \
                     isinstance(node.exponent, ast.Number) and \
                     node.exponent.value.denominator == 1 and node.exponent.value >= 1:
+                if node.exponent.value > MAX_DIMENSION_POWER:    # I(n^100000000): 2.3 GB
+                    self._fail(f"a size's power is at most {MAX_DIMENSION_POWER}",
+                               located.start)
                 found.extend([dims.Dim(node.base.name)] * int(node.exponent.value))
             else:
                 self._fail("a size must be a dimension: a name (n), a positive integer, or "

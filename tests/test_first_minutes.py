@@ -165,3 +165,17 @@ def test_a_coefficient_undefined_at_some_draws_is_no_linalg_error():
     """arccos(b)*z^2 - z: numpy's LinAlgError from cond() of a NaN coefficient."""
     solution = matcalc.stationary_point("arccos(b)*z^2 - z", "z", shapes={"z": (), "b": ()})
     assert str(solution) == "0.5/arccos(b)"
+
+
+def test_a_size_power_is_bounded():
+    """I(n^100000000) built a list of 10^8 names (39 s, 2.3 GB; issue 24, item 2)."""
+    with pytest.raises(matcalc.ParseError, match="at most 64"):
+        matcalc.parse("I(n^100000000)")
+    assert str(matcalc.parse("tr(I(n^2))")) == "tr(I(n^2))"
+
+
+@pytest.mark.parametrize("run", [lambda e: e.evaluate({}), lambda e: matcalc.compile(e)({})])
+def test_a_value_too_large_for_memory_is_an_evaluation_error(run):
+    """kron(I(20000), I(20000)) ended in numpy's MemoryError (issue 24, item 2)."""
+    with pytest.raises(matcalc.EvaluationError, match="do not fit in memory"):
+        run(matcalc.parse("kron(I(1000000), I(1000000))"))

@@ -74,6 +74,8 @@ class Compiled(_Generated):
         except np.linalg.LinAlgError:
             raise EvaluationError("a matrix to invert or solve with is singular for these "
                                   "values") from None
+        except MemoryError as error:
+            raise EvaluationError(f"the values do not fit in memory ({error})") from None
         if not self._quiet and not all(_finite(r) for r in results):
             warn_not_finite(self.roots, values, arguments[-1])   # names where (slow path)
         if self._single is not None:
