@@ -36,6 +36,11 @@ def shape_json(shape):
     return [d if isinstance(d, int) else str(d) for d in shape]
 
 
+def shapes_json(expr):
+    """Every name's shape, as read (declared, defaulted or inferred)."""
+    return {name: shape_json(shape) for name, shape in expr.symbols().items()}
+
+
 def _number(value):
     return value if value is None or math.isfinite(value) else None
 
@@ -58,7 +63,7 @@ def diff_answer(expr, wrt, layout="denominator", direction=None, steps=False,
     document = {
         "schema": SCHEMA,
         "input": str(expr), "wrt": wrt, "layout": layout,
-        "shape": shape_json(factored.shape),
+        "shape": shape_json(factored.shape), "shapes": shapes_json(expr),
         "result": {"factored": str(factored), "expanded": str(expanded)},
         "latex": {"factored": factored.latex(), "expanded": expanded.latex()},
         "verification": verification_json(report),
@@ -85,7 +90,8 @@ def differential_answer(expr, wrt, form="expanded"):
 
 def solve_answer(expr, wrt):
     solution = api.stationary_point(expr, wrt)
-    return {"schema": SCHEMA, "input": str(expr), "wrt": wrt, "solution": str(solution),
+    return {"schema": SCHEMA, "input": str(expr), "wrt": wrt, "shapes": shapes_json(expr),
+            "solution": str(solution),
             "latex": solution.latex(), "kind": solution.kind, "why": solution.why,
             "verification": {"passed": solution.verification.passed,
                              "draws": solution.verification.draws}}

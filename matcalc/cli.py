@@ -70,6 +70,8 @@ def command_diff(args, out):
         print(shown.latex(), file=out)
     else:
         print(str(shown), file=out)
+    if not args.latex and expr.shapes_line():
+        print(expr.shapes_line(), file=out)
     if args.layout == "numerator":
         print("(numerator layout: the transpose of matcalc's denominator layout)", file=out)
     if report is not None and derivation is None:
@@ -85,6 +87,9 @@ def command_solve(args, out):
         return 0 if document["verification"]["passed"] else 1
     solution = api.stationary_point(args.expr, args.wrt, shapes, symmetric)
     print(f"{args.wrt} = {solution}", file=out)
+    line = api.parse(args.expr, shapes, symmetric).shapes_line()
+    if line:
+        print(f"  {line}", file=out)
     print(f"  {solution.verdict}", file=out)
     print(f"  {solution.verification}", file=out)
     return 0 if solution.verification.passed else 1

@@ -55,6 +55,16 @@ class Expr:
         """name -> shape of every free symbol, in order of first appearance."""
         return {name: n.declared_shape for name, n in symbol_nodes(self.node).items()}
 
+    def shapes_line(self):
+        """'shapes: X n x d, w d-vector, y n-vector' when a name's shape was inferred (a
+        default, or one that gave way), else '' (SPEC 1: shown whenever it was not all
+        declared)."""
+        found = self.symbols()
+        if all(name in self.declarations.shapes for name in found):
+            return ""
+        return "shapes: " + ", ".join(f"{name} {shapes.describe(shape)}"
+                                      for name, shape in found.items())
+
     def __str__(self):
         return printing.to_text(self.node)
 

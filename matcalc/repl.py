@@ -98,8 +98,9 @@ class Session:
         if along:
             rest, direction = rest[:along.start()], along.group(1)
         expr, wrt, option = self._wrt(rest, "diff", ("expanded", "factored"))
-        return str(api.diff(expr, wrt, self.shapes, self.symmetric,
-                            form=option or "factored", direction=direction))
+        result = str(api.diff(expr, wrt, self.shapes, self.symmetric,
+                              form=option or "factored", direction=direction))
+        return self._with_shapes(result, expr)
 
     def do_differential(self, rest):
         expr, wrt, option = self._wrt(rest, "differential", ("expanded", "factored"))
@@ -114,7 +115,13 @@ class Session:
     def do_solve(self, rest):
         expr, wrt, _ = self._wrt(rest, "solve", ())
         solution = api.stationary_point(expr, wrt, self.shapes, self.symmetric)
-        return f"{wrt} = {solution}\n  {solution.verdict}\n  {solution.verification}"
+        return self._with_shapes(f"{wrt} = {solution}\n  {solution.verdict}\n  "
+                                 f"{solution.verification}", expr)
+
+    def _with_shapes(self, result, text):
+        """The result, then the shapes line where a name's shape was inferred (SPEC 1)."""
+        line = api.parse(text, self.shapes, self.symmetric).shapes_line()
+        return f"{result}\n  {line}" if line else result
 
     def do_verify(self, rest):
         claimed = None

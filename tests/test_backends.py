@@ -106,7 +106,7 @@ def test_numba_reads_each_row_once_in_a_parallel_kernel(rng, monkeypatch):
     loss = ("sum(log(1 + exp(-y .* (X*w)))) + sum(tanh(X*w) .* y) / N"
             " + sum(sigmoid(X*w + c) .* y.^2 ./ (2 + relu(X*v))) + lambda*norm2(w)^2"
             " + sum(exp(X*w) .* y)")
-    g = matcalc.diff(loss, "w")
+    g = matcalc.diff(loss, "w", shapes={"c": ()})     # c broadcasts: declared (SPEC 1)
     f = matcalc.compile(g, backend="numba")
     passes = f.plan.find("rowpass")
     assert passes and all(op.get("kernel") for op in passes)

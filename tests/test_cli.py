@@ -21,7 +21,9 @@ def run(*args, stdin=None):
 def test_diff_prints_the_factored_form():
     result = run("diff", "(X*w - y)'*(X*w - y)", "--wrt", "w")
     assert result.returncode == 0
-    assert result.stdout.strip() == "2*X'*(X*w - y)"
+    # with the shapes it read (SPEC 1: nothing was declared)
+    assert result.stdout.splitlines() == ["2*X'*(X*w - y)",
+                                          "shapes: X n x d, w d-vector, y n-vector"]
 
 
 def test_diff_expanded_with_shapes_and_verify():
@@ -30,7 +32,8 @@ def test_diff_expanded_with_shapes_and_verify():
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "2*X'*X*w - 2*X'*y"
-    assert "numeric check passed" in lines[1]
+    assert lines[1] == "shapes: X n x d, w d-vector, y n-vector"     # w was inferred
+    assert "numeric check passed" in lines[2]
 
 
 def test_diff_json_schema():
@@ -145,7 +148,8 @@ def test_repl_through_a_pipe():
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "2*X'*(X*w - y)"
-    assert lines[1] == "X'"
+    assert lines[1] == "  shapes: X n x d, w d-vector, y n-vector"
+    assert lines[2] == "X'"
     assert "every step holds" in result.stdout
     assert "w = inv(X'*X)*X'*y" in result.stdout
     assert "X: n x d" in result.stdout
@@ -155,7 +159,8 @@ def test_repl_through_a_pipe():
 
 def test_repl_spec_example():
     result = run(stdin="diff (X*w - y)'*(X*w - y) wrt w\n")
-    assert result.stdout == "2*X'*(X*w - y)\n" and result.returncode == 0
+    assert result.stdout == "2*X'*(X*w - y)\n  shapes: X n x d, w d-vector, y n-vector\n"
+    assert result.returncode == 0
 
 
 def test_repl_differential_and_directions():
@@ -164,7 +169,7 @@ def test_repl_differential_and_directions():
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         "-inv(X'*X)*X'*dX*inv(X'*X) - inv(X'*X)*dX'*X*inv(X'*X)",
-        "2*tr(V*X')", "kron(w, I(m))"]
+        "2*tr(V*X')", "kron(w, I(m))", "  shapes: X m x n, w n-vector"]
 
 
 def test_repl_quit_after_errors_exits_0():

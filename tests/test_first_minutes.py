@@ -179,3 +179,34 @@ def test_a_value_too_large_for_memory_is_an_evaluation_error(run):
     """kron(I(20000), I(20000)) ended in numpy's MemoryError (issue 24, item 2)."""
     with pytest.raises(matcalc.EvaluationError, match="do not fit in memory"):
         run(matcalc.parse("kron(I(1000000), I(1000000))"))
+
+
+@pytest.mark.parametrize("text, shapes", [
+    ("(y - X*b)'*(y - X*b)", {"y": "n-vector", "X": "n x d", "b": "d-vector"}),
+    ("X*theta - y", {"X": "n x d", "theta": "d-vector", "y": "n-vector"}),
+    ("norm2(A*x - b)^2", {"A": "n x d", "x": "d-vector", "b": "n-vector"}),
+    ("(x - mu)'*inv(S)*(x - mu)", {"x": "n-vector", "mu": "n-vector", "S": "n x n"}),
+    ("(X*w - y)'*(X*w - y)", {"X": "n x d", "w": "d-vector", "y": "n-vector"}),
+    ("1/N*sum((Y - A*W).^2)", {"N": "scalar", "Y": "n x d", "A": "n x m", "W": "m x d"}),
+    ("a*x + b", {"a": "scalar", "x": "n-vector", "b": "n-vector"}),
+    ("a*b + c", {"a": "scalar", "b": "scalar", "c": "scalar"}),
+])
+def test_defaults_give_way_by_rank_and_never_bend_a_name(text, shapes):
+    """(y - X*b)'*(y - X*b) read b as a scalar and bent X into a vector (issue 23, item 1)."""
+    from matcalc.shapes import describe
+    found = matcalc.parse(text).symbols()
+    assert {name: describe(shape) for name, shape in found.items()} == shapes
+
+
+def test_a_declared_scalar_still_broadcasts():
+    e = matcalc.parse("(x - mu)'*(x - mu)", shapes={"mu": ()})
+    assert e.symbols()["mu"] == ()
+    g = matcalc.diff("norm2(A*x - b)^2", "x", shapes={"b": ()})
+    assert "b" in str(g) and g.shape == matcalc.parse("x", shapes={"x": ("d",)}).shape
+
+
+def test_the_shapes_line_shows_what_was_inferred():
+    assert matcalc.parse("(y - X*b)'*(y - X*b)").shapes_line() == \
+        "shapes: y n-vector, X n x d, b d-vector"
+    declared = {"X": ("n", "d"), "w": ("d",), "y": ("n",)}
+    assert matcalc.parse("(X*w - y)'*(X*w - y)", shapes=declared).shapes_line() == ""

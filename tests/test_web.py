@@ -191,6 +191,8 @@ def test_typing_the_loss_shows_the_derivative_typeset(server, browser, tmp_path)
     text = result.text.replace("\n", "")
     assert text == "2X⊤(Xw−y)", text                           # KaTeX's rendering
     assert browser.find_element(By.ID, "result-text").text == "2*X'*(X*w - y)"
+    assert browser.find_element(By.ID, "shapes-used").text == \
+        "shapes: X n x d, w d-vector, y n-vector"
     solution = _wait(browser, "#solution .katex").text.replace("\n", "")
     assert solution.startswith("w=") and "X⊤X" in solution
     assert "passed" in browser.find_element(By.ID, "verification").text

@@ -24,8 +24,11 @@ class _Inferring:
 
     all_known = False
 
-    def __init__(self, decls, text, spans, rereading=False):
+    def __init__(self, decls, text, spans, rereading=False, yielding=0):
         self.decls = decls
+        self.yielding = yielding   # how many ranks of defaults give way (RANKS)
+        self.taking = frozenset()  # scalar-default names that take their partner's shape
+        self.soft = {}             # names whose default gave way -> their default kind
         self.text = text
         self.spans = spans
         self.rereading = rereading  # a typed tree read back as the parser would: no sizes
@@ -102,8 +105,12 @@ class _Inferring:
                 terms = as_pair(declared)
             else:
                 kind = default_kind(name)
-                terms = (1, 1) if kind == "scalar" else (Var(), 1) if kind == "column" else \
-                    (Var(), Var())
+                if RANKS.index(kind) < self.yielding or name in self.taking:
+                    terms = (Var(), Var())
+                    self.soft[name] = kind
+                else:
+                    terms = (1, 1) if kind == "scalar" else (Var(), 1) if kind == "column" \
+                        else (Var(), Var())
             if name in self.decls.symmetric and not self.unify(node, terms[0], terms[1]):
                 self.fail(node, f"{name} is declared symmetric but is {self.show(terms)}")
             self.symbols[name] = terms
@@ -212,12 +219,71 @@ def _parts(root):
     return [(None, root)]
 
 
+# the defaults' ranks, weakest first: where usage cannot keep them all, scalars (a-g, Greek)
+# give way first, then vectors (h-z); matrices (A-Z) hold longest (SPEC 1, Shapes)
+RANKS = ("scalar", "column", "matrix")
+
+
 def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
     """(typed roots, the shape of each free name) for raw `roots` sharing one symbol table.
     `equal` makes the roots take one shape together (the sides of an identity; a literal 0
     is the zero of any shape); `targets`, a shape or None per root, makes each take that one
-    (a claimed derivative `I` or `vector(1)` gets its size from the derivative)."""
-    ctx = _Inferring(decls, text, spans if spans is not None else {})
+    (a claimed derivative `I` or `vector(1)` gets its size from the derivative).
+
+    Defaults are preferences with a rank: where keeping them all fails, or bends a stronger
+    name (X read as a vector because b stayed a scalar in X*b - y), the weakest give way in
+    turn and inference runs again; the first reading that bends no stronger name stands."""
+    first_error = None
+    taking = _taking(roots, decls)
+    tries = ([(0, taking)] if taking else []) + [(k, frozenset()) for k in range(len(RANKS))]
+    for yielding, names in tries:
+        try:
+            typed, symbols = _infer(roots, decls, text, spans, targets, equal, yielding,
+                                    names)
+        except ShapeError as error:
+            first_error = first_error or error
+            continue
+        if not _bent(symbols, decls, yielding) or yielding == len(RANKS) - 1:
+            return typed, symbols
+        first_error = first_error or (typed, symbols)
+    if isinstance(first_error, tuple):
+        return first_error
+    raise first_error
+
+
+def _bent(symbols, decls, yielding):
+    """Did a default that holds at this rank lose a dimension (a matrix read as a vector or
+    a scalar, a vector as a scalar)?"""
+    for name, shape in symbols.items():
+        if name in decls.shapes:
+            continue
+        kind = default_kind(name)
+        if RANKS.index(kind) < yielding:
+            continue
+        if kind == "matrix" and len(shape) < 2 or kind == "column" and shape == ():
+            return True
+    return False
+
+
+def _taking(roots, decls):
+    """Undeclared scalar-default names added to, subtracted from or combined entrywise with
+    another operand as they stand (x - mu): they take that operand's shape (SPEC 1)."""
+    found = set()
+    for root in roots:
+        for node in ast.postorder(root):
+            if isinstance(node, (ast.Add, ast.Hadamard, ast.ElemDiv)):
+                for child in node.children:
+                    if isinstance(child, ast.Neg):
+                        child = child.arg
+                    if isinstance(child, ast.Symbol) and child.name not in decls.shapes and \
+                            default_kind(child.name) == "scalar":
+                        found.add(child.name)
+    return frozenset(found)
+
+
+def _infer(roots, decls, text, spans, targets, equal, yielding, taking=frozenset()):
+    ctx = _Inferring(decls, text, spans if spans is not None else {}, yielding=yielding)
+    ctx.taking = taking
     sides = []
     for root, target in zip(roots, targets or [None] * len(roots)):
         terms = ctx.walk(root)
@@ -230,6 +296,16 @@ def infer(roots, decls, text=None, spans=None, targets=None, equal=False):
         for (_, a), (root, b) in zip(sides, sides[1:]):
             ctx.require(root, b, a, lambda: f"the two sides cannot have one shape: one is "
                                             f"{ctx.show(a)}, the other {ctx.show(b)}")
+    ctx.settle(guessing=True)
+    # what usage left open of a name that gave way keeps its default (a + b: scalars)
+    shared = {resolve(t) for name, terms in ctx.symbols.items() if name not in ctx.soft
+              for t in terms} | {resolve(t) for _, terms in ctx.constants for t in terms}
+    for name, kind in ctx.soft.items():
+        for k, term in enumerate(ctx.symbols[name]):
+            free = resolve(term)
+            if isinstance(free, Var) and free not in shared and kind != "matrix" and \
+                    (kind == "scalar" or k == 1):
+                ctx.unify(None, free, 1)
     ctx.settle(guessing=True)
     symbols = {name: ctx.final_shape(terms) for name, terms in ctx.symbols.items()}
     typed_roots = [ctx.rebuild(root) for root in roots]       # in the order walked

@@ -112,6 +112,10 @@ async function derive(found, mine) {
   typeset($("result"), d.latex[found.form]);
   $("result-text").textContent = d.result[found.form];
   $("shape").textContent = d.shape.length ? "(" + d.shape.join(" x ") + ")" : "(scalar)";
+  // the shapes each name was read with (SPEC 1: defaults, and those that gave way)
+  $("shapes-used").textContent = "shapes: " + Object.entries(d.shapes).map(([name, s]) =>
+    `${name} ${s.length === 0 ? "scalar" : s.length === 1 ? s[0] + "-vector" : s.join(" x ")}`
+  ).join(", ");
   const v = d.verification;
   const verdict = v.passed === true ? "passed" : v.passed === false ? "FAILED" : "inconclusive";
   $("verification").className = "verification " + (v.passed === false ? "failed" : "passed");
