@@ -184,10 +184,12 @@ def instances(roots, rng, symbols=None, attempts=ATTEMPTS):
         yield values, size_constants(sizes, *roots)
 
 
-def _check_point(roots, values, sizes, every=False):
+def _check_point(roots, values, sizes, every=False, arguments=None):
     """(None if every root is defined, finite and smooth here, else the reason; the largest
-    magnitude among the first root's values, times machine epsilon the rounding error of
-    evaluating it: 1 + u^2 loses u^2 below 1e-16 however small the result is)."""
+    magnitude among the first root's values (or every root's), times machine epsilon the
+    rounding error of evaluating it: 1 + u^2 loses u^2 below 1e-16 however small the result
+    is). `arguments`, a list, receives the largest argument of an elementwise function: its
+    value carries a relative error of about eps times it (sin(4e7))."""
     largest = 0.0
     for i, root in enumerate(roots):
         try:
@@ -200,6 +202,8 @@ def _check_point(roots, values, sizes, every=False):
                 return reason, largest
             if i == 0 or every:
                 largest = max(largest, float(np.max(np.abs(value), initial=0.0)))
+            if arguments is not None and isinstance(node, ast.Elementwise):
+                arguments.append(float(np.max(np.abs(values_of[node.arg]), initial=0.0)))
     return None, largest
 
 
@@ -234,8 +238,10 @@ def _both(left, right, values, sizes):
     """(left's value, right's value, the rounding either may carry relative to the larger:
     the largest intermediate value of either times ROUNDING*eps) at a valid point, else
     None (inv(4*D*w'*w*D' + I) with large D drifts past 1e-8 between two equal forms)."""
+    arguments = [0.0]
     with _quiet():
-        reason, largest = _check_point((left, right), values, sizes, every=True)
+        reason, largest = _check_point((left, right), values, sizes, every=True,
+                                       arguments=arguments)
         if reason is not None:
             return None
         try:
@@ -243,7 +249,7 @@ def _both(left, right, values, sizes):
         except MatcalcError:
             return None
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), TINY)
-    return a, b, ROUNDING * EPSILON * largest / scale
+    return a, b, ROUNDING * EPSILON * max(largest / scale, max(arguments))
 
 
 def _dim_names(symbols):

@@ -13,7 +13,7 @@ values:
   and diff(diff(F, v), u, direction="S"), against second differences of F.
 
 A difference quotient is taken at steps h and 2h and extrapolated (Richardson); the gap
-between the two bounds its truncation error, and rounding is bounded by KAPPA*eps*|F|/h^k.
+between the two (and a quarter of the gap between 2h and 4h) bounds its truncation error, and rounding is bounded by KAPPA*eps*|F|/h^k.
 A route agrees when its error is within those bounds (plus 1e-7 of the derivative's size),
 is wrong when it exceeds 1e-5 of the size and ten times the bounds, and is undecided
 otherwise or where the quotients are too noisy to tell (a kink within 2h, an overflow).
@@ -63,6 +63,9 @@ class Quotient(NamedTuple):
     value: np.ndarray
     spread: float
     noise: float
+    # the largest derivative the quotient resolves: F's values over the step (a function
+    # whose derivative is far above that turns many times within h, sin(exp(exp(2*u))))
+    reach: float = np.inf
 
 
 def _flat(value):
@@ -84,8 +87,14 @@ def _quotient(F, values, order, moves_at):
         return sum(sign * p for sign, p in points) / ((2 * h) ** order), top
     fine, top_fine = at(STEP)
     coarse, top_coarse = at(2 * STEP)
-    return Quotient((4 * fine - coarse) / 3, np.max(np.abs(fine - coarse), initial=0.0),
-                    KAPPA * EPS * max(top_fine, top_coarse) / STEP ** order)
+    # a third step: where F oscillates within the step (sin of exp(exp(2*u))), h and 2h
+    # can agree by chance; 4h then does not, and the spread says so
+    coarser, top_coarser = at(4 * STEP)
+    spread = max(np.max(np.abs(fine - coarse), initial=0.0),
+                 np.max(np.abs(coarse - coarser), initial=0.0) / 4)
+    top = max(top_fine, top_coarse, top_coarser)
+    return Quotient((4 * fine - coarse) / 3, spread, KAPPA * EPS * top / STEP ** order,
+                    10 * top / STEP ** order)
 
 
 def along(F, values, name, direction):
@@ -114,7 +123,8 @@ def units(value):
 def stacked(quotients):
     """The rows of a Jacobian (one quotient per unit direction of the variable)."""
     return Quotient(np.array([q.value for q in quotients]),
-                    max(q.spread for q in quotients), max(q.noise for q in quotients))
+                    max(q.spread for q in quotients), max(q.noise for q in quotients),
+                    min(q.reach for q in quotients))
 
 
 def matrix_form_shape(w, f):
@@ -139,6 +149,8 @@ def verdict(analytic, numeric):
     if not (np.all(np.isfinite(analytic)) and np.all(np.isfinite(numeric.value))
             and np.isfinite(numeric.spread) and np.isfinite(numeric.noise)):
         return None, "not finite"
+    if np.max(np.abs(analytic), initial=0.0) > numeric.reach:
+        return None, "beyond what differences at this step resolve"
     error = np.max(np.abs(analytic - numeric.value), initial=0.0)
     size = max(np.max(np.abs(analytic), initial=0.0), np.max(np.abs(numeric.value), initial=0.0))
     bound = numeric.spread + numeric.noise
@@ -208,7 +220,7 @@ def _routes(case, seed, first, second):
     S = _random_like(values[u], rng)
     numeric = stacked([along_both(F, values, (v, unit), (u, S)) for unit in units(values[v])])
     g_along = Quotient(_flat(np.reshape(numeric.value, matrix_form_shape(wv, f), order="F")),
-                       numeric.spread, numeric.noise)
+                       numeric.spread, numeric.noise, numeric.reach)
     context = f"{case.text} by {v}, then by {u}"
     H = matcalc.diff(g, u)
     H_value = _quiet(H.evaluate)(values)

@@ -85,5 +85,10 @@ def test_verify_passes_derivatives_and_fails_their_mutants(case, pick, seed):
             MUTANTS["no change"] += 1
             continue
         report = matcalc.verify(e, variable, mutant, draws=2, seed=seed % 1000)
+        if report.passed and report.worst_error == 0.0:
+            # every comparison exactly equal: the derivative was exactly 0 at verify's
+            # instances (1 - tanh(det(A + 2*I))^2 saturated), where x1.001 is no change
+            MUTANTS[f"{name}: exact zeros"] += 1
+            continue
         assert report.passed is not True, (case.text, variable, name, str(mutant), report)
         MUTANTS[f"{name}: {'failed' if report.passed is False else 'inconclusive'}"] += 1
