@@ -417,7 +417,8 @@ def compare(left, right, draws=DRAWS, seed=0, symmetric_names=(), tolerance=1e-8
 def _piecewise(*roots):
     """Does a function with a kink appear? Sides with one (sign(C + C^2), sign(C + C^3))
     can agree wherever a draw lands in a region and differ in another."""
-    return any(getattr(registry.of(node), "kinks", ()) for root in roots for node in ast.postorder(root))
+    return any(getattr(registry.of(node), "kinks", ())
+               for root in roots for node in ast.postorder(root))
 
 
 def _tiny(a, b):

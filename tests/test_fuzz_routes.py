@@ -13,7 +13,9 @@ values:
   and diff(diff(F, v), u, direction="S"), against second differences of F.
 
 A difference quotient is taken at steps h and 2h and extrapolated (Richardson); the gap
-between the two (and a quarter of the gap between 2h and 4h) bounds its truncation error, and rounding is bounded by KAPPA*eps*|F|/h^k.
+between the two (and a quarter of the gap between 2h and 4h) bounds its truncation error,
+and rounding is bounded by KAPPA*eps*|F|/h^k; a derivative above ten times |F|/h^k is
+beyond what the step resolves (F turns many times within it) and is not judged.
 A route agrees when its error is within those bounds (plus 1e-7 of the derivative's size),
 is wrong when it exceeds 1e-5 of the size and ten times the bounds, and is undecided
 otherwise or where the quotients are too noisy to tell (a kink within 2h, an overflow).

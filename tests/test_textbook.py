@@ -10,7 +10,8 @@ import matcalc
 from matcalc import ast
 from matcalc.printing import to_text
 
-SHAPES = {"a": (), "b": (), "X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"), "B": ("d", "d"),
+SHAPES = {"a": (), "b": (), "X": ("n", "d"), "w": ("d",), "y": ("n",), "A": ("n", "n"),
+          "B": ("d", "d"),
           "S": ("n", "n"), "x": ("n",), "m": ("n",), "W": ("k", "d"), "v": ("d",),
           "z": ("k",), "u": ("k",)}
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d*)?|\S")

@@ -8,7 +8,8 @@ depth. Function facts (inverse pairs, idempotence, values at 0) come from matcal
 from .. import ast, registry
 from ..shapes import is_diagonal, shape_of
 from .algebra import power, total
-from .engine import ABSORB, CANONICAL, SCALARS, SUMS, TRANSPOSE, adjacent, canon, mul, register, transpose_node
+from .engine import (ABSORB, CANONICAL, SCALARS, SUMS, TRANSPOSE, adjacent, canon, mul,
+                     register, transpose_node)
 from .order import key
 from .poly import (ONE, Poly, Term, atom_poly, const, constant_value, is_ones, merge_monomials,
                    merge_scalars, monomial, monomial_node, ones, pull_scalars, rational_power,
@@ -279,8 +280,9 @@ def _function(node, kids, shape):
     arg = to_node(poly)
     if isinstance(arg, ast.Elementwise) and arg.name == record.inverse:
         return canon(arg.arg)
-    if name == "log" and _exp_sum(arg) is not None:       # log(1 + exp(v)) -> softplus(v)
-        return atom_poly(ast.Elementwise("softplus", _exp_sum(arg).arg), shape)
+    exp = _exp_sum(arg) if name == "log" else None
+    if exp is not None:                                   # log(1 + exp(v)) -> softplus(v)
+        return atom_poly(ast.Elementwise("softplus", exp.arg), shape)
     if isinstance(arg, ast.Elementwise) and arg.name == name and record.idempotent:
         return poly
     if record.at_zero is not None and constant_value(poly) == 0:

@@ -218,8 +218,8 @@ def _common_rest(terms, shape):
             scaled.append((first, factor, {r: c / first for r, c in rests.items()}))
         if any(rests != scaled[0][2] for _, _, rests in scaled[1:]):
             continue
-        outer = _factor_terms([(c, Term((), (f,))) for c, f, _ in scaled], pair_of(
-            scaled[0][1]) if len(shape_of(scaled[0][1])) == 2 else shape_of(scaled[0][1]))
+        outer = _factor_terms([(c, Term((), (f,))) for c, f, _ in scaled],
+                              shape_of(scaled[0][1]))
         (rows, cols), (f_rows, f_cols) = as_pair(shape), pair_of(scaled[0][1])
         inner = _factor_terms([(c, Term((), r)) for r, c in scaled[0][2].items()],
                               normalize(f_cols, cols) if side == 0 else normalize(rows, f_rows))
